@@ -1,0 +1,33 @@
+// Units: durations, instants and rates as users write them ("250ms", "1h", "600/m").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gmsim {
+
+// Milliseconds, the engine's unit of time: GMetri's timestamps are epoch ms, and its
+// delivery rules (60 s, 200 ms) are stated in ms.
+using millis = std::int64_t;
+
+// Parses "250ms", "30s", "10m", "1h", "1.5s" and sums such as "1h30m". A bare "0" is 0.
+// Throws std::invalid_argument whose what() is the reason alone ("unknown unit 'x' in
+// '5x'; use ms, s, m or h"); callers add the file and field.
+millis parse_duration(std::string_view text);
+
+// The shortest exact form: 250 -> "250ms", 90000 -> "1m30s", 3600000 -> "1h".
+std::string format_duration(millis ms);
+
+// ISO 8601 UTC ("2026-01-01T00:00:00Z", optional ".sss" fraction) or epoch
+// milliseconds as digits. Throws std::invalid_argument with the reason.
+millis parse_start_time(std::string_view text);
+
+// Epoch ms to "2026-01-01T00:00:00.000Z".
+std::string format_iso8601(millis epoch_ms);
+
+// A rate in events per second: "10/s", "600/m", "36000/h", or a bare number (per
+// second). Throws std::invalid_argument with the reason; negative rates are refused.
+double parse_rate(std::string_view text);
+
+}  // namespace gmsim

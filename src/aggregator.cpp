@@ -1,0 +1,1 @@
+// aggregator: to be written.

@@ -1,0 +1,1 @@
+// duration: to be written.

@@ -1,0 +1,1 @@
+// encoder: to be written.

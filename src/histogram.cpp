@@ -1,0 +1,1 @@
+// histogram: to be written.

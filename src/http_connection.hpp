@@ -1,0 +1,47 @@
+// One keep-alive HTTP/1.1 (or HTTPS) connection to the target, as a stream uses it.
+// Private: it brings Asio in. Included by transport.cpp and live_runner.cpp only.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "gmsim/transport.hpp"
+
+namespace gmsim {
+
+// The TLS settings shared by every connection of a run: SNI, verification against the
+// system store or config.ca_file, or none with config.insecure. Throws
+// std::invalid_argument when ca_file cannot be read.
+std::shared_ptr<boost::asio::ssl::context> make_tls_context(const transport_config& config);
+
+class http_connection {
+ public:
+  using completion = std::function<void(const request_outcome&)>;
+
+  // tls may be null for http:// targets. config must outlive the connection.
+  http_connection(boost::asio::io_context& io, const transport_config& config,
+                  std::shared_ptr<boost::asio::ssl::context> tls);
+  ~http_connection();
+  http_connection(const http_connection&) = delete;
+  http_connection& operator=(const http_connection&) = delete;
+
+  // POSTs body once: connects (or reuses the open connection; reconnects once if the
+  // server had closed it before this request's first byte was written), writes, reads
+  // the response, discards its body. No retry, no redirect. done is called exactly
+  // once, on the io_context's thread. body must stay valid until then. One request at
+  // a time per connection.
+  void send(std::string_view body, completion done);
+
+  // Closes the socket; a request in flight completes as failed/reset. Idempotent.
+  void close();
+
+ private:
+  struct session;
+  std::shared_ptr<session> session_;
+};
+
+}  // namespace gmsim

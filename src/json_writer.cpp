@@ -1,0 +1,1 @@
+// json_writer: to be written.

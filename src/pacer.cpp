@@ -1,0 +1,1 @@
+// pacer: to be written.
