@@ -1,1 +1,369 @@
-// engine: to be written.
+#include "gmsim/engine.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+
+#include "gmsim/json_writer.hpp"
+
+namespace gmsim {
+namespace {
+
+constexpr millis no_time = std::numeric_limits<millis>::min();
+
+enum class wake_kind : std::uint8_t { tick, send };
+
+struct wake {
+  millis t;
+  std::uint32_t stream;
+  wake_kind kind;
+  // A min-heap on (t, stream, kind): the order is the same in every run.
+  bool operator>(const wake& o) const {
+    if (t != o.t) return t > o.t;
+    if (stream != o.stream) return stream > o.stream;
+    return kind > o.kind;
+  }
+};
+
+struct request_slot {
+  bool busy = false;
+  page body_page;
+  millis intended = 0;
+  std::int64_t started_us = 0;
+  std::string body;
+};
+
+struct stream_state {
+  stream_state(const stream_info& s, const delivery_spec& d)
+      : info(s), rows(s, d.batch_rows), pace(d.min_gap, d.in_flight), slots(d.in_flight) {}
+  stream_info info;
+  aggregator rows;
+  pacer pace;
+  std::vector<request_slot> slots;
+  bool sending = false;      // inside try_send: completions must not recurse into it
+  millis wake_at = no_time;  // the pending send wake-up, if any
+};
+
+struct deployment_state {
+  deployment_generator generator;
+  std::array<std::int32_t, webhook_type_count> local_stream{-1, -1, -1};
+};
+
+void append_int(std::string& out, std::int64_t v) {
+  char buffer[24];
+  out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr);
+}
+
+}  // namespace
+
+struct engine::impl {
+  impl(engine_setup s, const clock& c, request_sender& r, run_stats& st)
+      : setup(std::move(s)), model(*setup.model), time(c), sender(r), stats(st) {
+    const auto& delivery = model.settings().delivery;
+    for (std::uint32_t d : setup.deployments) {
+      deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}});
+    }
+    // Streams in global order, which the deployments' order preserves.
+    std::size_t local_dep = 0;
+    for (const auto& s : model.streams()) {
+      while (local_dep < setup.deployments.size() && setup.deployments[local_dep] < s.deployment) {
+        ++local_dep;
+      }
+      if (local_dep == setup.deployments.size() || setup.deployments[local_dep] != s.deployment) {
+        continue;
+      }
+      auto local = static_cast<std::uint32_t>(streams.size());
+      deployments[local_dep].local_stream[static_cast<int>(s.type)] = static_cast<std::int32_t>(local);
+      stream_deployment.push_back(static_cast<std::uint32_t>(local_dep));
+      streams.emplace_back(s, delivery);
+      millis first = std::min(s.phase, model.settings().duration);
+      push(wake{first, local, wake_kind::tick});
+    }
+  }
+
+  void push(const wake& w) {
+    agenda.push_back(w);
+    std::push_heap(agenda.begin(), agenda.end(), std::greater<>());
+  }
+
+  void run_due() {
+    const millis now = time.now();
+    while (!agenda.empty() && agenda.front().t <= now) {
+      std::pop_heap(agenda.begin(), agenda.end(), std::greater<>());
+      wake w = agenda.back();
+      agenda.pop_back();
+      if (w.kind == wake_kind::tick) {
+        tick(w.stream, w.t);
+      } else {
+        auto& s = streams[w.stream];
+        if (s.wake_at == w.t) s.wake_at = no_time;
+        try_send(w.stream);
+      }
+    }
+  }
+
+  void tick(std::uint32_t local, millis t) {
+    auto& s = streams[local];
+    auto& dep = deployments[stream_deployment[local]];
+    events.clear();
+    auto sessions_before = dep.generator.sessions_started();
+    dep.generator.generate_until(t, events);
+    stats.sessions_started +=
+        static_cast<std::int64_t>(dep.generator.sessions_started() - sessions_before);
+    stats.events_generated += static_cast<std::int64_t>(events.size());
+    for (const event& e : events) {
+      // Every type the generator emits has a stream: it only emits the deployment's types.
+      streams[static_cast<std::size_t>(dep.local_stream[static_cast<int>(e.type)])].rows.add(e);
+    }
+    cut_pages(s, t);
+    const millis duration = model.settings().duration;
+    if (t < duration) {
+      push(wake{std::min(t + model.settings().delivery.max_delay, duration), local, wake_kind::tick});
+    }
+    try_send(local);
+  }
+
+  void cut_pages(stream_state& s, millis t) {
+    pages.clear();
+    s.rows.flush(t, pages);
+    for (auto& p : pages) {
+      auto n = static_cast<std::int64_t>(p.rows.size());
+      stats.rows_generated += n;
+      stats.rows_by_type[static_cast<int>(s.info.type)] += n;
+      s.pace.push(std::move(p));
+    }
+  }
+
+  void try_send(std::uint32_t local) {
+    auto& s = streams[local];
+    if (s.sending) return;
+    s.sending = true;
+    const millis now = time.now();
+    while (auto start = s.pace.next_start()) {
+      if (*start > now) {
+        if (s.wake_at == no_time || s.wake_at > *start) {
+          s.wake_at = *start;
+          push(wake{*start, local, wake_kind::send});
+        }
+        break;
+      }
+      auto released = s.pace.start(now);
+      auto slot_index = static_cast<std::uint32_t>(
+          std::find_if(s.slots.begin(), s.slots.end(), [](const request_slot& r) { return !r.busy; }) -
+          s.slots.begin());
+      request_slot& slot = s.slots[slot_index];
+      slot.busy = true;
+      slot.body_page = std::move(released.body);
+      slot.intended = released.intended;
+      setup.body_encoder->encode(slot.body_page, slot.body);
+      slot.started_us = time.real_now_us();
+      stats.page_rows.record(static_cast<std::int64_t>(slot.body_page.rows.size()));
+      stats.page_bytes.record(static_cast<std::int64_t>(slot.body.size()));
+      stats.send_delay_us.record(slot.started_us - time.real_at_us(slot.intended));
+      stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
+      sender.send(local, slot_index, slot.body);
+    }
+    s.sending = false;
+  }
+
+  void complete(std::uint32_t local, std::uint32_t slot_index, const request_outcome& outcome,
+                std::int64_t started_us, std::int64_t finished_us) {
+    auto& s = streams[local];
+    request_slot& slot = s.slots[slot_index];
+    const auto rows = static_cast<std::int64_t>(slot.body_page.rows.size());
+    stats.requests_attempted += 1;
+    stats.bytes_sent += static_cast<std::int64_t>(slot.body.size());
+    if (outcome.status != 0) stats.by_status[outcome.status] += 1;
+    stats.latency_us.record(finished_us - time.real_at_us(slot.intended));
+    stats.latency_uncorrected_us.record(finished_us - started_us);
+    switch (outcome.kind) {
+      case outcome_kind::delivered: {
+        stats.requests_delivered += 1;
+        stats.rows_delivered += rows;
+        const millis now = time.now();
+        for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);
+        break;
+      }
+      case outcome_kind::rejected:
+        stats.requests_rejected += 1;
+        stats.rows_rejected += rows;
+        break;
+      case outcome_kind::failed:
+      case outcome_kind::unsent:  // a sender that could not even start counts as failed
+        stats.requests_failed += 1;
+        stats.rows_failed += rows;
+        stats.by_error[static_cast<int>(outcome.error)] += 1;
+        break;
+    }
+    if (setup.record != nullptr) write_record(s, slot, outcome, finished_us - started_us);
+    if (outcome.kind != outcome_kind::delivered && setup.lost_rows != nullptr) {
+      write_lost(s, slot.body_page, slot.intended, outcome);
+    }
+    slot.busy = false;
+    s.pace.finish();
+    if (!stopped) try_send(local);
+  }
+
+  std::string_view reason(const request_outcome& outcome) {
+    reason_text.clear();
+    if (outcome.kind == outcome_kind::rejected) {
+      reason_text = "status ";
+      append_int(reason_text, outcome.status);
+    } else if (outcome.kind == outcome_kind::unsent) {
+      reason_text = "unsent";
+    } else {
+      reason_text = to_string(outcome.error);
+    }
+    return reason_text;
+  }
+
+  void write_stream_fields(std::string& line, const stream_state& s) {
+    json_writer w(line);
+    const auto& dep = model.deployments()[s.info.deployment];
+    w.raw("\"org\":");
+    w.string(dep.org_slug);
+    w.raw(",\"dep\":");
+    w.string(dep.dep_slug);
+    w.raw(",\"type\":");
+    w.string(to_string(s.info.type));
+  }
+
+  void write_record(const stream_state& s, const request_slot& slot, const request_outcome& outcome,
+                    std::int64_t latency_us) {
+    line.clear();
+    json_writer w(line);
+    w.raw("{\"t_ms\":");
+    w.integer(slot.intended);
+    w.put(',');
+    write_stream_fields(line, s);
+    w.raw(",\"seq\":");
+    w.integer(static_cast<std::int64_t>(slot.body_page.sequence));
+    w.raw(",\"rows\":");
+    w.integer(static_cast<std::int64_t>(slot.body_page.rows.size()));
+    w.raw(",\"outcome\":");
+    w.string(to_string(outcome.kind));
+    if (outcome.status != 0) {
+      w.raw(",\"status\":");
+      w.integer(outcome.status);
+    }
+    if (outcome.kind == outcome_kind::failed) {
+      w.raw(",\"error\":");
+      w.string(to_string(outcome.error));
+    }
+    w.raw(",\"latency_us\":");
+    w.integer(latency_us);
+    w.raw(",\"body\":\"");
+    append_escaped(line, slot.body);
+    w.raw("\"}\n");
+    setup.record->append(slot.intended, s.info.index, slot.body_page.sequence, line);
+  }
+
+  void write_lost(const stream_state& s, const page& p, millis intended,
+                  const request_outcome& outcome) {
+    line.clear();
+    json_writer w(line);
+    std::string_view why = reason(outcome);
+    for (std::size_t i = 0; i < p.rows.size(); ++i) {
+      w.put('{');
+      write_stream_fields(line, s);
+      w.raw(",\"identifier\":");
+      model.write_identifier(w, p.rows[i].viewer);
+      w.raw(",\"page\":");
+      w.integer(static_cast<std::int64_t>(p.sequence));
+      w.raw(",\"row\":");
+      w.integer(static_cast<std::int64_t>(i));
+      w.raw(",\"events\":");
+      w.integer(p.rows[i].event_count);
+      w.raw(",\"intended_ms\":");
+      w.integer(intended);
+      w.raw(",\"outcome\":");
+      w.string(to_string(outcome.kind));
+      w.raw(",\"reason\":");
+      w.string(why);
+      w.raw("}\n");
+    }
+    setup.lost_rows->append(intended, s.info.index, p.sequence, line);
+  }
+
+  void stop() {
+    if (stopped) return;
+    stopped = true;
+    agenda.clear();
+    const millis now = time.now();
+    request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none, "the run stopped first"};
+    for (auto& s : streams) {
+      cut_pages(s, now);
+      for (auto& p : s.pace.drain()) {
+        auto rows = static_cast<std::int64_t>(p.rows.size());
+        stats.requests_unsent += 1;
+        stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
+        stats.rows_unsent += rows;
+        if (setup.lost_rows != nullptr) {
+          write_lost(s, p, std::max(p.ready, now), unsent);
+        }
+      }
+    }
+  }
+
+  engine_setup setup;
+  const scenario& model;
+  const clock& time;
+  request_sender& sender;
+  run_stats& stats;
+  std::vector<deployment_state> deployments;
+  std::vector<stream_state> streams;
+  std::vector<std::uint32_t> stream_deployment;  // local stream -> local deployment
+  std::vector<wake> agenda;                      // a min-heap
+  bool stopped = false;
+  // Reused buffers.
+  std::vector<event> events;
+  std::vector<page> pages;
+  std::string line;
+  std::string reason_text;
+};
+
+engine::engine(engine_setup setup, const clock& time, request_sender& sender)
+    : impl_(std::make_unique<impl>(std::move(setup), time, sender, stats_)) {}
+
+engine::~engine() = default;
+
+std::optional<millis> engine::next_wakeup() const {
+  if (impl_->agenda.empty()) return std::nullopt;
+  return impl_->agenda.front().t;
+}
+
+void engine::run_due() { impl_->run_due(); }
+
+void engine::complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
+                      std::int64_t started_us, std::int64_t finished_us) {
+  impl_->complete(stream, slot, outcome, started_us, finished_us);
+}
+
+void engine::stop() { impl_->stop(); }
+
+bool engine::done() const {
+  if (!impl_->agenda.empty()) return false;
+  return std::all_of(impl_->streams.begin(), impl_->streams.end(),
+                     [](const stream_state& s) { return s.pace.idle(); });
+}
+
+std::size_t engine::stream_count() const { return impl_->streams.size(); }
+
+std::size_t engine::backlog_rows() const {
+  std::size_t n = 0;
+  for (const auto& s : impl_->streams) n += s.pace.backlog_rows() + s.rows.pending_events();
+  return n;
+}
+
+int engine::in_flight() const {
+  int n = 0;
+  for (const auto& s : impl_->streams) n += s.pace.in_flight();
+  return n;
+}
+
+std::uint32_t engine::global_stream(std::uint32_t local) const {
+  return impl_->streams[local].info.index;
+}
+
+}  // namespace gmsim

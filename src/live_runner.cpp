@@ -1,1 +1,340 @@
-// live_runner: to be written.
+// The live run: one io_context per worker thread, each driving its own engine on the
+// scaled wall clock and sending through its own keep-alive connections; the main
+// thread handles signals and progress. Nothing is shared between workers but the
+// immutable scenario and encoder, and a progress snapshot behind a mutex.
+#include "live_runner.hpp"
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+#include "gmsim/encoder.hpp"
+#include "gmsim/engine.hpp"
+#include "gmsim/ledger.hpp"
+#include "gmsim/receiver.hpp"
+#include "http_connection.hpp"
+
+namespace gmsim {
+
+namespace {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+// Scenario time runs time_scale times faster than the wall clock from the run's start.
+class wall_clock final : public clock {
+ public:
+  wall_clock(steady::time_point start, double scale) : start_(start), scale_(scale) {}
+  millis now() const override {
+    return static_cast<millis>(static_cast<double>(real_now_us()) * scale_ / 1000.0);
+  }
+  std::int64_t real_now_us() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start_).count();
+  }
+  std::int64_t real_at_us(millis t) const override {
+    return static_cast<std::int64_t>(static_cast<double>(t) * 1000.0 / scale_);
+  }
+  steady::time_point when(millis t) const {
+    return start_ + std::chrono::microseconds(real_at_us(t));
+  }
+
+ private:
+  steady::time_point start_;
+  double scale_;
+};
+
+// What the main thread may read of a worker while it runs.
+struct progress_snapshot {
+  std::int64_t requests = 0, delivered = 0, errors = 0, rows = 0, rows_delivered = 0;
+  std::int64_t backlog_rows = 0, in_flight = 0, p99_us = 0;
+  bool finished = false;
+};
+
+class worker final : public request_sender {
+ public:
+  worker(const run_config& config, const scenario& model, const encoder& body_encoder,
+         std::vector<std::uint32_t> deployments, const wall_clock& time,
+         std::shared_ptr<asio::ssl::context> tls)
+      : config_(config), time_(time), tls_(std::move(tls)), timer_(io_) {
+    if (!config.record_path.empty()) record_ = std::make_unique<ledger_part>();
+    if (!config.lost_rows_path.empty()) lost_ = std::make_unique<ledger_part>();
+    engine_ = std::make_unique<engine>(
+        engine_setup{&model, &body_encoder, std::move(deployments), record_.get(), lost_.get()},
+        time_, *this);
+    connections_.resize(engine_->stream_count());
+    for (auto& c : connections_) c.resize(static_cast<std::size_t>(model.settings().delivery.in_flight));
+    deadline_ = model.settings().duration + static_cast<millis>(
+        static_cast<double>(config.drain_timeout) * config.time_scale);
+  }
+
+  void run() {
+    asio::post(io_, [this] { on_wake(); });
+    io_.run();
+    publish(true);
+  }
+
+  // From any thread: stop generating; what is queued is unsent; in-flight requests end
+  // by themselves within the request timeout, or are cut when hard is set.
+  void request_stop(bool hard) {
+    asio::post(io_, [this, hard] {
+      engine_->stop();
+      if (hard) {
+        for (auto& slots : connections_) {
+          for (auto& c : slots) {
+            if (c) c->close();
+          }
+        }
+      }
+      rearm();
+    });
+  }
+
+  progress_snapshot snapshot() {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+  }
+  const run_stats& stats() const { return engine_->stats(); }
+  std::size_t stream_count() const { return engine_->stream_count(); }
+  ledger_part* record() { return record_.get(); }
+  ledger_part* lost() { return lost_.get(); }
+
+  void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) override {
+    auto& connection = connections_[stream][slot];
+    if (!connection) connection = std::make_unique<http_connection>(io_, config_.transport, tls_);
+    std::int64_t started = time_.real_now_us();
+    connection->send(body, [this, stream, slot, started](const request_outcome& outcome) {
+      engine_->complete(stream, slot, outcome, started, time_.real_now_us());
+      rearm();
+    });
+  }
+
+ private:
+  void on_wake() {
+    if (!stopped_ && time_.now() >= deadline_) {
+      // The drain timeout is over: what is still queued will not be sent.
+      stopped_ = true;
+      engine_->stop();
+    }
+    engine_->run_due();
+    rearm();
+  }
+
+  // Points the timer at the engine's next wake-up, or ends the worker when it is done.
+  void rearm() {
+    publish(false);
+    if (engine_->done()) {
+      timer_.cancel();
+      for (auto& slots : connections_) {
+        for (auto& c : slots) {
+          if (c) c->close();
+        }
+      }
+      io_.stop();
+      return;
+    }
+    auto next = engine_->next_wakeup();
+    millis wake = next ? std::min(*next, deadline_) : deadline_;
+    if (stopped_ && !next) {
+      timer_.cancel();  // only answers are awaited now
+      return;
+    }
+    if (armed_ && armed_for_ == wake) return;
+    armed_ = true;
+    armed_for_ = wake;
+    timer_.expires_at(time_.when(wake));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      armed_ = false;
+      on_wake();
+    });
+  }
+
+  void publish(bool finished) {
+    auto now = steady::now();
+    if (!finished && now - last_publish_ < std::chrono::milliseconds(200)) return;
+    last_publish_ = now;
+    const auto& s = engine_->stats();
+    std::lock_guard lock(mutex_);
+    snapshot_.requests = s.requests_attempted;
+    snapshot_.delivered = s.requests_delivered;
+    snapshot_.errors = s.requests_failed + s.requests_rejected;
+    snapshot_.rows = s.rows_generated;
+    snapshot_.rows_delivered = s.rows_delivered;
+    snapshot_.backlog_rows = static_cast<std::int64_t>(engine_->backlog_rows());
+    snapshot_.in_flight = engine_->in_flight();
+    snapshot_.p99_us = s.latency_us.percentile(99);
+    snapshot_.finished = finished;
+  }
+
+  const run_config& config_;
+  const wall_clock& time_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  asio::io_context io_{1};
+  asio::steady_timer timer_;
+  bool armed_ = false;
+  millis armed_for_ = 0;
+  bool stopped_ = false;
+  millis deadline_ = 0;
+  std::unique_ptr<ledger_part> record_, lost_;
+  std::unique_ptr<engine> engine_;
+  std::vector<std::vector<std::unique_ptr<http_connection>>> connections_;
+  std::mutex mutex_;
+  progress_snapshot snapshot_;
+  steady::time_point last_publish_{};
+};
+
+// Each stream keeps a connection open: allow as many descriptors as the system lets us.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+std::string progress_line(const run_config& config, const wall_clock& time,
+                          const std::vector<std::unique_ptr<worker>>& workers) {
+  progress_snapshot total;
+  for (const auto& w : workers) {
+    auto s = w->snapshot();
+    total.requests += s.requests;
+    total.delivered += s.delivered;
+    total.errors += s.errors;
+    total.rows += s.rows;
+    total.rows_delivered += s.rows_delivered;
+    total.backlog_rows += s.backlog_rows;
+    total.in_flight += s.in_flight;
+    total.p99_us = std::max(total.p99_us, s.p99_us);
+  }
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%s / %s  requests %lld  rows %lld  delivered %.1f%%  errors %lld  p99 %.1fms  "
+                "in flight %lld  backlog %lld rows",
+                format_duration(std::min(time.now(), config.settings.duration) / 1000 * 1000).c_str(),
+                format_duration(config.settings.duration).c_str(),
+                static_cast<long long>(total.requests), static_cast<long long>(total.rows),
+                total.rows == 0 ? 100.0 : 100.0 * static_cast<double>(total.rows_delivered) / static_cast<double>(total.rows),
+                static_cast<long long>(total.errors), static_cast<double>(total.p99_us) / 1000.0,
+                static_cast<long long>(total.in_flight), static_cast<long long>(total.backlog_rows));
+  return line;
+}
+
+}  // namespace
+
+run_result run_live(const run_config& input) {
+  run_config config = input;
+  const auto began = steady::now();
+  raise_descriptor_limit();
+  std::unique_ptr<receiver> embedded;
+  if (config.transport.target.text.empty()) {
+    receiver_config rc;
+    rc.listen = "127.0.0.1:0";
+    rc.auth_string = config.transport.auth_string;
+    rc.min_gap = static_cast<millis>(static_cast<double>(config.settings.delivery.min_gap) / config.time_scale);
+    embedded = std::make_unique<receiver>(rc);
+    embedded->start();
+    config.transport.target = parse_target("http://127.0.0.1:" + std::to_string(embedded->port()) + "/webhook");
+    if (!config.quiet) {
+      std::fprintf(stderr, "gmsim: no --target: sending to the embedded receiver at %s\n",
+                   config.transport.target.text.c_str());
+    }
+  }
+  config.transport.request_timeout = config.settings.delivery.timeout;
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.transport.target.tls) tls = make_tls_context(config.transport);
+
+  scenario model(config.settings);
+  encoder body_encoder(model);
+  int count = config.workers > 0 ? config.workers
+                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto assignment = assign_deployments(model, config, count);
+  wall_clock time(steady::now(), config.time_scale);
+  std::vector<std::unique_ptr<worker>> workers;
+  run_result result;
+  result.workers = count;
+  result.target = config.transport.target.text;
+  for (int i = 0; i < count; ++i) {
+    result.deployments += assignment[static_cast<std::size_t>(i)].size();
+    workers.push_back(std::make_unique<worker>(config, model, body_encoder,
+                                               assignment[static_cast<std::size_t>(i)], time, tls));
+    result.streams += workers.back()->stream_count();
+  }
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
+
+  // The main thread: signals, progress, and the end.
+  asio::io_context control;
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  std::atomic<int> interrupts{0};
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      int n = ++interrupts;
+      if (n == 1) {
+        std::fprintf(stderr, "\ngmsim: stopping: letting requests in flight finish (Ctrl-C again to cut them)\n");
+      }
+      for (auto& w : workers) w->request_stop(n > 1);
+      wait_signal();
+    });
+  };
+  wait_signal();
+  const bool tty = isatty(fileno(stderr)) != 0;
+  auto last_line = steady::now();
+  asio::steady_timer tick(control);
+  std::function<void()> on_tick = [&] {
+    bool all_done = true;
+    for (auto& w : workers) all_done = all_done && w->snapshot().finished;
+    if (all_done) {
+      signals.cancel();
+      return;
+    }
+    if (!config.quiet) {
+      auto now = steady::now();
+      if (tty) {
+        std::fprintf(stderr, "\r\033[K%s", progress_line(config, time, workers).c_str());
+      } else if (now - last_line >= std::chrono::seconds(10)) {
+        last_line = now;
+        std::fprintf(stderr, "%s\n", progress_line(config, time, workers).c_str());
+      }
+    }
+    if (config.progress) config.progress(progress_line(config, time, workers));
+    tick.expires_after(std::chrono::milliseconds(tty ? 250 : 1000));
+    tick.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) on_tick();
+    });
+  };
+  tick.expires_after(std::chrono::milliseconds(100));
+  tick.async_wait([&](const boost::system::error_code& ec) {
+    if (!ec) on_tick();
+  });
+  control.run();
+  for (auto& t : threads) t.join();
+  if (!config.quiet && tty) std::fprintf(stderr, "\r\033[K");
+
+  std::vector<ledger_part*> records, lost;
+  for (auto& w : workers) {
+    result.stats.merge(w->stats());
+    if (w->record()) records.push_back(w->record());
+    if (w->lost()) lost.push_back(w->lost());
+  }
+  if (!config.record_path.empty()) merge_ledger_parts(records, record_header(config), config.record_path);
+  if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
+  if (embedded) {
+    embedded->stop();
+    result.receiver = embedded->counts();
+  }
+  result.interrupted = interrupts > 0;
+  result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
+  return result;
+}
+
+}  // namespace gmsim

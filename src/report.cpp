@@ -1,1 +1,193 @@
-// report: to be written.
+#include "gmsim/report.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace gmsim {
+namespace {
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+nlohmann::json percentiles(const histogram& h, double scale, bool with_p999) {
+  nlohmann::json out;
+  out["p50"] = round3(static_cast<double>(h.percentile(50)) * scale);
+  out["p90"] = round3(static_cast<double>(h.percentile(90)) * scale);
+  out["p99"] = round3(static_cast<double>(h.percentile(99)) * scale);
+  if (with_p999) out["p999"] = round3(static_cast<double>(h.percentile(99.9)) * scale);
+  out["max"] = round3(static_cast<double>(h.max()) * scale);
+  out["mean"] = round3(h.mean() * scale);
+  out["count"] = h.count();
+  return out;
+}
+
+std::string percent(std::int64_t part, std::int64_t whole) {
+  if (whole == 0) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  return buffer;
+}
+
+std::string type_name(int t) { return std::string(to_string(static_cast<webhook_type>(t))); }
+
+}  // namespace
+
+std::string format_ms(double ms) {
+  char buffer[48];
+  if (ms < 1) {
+    std::snprintf(buffer, sizeof buffer, "%.0fµs", ms * 1000);
+  } else if (ms < 1000) {
+    std::snprintf(buffer, sizeof buffer, "%.2fms", ms);
+  } else if (ms < 60'000) {
+    std::snprintf(buffer, sizeof buffer, "%.2fs", ms / 1000);
+  } else {
+    auto total = static_cast<long long>(std::llround(ms / 1000));
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", total / 60, total % 60);
+  }
+  return buffer;
+}
+
+nlohmann::json summary_json(const run_config& config, const run_result& r) {
+  const run_stats& s = r.stats;
+  nlohmann::json j;
+  j["version"] = GMSIM_VERSION;
+  j["profile"] = config.settings.name;
+  j["seed"] = config.settings.seed;
+  j["start_time"] = config.settings.start_time;
+  j["duration_ms"] = config.settings.duration;
+  j["shard"] = std::to_string(config.shard.index) + "/" + std::to_string(config.shard.count);
+  j["dry_run"] = config.dry_run;
+  j["target"] = r.target;
+  j["workers"] = r.workers;
+  j["deployments"] = r.deployments;
+  j["streams"] = r.streams;
+  j["wall_seconds"] = round3(r.wall_seconds);
+  j["interrupted"] = r.interrupted;
+  const auto& d = config.settings.delivery;
+  j["delivery"] = {{"max_delay_ms", d.max_delay}, {"batch_rows", d.batch_rows},
+                   {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},
+                   {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks}};
+  j["sessions"] = {{"started", s.sessions_started}};
+  j["events"] = {{"generated", s.events_generated}};
+
+  nlohmann::json by_status = nlohmann::json::object();
+  for (const auto& [status, n] : s.by_status) by_status[std::to_string(status)] = n;
+  nlohmann::json by_error = nlohmann::json::object();
+  for (int k = 1; k < failure_kind_count; ++k) {
+    if (s.by_error[k] != 0) by_error[std::string(to_string(static_cast<failure_kind>(k)))] = s.by_error[k];
+  }
+  nlohmann::json requests_by_type = nlohmann::json::object();
+  nlohmann::json rows_by_type = nlohmann::json::object();
+  for (int t = 0; t < webhook_type_count; ++t) {
+    requests_by_type[type_name(t)] = s.requests_by_type[t];
+    rows_by_type[type_name(t)] = s.rows_by_type[t];
+  }
+  j["requests"] = {{"attempted", s.requests_attempted}, {"delivered", s.requests_delivered},
+                   {"rejected", s.requests_rejected},   {"failed", s.requests_failed},
+                   {"unsent", s.requests_unsent},       {"by_status", by_status},
+                   {"by_error", by_error},              {"by_type", requests_by_type},
+                   {"bytes", s.bytes_sent}};
+  j["rows"] = {{"generated", s.rows_generated}, {"delivered", s.rows_delivered},
+               {"rejected", s.rows_rejected},   {"failed", s.rows_failed},
+               {"unsent", s.rows_unsent},       {"lost", s.rows_generated - s.rows_delivered},
+               {"by_type", rows_by_type}};
+  j["latency_ms"] = percentiles(s.latency_us, 0.001, true);
+  j["latency_uncorrected_ms"] = percentiles(s.latency_uncorrected_us, 0.001, true);
+  j["delivery_lag_ms"] = percentiles(s.lag_ms, 1, false);
+  j["send_delay_ms"] = percentiles(s.send_delay_us, 0.001, true);
+  j["page_rows"] = percentiles(s.page_rows, 1, false);
+  j["page_bytes"] = percentiles(s.page_bytes, 1, false);
+  j["histograms"] = {{"latency_us", s.latency_us.to_json()},
+                     {"latency_uncorrected_us", s.latency_uncorrected_us.to_json()},
+                     {"delivery_lag_ms", s.lag_ms.to_json()},
+                     {"send_delay_us", s.send_delay_us.to_json()},
+                     {"page_rows", s.page_rows.to_json()},
+                     {"page_bytes", s.page_bytes.to_json()}};
+  if (r.receiver) j["receiver"] = to_json(*r.receiver);
+  j["thresholds"] = nlohmann::json::array();
+  return j;
+}
+
+std::string summary_text(const run_config& config, const run_result& r) {
+  const run_stats& s = r.stats;
+  std::ostringstream o;
+  const auto& p = config.settings;
+  o << "\n  gmsim " << GMSIM_VERSION << "  profile " << p.name << "  seed " << p.seed;
+  if (config.shard.count > 1) o << "  shard " << config.shard.index << "/" << config.shard.count;
+  o << "\n  " << (config.dry_run ? "dry run: simulated clock, no network" : "live: " + r.target)
+    << "\n  " << r.deployments << " deployments, " << r.streams << " streams, " << r.workers
+    << " workers; " << format_duration(p.duration) << " of traffic in "
+    << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
+
+  char line[256];
+  auto row = [&](const char* label, const std::string& text) {
+    std::snprintf(line, sizeof line, "  %-18s %s\n", label, text.c_str());
+    o << line;
+  };
+  row("sessions", std::to_string(s.sessions_started) + " started, " +
+                      std::to_string(s.events_generated) + " viewer events");
+  row("requests", std::to_string(s.requests_attempted) + " sent: " +
+                      std::to_string(s.requests_delivered) + " delivered, " +
+                      std::to_string(s.requests_rejected) + " rejected, " +
+                      std::to_string(s.requests_failed) + " failed; " +
+                      std::to_string(s.requests_unsent) + " unsent");
+  for (int t = 0; t < webhook_type_count; ++t) {
+    if (s.requests_by_type[t] == 0) continue;
+    row(("  " + type_name(t)).c_str(), std::to_string(s.requests_by_type[t]) + " requests, " +
+                                           std::to_string(s.rows_by_type[t]) + " rows");
+  }
+  std::int64_t lost = s.rows_generated - s.rows_delivered;
+  row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
+                  " delivered (" + percent(s.rows_delivered, s.rows_generated) + ")");
+  row("rows lost", std::to_string(lost) + (lost == 0 ? "" : "  (rejected " + std::to_string(s.rows_rejected) +
+                                                              ", failed " + std::to_string(s.rows_failed) +
+                                                              ", unsent " + std::to_string(s.rows_unsent) + ")"));
+  if (!s.by_status.empty()) {
+    std::string text;
+    for (const auto& [status, n] : s.by_status) text += std::to_string(status) + " x" + std::to_string(n) + "  ";
+    row("statuses", text);
+  }
+  std::string errors;
+  for (int k = 1; k < failure_kind_count; ++k) {
+    if (s.by_error[k] != 0) errors += std::string(to_string(static_cast<failure_kind>(k))) + " x" + std::to_string(s.by_error[k]) + "  ";
+  }
+  if (!errors.empty()) row("errors", errors);
+  auto dist = [&](const histogram& h, double scale) {
+    if (h.count() == 0) return std::string("-");
+    return "p50 " + format_ms(h.percentile(50) * scale) + "  p90 " + format_ms(h.percentile(90) * scale) +
+           "  p99 " + format_ms(h.percentile(99) * scale) + "  max " + format_ms(h.max() * scale);
+  };
+  row("page rows", s.page_rows.count() == 0 ? "-"
+                                            : "p50 " + std::to_string(s.page_rows.percentile(50)) + "  max " +
+                                                  std::to_string(s.page_rows.max()) + "  (limit " +
+                                                  std::to_string(p.delivery.batch_rows) + ")");
+  row("page bytes", s.page_bytes.count() == 0 ? "-"
+                                              : "p50 " + std::to_string(s.page_bytes.percentile(50)) + "  max " +
+                                                    std::to_string(s.page_bytes.max()));
+  row("delivery lag", dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
+  if (!config.dry_run) {
+    row("latency", dist(s.latency_us, 0.001));
+    row("  uncorrected", dist(s.latency_uncorrected_us, 0.001));
+  }
+  if (r.receiver) {
+    const auto& c = *r.receiver;
+    row("receiver saw", std::to_string(c.requests) + " requests, " + std::to_string(c.rows_accepted) +
+                            " rows accepted, " + std::to_string(c.invalid) + " invalid, " +
+                            std::to_string(c.gap_violations) + " gap violations");
+  }
+  return o.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+}
+
+}  // namespace gmsim

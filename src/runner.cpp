@@ -1,1 +1,127 @@
-// runner: to be written.
+#include "gmsim/runner.hpp"
+
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "gmsim/encoder.hpp"
+#include "gmsim/engine.hpp"
+#include "gmsim/json_writer.hpp"
+#include "gmsim/ledger.hpp"
+#include "live_runner.hpp"
+
+namespace gmsim {
+namespace {
+
+// The dry run's sender: every request is answered 200 the moment it leaves.
+class instant_sender final : public request_sender {
+ public:
+  explicit instant_sender(const simulated_clock& time) : time_(time) {}
+  void attach(engine& e) { engine_ = &e; }
+  void send(std::uint32_t stream, std::uint32_t slot, std::string_view) override {
+    static const request_outcome ok{outcome_kind::delivered, 200, failure_kind::none, {}};
+    engine_->complete(stream, slot, ok, time_.real_now_us(), time_.real_now_us());
+  }
+
+ private:
+  const simulated_clock& time_;
+  engine* engine_ = nullptr;
+};
+
+}  // namespace
+
+std::string record_header(const run_config& config) {
+  std::string line;
+  json_writer w(line);
+  const auto& p = config.settings;
+  w.raw("{\"gmsim_record\":1,\"version\":");
+  w.string(GMSIM_VERSION);
+  w.raw(",\"profile\":");
+  w.string(p.name);
+  w.raw(",\"seed\":");
+  w.unsigned_integer(p.seed);
+  w.raw(",\"start_time\":");
+  w.integer(p.start_time);
+  w.raw(",\"shard\":");
+  w.string(std::to_string(config.shard.index) + "/" + std::to_string(config.shard.count));
+  w.raw(",\"dry_run\":");
+  w.boolean(config.dry_run);
+  w.raw("}\n");
+  return line;
+}
+
+bool in_shard(std::size_t deployment, const shard_spec& shard) {
+  return static_cast<int>(deployment % static_cast<std::size_t>(shard.count)) == shard.index - 1;
+}
+
+std::vector<std::vector<std::uint32_t>> assign_deployments(const scenario& model,
+                                                           const run_config& config,
+                                                           int workers) {
+  std::vector<std::vector<std::uint32_t>> out(static_cast<std::size_t>(workers));
+  std::size_t next = 0;
+  for (std::uint32_t d = 0; d < model.deployments().size(); ++d) {
+    if (!in_shard(d, config.shard)) continue;
+    out[next++ % out.size()].push_back(d);
+  }
+  return out;
+}
+
+run_result run(const run_config& config) {
+  if (config.shard.count < 1 || config.shard.index < 1 || config.shard.index > config.shard.count) {
+    throw std::invalid_argument("shard must be I/N with 1 <= I <= N");
+  }
+  if (!config.dry_run) return run_live(config);
+
+  const auto began = std::chrono::steady_clock::now();
+  scenario model(config.settings);
+  encoder body_encoder(model);
+  int workers = config.workers > 0 ? config.workers
+                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto assignment = assign_deployments(model, config, workers);
+
+  struct worker {
+    std::unique_ptr<ledger_part> record, lost;
+    simulated_clock time;
+    std::unique_ptr<instant_sender> sender;
+    std::unique_ptr<engine> work;
+  };
+  std::vector<worker> all(static_cast<std::size_t>(workers));
+  run_result result;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    auto& w = all[i];
+    if (!config.record_path.empty()) w.record = std::make_unique<ledger_part>();
+    if (!config.lost_rows_path.empty()) w.lost = std::make_unique<ledger_part>();
+    w.sender = std::make_unique<instant_sender>(w.time);
+    engine_setup setup{&model, &body_encoder, assignment[i], w.record.get(), w.lost.get()};
+    w.work = std::make_unique<engine>(std::move(setup), w.time, *w.sender);
+    w.sender->attach(*w.work);
+    result.streams += w.work->stream_count();
+    result.deployments += assignment[i].size();
+  }
+  auto drive = [](worker& w) {
+    while (auto t = w.work->next_wakeup()) {
+      w.time.set(*t);
+      w.work->run_due();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < all.size(); ++i) threads.emplace_back(drive, std::ref(all[i]));
+  drive(all[0]);
+  for (auto& t : threads) t.join();
+
+  std::vector<ledger_part*> records, lost;
+  for (auto& w : all) {
+    result.stats.merge(w.work->stats());
+    if (w.record) records.push_back(w.record.get());
+    if (w.lost) lost.push_back(w.lost.get());
+  }
+  if (!config.record_path.empty()) merge_ledger_parts(records, record_header(config), config.record_path);
+  if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
+  result.workers = workers;
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  return result;
+}
+
+}  // namespace gmsim

@@ -1,1 +1,487 @@
-// scenario: to be written.
+#include "gmsim/scenario.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <queue>
+
+#include "gmsim/json_writer.hpp"
+#include "random.hpp"
+
+namespace gmsim {
+namespace {
+
+constexpr std::string_view first_names[] = {
+    "aarav", "priya", "rahul", "ananya", "vikram", "sara",   "li",    "wei",  "maria", "jose",
+    "emma",  "liam",  "olivia", "noah",  "fatima", "omar",   "yuki",  "hana", "lucas", "sofia",
+    "amara", "kwame", "ines",  "mateo",  "chloe",  "arjun",  "meera", "ivan", "olga",  "zara"};
+constexpr std::string_view last_names[] = {
+    "sharma", "patel", "singh", "iyer",   "chen",  "wang",  "garcia", "lopez", "smith", "jones",
+    "brown",  "kim",   "park",  "tanaka", "sato",  "khan",  "ali",    "silva", "rossi", "muller",
+    "dubois", "okafor", "mensah", "novak", "ivanova", "nair", "gupta", "reddy", "das", "bose"};
+
+// Letters from several scripts, each a valid UTF-8 sequence needing no JSON escape.
+constexpr std::string_view unicode_letters[] = {
+    "a", "z", "0", "é", "ß", "ñ", "ж", "я", "α", "ω", "中", "文", "日", "本", "한",
+    "글", "ا", "ب", "ע", "ש", "अ", "क", "ก", "😀", "🎯", "𝄞", "ü", "ø", "ç", "Ω"};
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_hex(std::string& out, std::uint64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i) out.push_back(hex_digits[(value >> (i * 4)) & 0xf]);
+}
+
+void append_uuid(std::string& out, std::uint64_t hi, std::uint64_t lo) {
+  // Version 4, variant 1, as a random UUID would be.
+  hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
+  lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  append_hex(out, hi >> 32, 8);
+  out.push_back('-');
+  append_hex(out, (hi >> 16) & 0xffff, 4);
+  out.push_back('-');
+  append_hex(out, hi & 0xffff, 4);
+  out.push_back('-');
+  append_hex(out, lo >> 48, 4);
+  out.push_back('-');
+  append_hex(out, lo & 0xffffffffffffull, 12);
+}
+
+void append_number(std::string& out, std::uint64_t value) {
+  char buffer[24];
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  out.append(buffer, end);
+}
+
+double sample(const number_distribution& d, rng& random) {
+  double v = 0;
+  switch (d.kind) {
+    case distribution_kind::constant:
+      return d.mean;
+    case distribution_kind::uniform:
+      return d.min + (d.max - d.min) * random.unit();
+    case distribution_kind::normal:
+      v = d.mean + d.stddev * random.normal();
+      break;
+    case distribution_kind::exponential:
+      v = d.mean * random.exponential();
+      break;
+  }
+  if (d.max > d.min) v = std::clamp(v, d.min, d.max);
+  return v;
+}
+
+std::size_t pick_weighted(const std::vector<double>& weights, std::size_t count, rng& random) {
+  if (weights.empty()) return static_cast<std::size_t>(random.below(count));
+  double total = 0;
+  for (double w : weights) total += w;
+  double x = random.unit() * total;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    if (x < weights[i]) return i;
+    x -= weights[i];
+  }
+  return weights.size() - 1;
+}
+
+std::string_view pick_name(const std::vector<weighted_name>& names, rng& random) {
+  if (names.empty()) return "UNKNOWN";
+  double total = 0;
+  for (const auto& n : names) total += n.weight;
+  double x = random.unit() * total;
+  for (const auto& n : names) {
+    if (x < n.weight) return n.name;
+    x -= n.weight;
+  }
+  return names.back().name;
+}
+
+void write_value_spec(json_writer& out, const value_spec& spec, std::uint64_t seed) {
+  rng random(seed);
+  switch (spec.type) {
+    case value_spec::kind::integer: {
+      if (spec.number.kind == distribution_kind::uniform) {
+        out.integer(random.between(static_cast<std::int64_t>(std::ceil(spec.number.min)),
+                                   static_cast<std::int64_t>(std::floor(spec.number.max))));
+      } else {
+        out.integer(static_cast<std::int64_t>(std::llround(sample(spec.number, random))));
+      }
+      return;
+    }
+    case value_spec::kind::floating: {
+      double v = sample(spec.number, random);
+      if (spec.decimals >= 0) {
+        double scale = std::pow(10.0, spec.decimals);
+        v = std::round(v * scale) / scale;
+      }
+      out.number(v);
+      return;
+    }
+    case value_spec::kind::boolean:
+      out.boolean(random.unit() < spec.p_true);
+      return;
+    case value_spec::kind::string: {
+      auto length = random.between(spec.min_length, spec.max_length);
+      std::string& buffer = out.buffer();
+      buffer.push_back('"');
+      if (spec.unicode) {
+        for (std::int64_t i = 0; i < length; ++i) {
+          buffer.append(unicode_letters[random.below(std::size(unicode_letters))]);
+        }
+      } else {
+        static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for (std::int64_t i = 0; i < length; ++i) buffer.push_back(alphabet[random.below(36)]);
+      }
+      buffer.push_back('"');
+      return;
+    }
+    case value_spec::kind::enumeration:
+      out.raw(spec.values_json[pick_weighted(spec.weights, spec.values_json.size(), random)]);
+      return;
+    case value_spec::kind::object: {
+      out.put('{');
+      std::uint64_t i = 0;
+      for (const auto& [name, field] : spec.fields) {
+        if (i != 0) out.put(',');
+        out.key(name);
+        write_value_spec(out, field, mix64(seed, ++i));
+      }
+      out.put('}');
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+scenario::scenario(profile settings) : profile_(std::move(settings)) {
+  const auto& p = profile_;
+  if (p.orgs.empty()) throw profile_error(p.source + ": orgs: the profile has no organisations");
+  if (p.viewers.count == 0) throw profile_error(p.source + ": viewers.count: must be at least 1");
+  double total_weight = 0;
+  for (const auto& org : p.orgs) {
+    for (const auto& dep : org.deployments) total_weight += dep.weight;
+  }
+  for (const auto& org : p.orgs) {
+    for (const auto& dep : org.deployments) {
+      deployment_info info;
+      info.org_slug = org.slug;
+      info.dep_slug = dep.slug;
+      info.types = dep.types;
+      info.seed = mix64(p.seed, hash_name(org.slug) ^ mix64(hash_name(dep.slug)));
+      info.rate_share = total_weight > 0 ? dep.weight / total_weight : 0;
+      auto index = static_cast<std::uint32_t>(deployments_.size());
+      for (int t = 0; t < webhook_type_count; ++t) {
+        if (!dep.types[t]) continue;
+        stream_info stream;
+        stream.index = static_cast<std::uint32_t>(streams_.size());
+        stream.deployment = index;
+        stream.type = static_cast<webhook_type>(t);
+        stream.phase = p.delivery.align_ticks
+                           ? 0
+                           : static_cast<millis>(mix64(info.seed, t + 1) %
+                                                 static_cast<std::uint64_t>(p.delivery.max_delay));
+        streams_.push_back(stream);
+      }
+      deployments_.push_back(std::move(info));
+    }
+  }
+  if (deployments_.empty()) throw profile_error(p.source + ": orgs: no deployments");
+
+  // Breakpoints of the rate: stage ends and spike edges, within the run.
+  const double end = static_cast<double>(p.duration);
+  std::vector<double> cuts{0, end};
+  double t = 0;
+  for (const auto& stage : p.arrival.stages) {
+    t += static_cast<double>(stage.duration);
+    if (t < end) cuts.push_back(t);
+  }
+  for (const auto& spike : p.arrival.spikes) {
+    for (double edge : {static_cast<double>(spike.at), static_cast<double>(spike.at + spike.duration)}) {
+      if (edge > 0 && edge < end) cuts.push_back(edge);
+    }
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  double cumulative = 0;
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
+    rate_piece piece;
+    piece.t0 = cuts[i];
+    piece.t1 = cuts[i + 1];
+    // Rates are linear within a piece, so two samples just inside it define it.
+    double r0 = rate_at(static_cast<millis>(piece.t0)) / 1000.0;
+    double mid = (piece.t0 + piece.t1) / 2;
+    double rmid = rate_at(static_cast<millis>(mid)) / 1000.0;
+    piece.rate0 = r0;
+    piece.slope = mid > piece.t0 ? (rmid - r0) / (mid - piece.t0) : 0;
+    piece.cumulative0 = cumulative;
+    double width = piece.t1 - piece.t0;
+    cumulative += r0 * width + piece.slope * width * width / 2;
+    rate_pieces_.push_back(piece);
+  }
+}
+
+double scenario::rate_at(millis t) const {
+  const auto& a = profile_.arrival;
+  double rate = a.rate;
+  double stage_start = 0;
+  double from = a.rate;
+  for (const auto& stage : a.stages) {
+    double stage_end = stage_start + static_cast<double>(stage.duration);
+    if (static_cast<double>(t) < stage_end) {
+      double f = (static_cast<double>(t) - stage_start) / static_cast<double>(stage.duration);
+      rate = from + (stage.rate - from) * f;
+      break;
+    }
+    rate = stage.rate;
+    from = stage.rate;
+    stage_start = stage_end;
+  }
+  for (const auto& spike : a.spikes) {
+    if (t >= spike.at && t < spike.at + spike.duration) rate *= spike.factor;
+  }
+  return std::max(rate, 0.0);
+}
+
+double scenario::time_of_cumulative(double sessions) const {
+  for (const auto& piece : rate_pieces_) {
+    double width = piece.t1 - piece.t0;
+    double in_piece = piece.rate0 * width + piece.slope * width * width / 2;
+    if (sessions >= piece.cumulative0 + in_piece) continue;
+    double d = sessions - piece.cumulative0;
+    // Solve rate0 * x + slope / 2 * x^2 = d in the form that stays exact as slope -> 0.
+    double disc = piece.rate0 * piece.rate0 + 2 * piece.slope * d;
+    double x = 2 * d / (piece.rate0 + std::sqrt(std::max(disc, 0.0)));
+    return piece.t0 + std::clamp(x, 0.0, width);
+  }
+  return -1;
+}
+
+std::uint64_t scenario::viewer_hash(std::uint32_t viewer) const {
+  return mix64(profile_.seed ^ 0x5eedf00dull, viewer);
+}
+
+std::string scenario::identifier(std::uint32_t viewer) const {
+  std::string out;
+  json_writer w(out);
+  write_identifier(w, viewer);
+  return out.substr(1, out.size() - 2);
+}
+
+void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
+  const auto& v = profile_.viewers;
+  std::uint64_t h = viewer_hash(viewer);
+  std::string text;
+  text.reserve(48);
+  switch (v.kind) {
+    case identifier_kind::email:
+      text.append(first_names[h % std::size(first_names)]);
+      text.push_back('.');
+      text.append(last_names[(h >> 16) % std::size(last_names)]);
+      append_number(text, viewer + 1ull);
+      text.push_back('@');
+      text.append(v.domain);
+      break;
+    case identifier_kind::uuid:
+      append_uuid(text, h, mix64(h));
+      break;
+    case identifier_kind::phone:
+      text.append("+91");
+      append_number(text, 6'000'000'000ull + viewer);
+      break;
+    case identifier_kind::anonymous:
+      text.append("anon-");
+      append_hex(text, h, 16);
+      break;
+    case identifier_kind::custom: {
+      std::string_view pattern = v.pattern;
+      for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (pattern.substr(i, 3) == "{n}") {
+          append_number(text, viewer + 1ull);
+          i += 2;
+        } else if (pattern.substr(i, 5) == "{hex}") {
+          append_hex(text, h >> 32, 8);
+          i += 4;
+        } else {
+          text.push_back(pattern[i]);
+        }
+      }
+      break;
+    }
+  }
+  out.string(text);
+}
+
+void scenario::write_value(json_writer& out, std::uint32_t variable, std::uint64_t seed) const {
+  write_value_spec(out, profile_.session.variables[variable].value, seed);
+}
+
+void scenario::write_session(json_writer& out, std::uint32_t deployment, std::uint32_t viewer,
+                             std::uint64_t ordinal, millis created, millis modified) const {
+  const auto& dep = deployments_[deployment];
+  std::uint64_t h = mix64(dep.seed, ordinal);
+  rng random(h);
+  std::string& buffer = out.buffer();
+  buffer.append("{\"uuid\":\"");
+  append_uuid(buffer, h, mix64(h));
+  buffer.append("\",\"browser\":");
+  out.string(pick_name(profile_.session.browsers, random));
+  buffer.append(",\"platform\":");
+  out.string(pick_name(profile_.session.platforms, random));
+  buffer.append(",\"device_id\":\"");
+  // A viewer keeps one device (or one of two), as people do.
+  append_hex(buffer, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
+  buffer.append("\",\"created_at\":");
+  out.integer(profile_.start_time + created);
+  buffer.append(",\"modified_at\":");
+  out.integer(profile_.start_time + modified);
+  buffer.push_back('}');
+}
+
+// --- the generator ---------------------------------------------------------------------
+
+struct deployment_generator::state {
+  struct session {
+    std::vector<event> events;  // the whole session, in time order
+    std::size_t next = 0;
+  };
+  struct pending {  // the next event of a session in progress
+    millis t;
+    std::uint64_t ordinal;
+    std::uint32_t slot;
+    bool operator>(const pending& o) const {
+      return t != o.t ? t > o.t : ordinal > o.ordinal;
+    }
+  };
+
+  const scenario& model;
+  std::uint32_t deployment;
+  const deployment_info& info;
+  rng arrivals;
+  double cumulative_target = 0;  // in profile-wide expected sessions
+  double next_arrival = -1;      // ms, negative when no more arrivals
+  std::uint64_t started = 0;
+  millis generated_until = 0;
+  std::vector<session> slots;
+  std::vector<std::uint32_t> free_slots;
+  std::vector<pending> heap;  // a min-heap on (t, ordinal)
+
+  state(const scenario& m, std::uint32_t d)
+      : model(m), deployment(d), info(m.deployments()[d]), arrivals(mix64(info.seed, 0xa221)) {
+    if (model.settings().arrival.process == arrival_process::constant) {
+      // A seeded phase, so that deployments with equal rates do not start together.
+      cumulative_target = arrivals.unit() * share_inverse();
+    } else {
+      cumulative_target = arrivals.exponential() * share_inverse();
+    }
+    next_arrival = info.rate_share > 0 ? model.time_of_cumulative(cumulative_target) : -1;
+  }
+
+  double share_inverse() const { return info.rate_share > 0 ? 1.0 / info.rate_share : 0; }
+
+  void advance_arrival() {
+    double step = model.settings().arrival.process == arrival_process::constant
+                      ? 1.0
+                      : arrivals.exponential();
+    cumulative_target += step * share_inverse();
+    next_arrival = model.time_of_cumulative(cumulative_target);
+  }
+
+  void start_session(millis at) {
+    const auto& p = model.settings();
+    const auto& spec = p.session;
+    std::uint64_t ordinal = started++;
+    rng random(mix64(info.seed, ordinal + 1));
+    std::uint32_t slot_index;
+    if (!free_slots.empty()) {
+      slot_index = free_slots.back();
+      free_slots.pop_back();
+    } else {
+      slot_index = static_cast<std::uint32_t>(slots.size());
+      slots.emplace_back();
+    }
+    session& s = slots[slot_index];
+    s.events.clear();
+    s.next = 0;
+    auto viewer = static_cast<std::uint32_t>(random.below(p.viewers.count));
+    millis length = std::max<millis>(0, std::llround(sample(spec.length_ms, random)));
+    millis end = at + length;
+    auto add = [&](millis t, webhook_type type, std::uint32_t item, std::uint64_t payload) {
+      if (t >= p.duration) return;  // the run is over before the viewer gets there
+      s.events.push_back(event{t, at, payload, viewer, item, type});
+    };
+    auto within = [&]() { return at + static_cast<millis>(random.below(length + 1)); };
+    if (info.types[static_cast<int>(webhook_type::session)]) {
+      add(at, webhook_type::session, 0, ordinal);
+      if (spec.send_on_end) add(end, webhook_type::session, 0, ordinal);
+    }
+    if (info.types[static_cast<int>(webhook_type::variables)]) {
+      for (std::uint32_t v = 0; v < spec.variables.size(); ++v) {
+        const auto& var = spec.variables[v];
+        auto changes = random.between(var.changes_min, var.changes_max);
+        for (std::int64_t c = 0; c < changes; ++c) {
+          millis t = var.when == change_timing::start ? at
+                     : var.when == change_timing::end ? end
+                                                      : within();
+          add(t, webhook_type::variables, v, random.next());
+        }
+      }
+    }
+    if (info.types[static_cast<int>(webhook_type::rules)]) {
+      for (std::uint32_t r = 0; r < spec.rules.size(); ++r) {
+        const auto& rule = spec.rules[r];
+        if (random.unit() >= rule.probability) continue;
+        auto times = random.between(1, rule.repeat_max);
+        for (std::int64_t k = 0; k < times; ++k) {
+          millis t = within();
+          add(t, webhook_type::rules, r, random.below(std::max<std::size_t>(1, rule.scenes.size())));
+        }
+      }
+    }
+    if (s.events.empty()) {
+      free_slots.push_back(slot_index);
+      return;
+    }
+    std::stable_sort(s.events.begin(), s.events.end(),
+                     [](const event& a, const event& b) { return a.t < b.t; });
+    heap.push_back(pending{s.events.front().t, ordinal, slot_index});
+    std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  }
+};
+
+deployment_generator::deployment_generator(const scenario& model, std::uint32_t deployment)
+    : state_(std::make_unique<state>(model, deployment)) {}
+deployment_generator::~deployment_generator() = default;
+deployment_generator::deployment_generator(deployment_generator&&) noexcept = default;
+
+std::uint64_t deployment_generator::sessions_started() const { return state_->started; }
+
+void deployment_generator::generate_until(millis until, std::vector<event>& out) {
+  state& s = *state_;
+  until = std::min(until, s.model.settings().duration);
+  if (until <= s.generated_until) return;
+  s.generated_until = until;
+  for (;;) {
+    millis arrival = s.next_arrival >= 0 ? static_cast<millis>(s.next_arrival) : -1;
+    bool have_event = !s.heap.empty() && s.heap.front().t < until;
+    bool have_arrival = arrival >= 0 && arrival < until;
+    if (!have_event && !have_arrival) break;
+    // Events already pending at the same ms go first: their sessions are older.
+    if (have_event && (!have_arrival || s.heap.front().t <= arrival)) {
+      std::pop_heap(s.heap.begin(), s.heap.end(), std::greater<>());
+      auto& top = s.heap.back();
+      auto& session = s.slots[top.slot];
+      out.push_back(session.events[session.next++]);
+      if (session.next < session.events.size()) {
+        top.t = session.events[session.next].t;
+        std::push_heap(s.heap.begin(), s.heap.end(), std::greater<>());
+      } else {
+        s.free_slots.push_back(top.slot);
+        s.heap.pop_back();
+      }
+    } else {
+      s.start_session(arrival);
+      s.advance_arrival();
+    }
+  }
+}
+
+}  // namespace gmsim

@@ -1,1 +1,101 @@
+#include "gmsim/aggregator.hpp"
+
 #include <gtest/gtest.h>
+
+namespace gmsim {
+namespace {
+
+stream_info stream_of(webhook_type type) {
+  stream_info s;
+  s.index = 7;
+  s.type = type;
+  return s;
+}
+
+event var(millis t, std::uint32_t viewer, std::uint32_t variable, std::uint64_t value) {
+  return event{t, 0, value, viewer, variable, webhook_type::variables};
+}
+
+TEST(aggregator, variables_merge_per_identifier_and_the_last_value_wins) {
+  aggregator a(stream_of(webhook_type::variables), 500);
+  a.add(var(1, 10, 0, 100));
+  a.add(var(2, 20, 1, 200));
+  a.add(var(3, 10, 1, 101));
+  a.add(var(4, 10, 0, 102));  // overwrites viewer 10's variable 0
+  std::vector<page> pages;
+  a.flush(60'000, pages);
+  ASSERT_EQ(pages.size(), 1u);
+  const page& p = pages[0];
+  EXPECT_EQ(p.stream, 7u);
+  EXPECT_EQ(p.ready, 60'000);
+  ASSERT_EQ(p.rows.size(), 2u);
+  // Rows in order of first appearance; variables in the order first set.
+  EXPECT_EQ(p.rows[0].viewer, 10u);
+  ASSERT_EQ(p.rows[0].item_count, 2u);
+  EXPECT_EQ(p.items[p.rows[0].first_item].index, 0u);
+  EXPECT_EQ(p.items[p.rows[0].first_item].payload, 102u);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].index, 1u);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].payload, 101u);
+  EXPECT_EQ(p.rows[0].event_count, 3u);
+  EXPECT_EQ(p.rows[0].oldest, 1);
+  EXPECT_EQ(p.rows[1].viewer, 20u);
+  EXPECT_EQ(p.rows[1].item_count, 1u);
+  EXPECT_EQ(a.pending_events(), 0u);
+}
+
+TEST(aggregator, rules_are_appended_in_time_order) {
+  aggregator a(stream_of(webhook_type::rules), 500);
+  a.add(event{5, 0, 1, 3, 0, webhook_type::rules});
+  a.add(event{6, 0, 0, 4, 1, webhook_type::rules});
+  a.add(event{7, 0, 2, 3, 0, webhook_type::rules});  // the same rule again: kept
+  std::vector<page> pages;
+  a.flush(10, pages);
+  ASSERT_EQ(pages.size(), 1u);
+  const page& p = pages[0];
+  ASSERT_EQ(p.rows.size(), 2u);
+  ASSERT_EQ(p.rows[0].item_count, 2u);
+  EXPECT_EQ(p.items[p.rows[0].first_item].t, 5);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].t, 7);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].payload, 2u);
+}
+
+TEST(aggregator, sessions_give_one_row_per_session_not_per_viewer) {
+  aggregator a(stream_of(webhook_type::session), 500);
+  a.add(event{100, 100, 1, 3, 0, webhook_type::session});
+  a.add(event{150, 150, 2, 3, 0, webhook_type::session});  // same viewer, other session
+  a.add(event{900, 100, 1, 3, 0, webhook_type::session});  // session 1 ends
+  std::vector<page> pages;
+  a.flush(1'000, pages);
+  ASSERT_EQ(pages[0].rows.size(), 2u);
+  EXPECT_EQ(pages[0].rows[0].session, 1u);
+  EXPECT_EQ(pages[0].rows[0].created, 100);
+  EXPECT_EQ(pages[0].rows[0].newest, 900);
+  EXPECT_EQ(pages[0].rows[1].session, 2u);
+  EXPECT_EQ(pages[0].rows[1].newest, 150);
+}
+
+TEST(aggregator, pages_hold_at_most_batch_rows_and_number_on) {
+  aggregator a(stream_of(webhook_type::variables), 500);
+  for (std::uint32_t v = 0; v < 1001; ++v) a.add(var(v, v, 0, v));
+  std::vector<page> pages;
+  a.flush(2'000, pages);
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(pages[0].rows.size(), 500u);
+  EXPECT_EQ(pages[1].rows.size(), 500u);
+  EXPECT_EQ(pages[2].rows.size(), 1u);
+  EXPECT_EQ(pages[2].rows[0].viewer, 1000u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(pages[i].sequence, i);
+  a.add(var(2'001, 1, 0, 1));
+  a.flush(3'000, pages);
+  EXPECT_EQ(pages.back().sequence, 3u);
+}
+
+TEST(aggregator, an_empty_tick_cuts_no_page) {
+  aggregator a(stream_of(webhook_type::rules), 500);
+  std::vector<page> pages;
+  a.flush(1, pages);
+  EXPECT_TRUE(pages.empty());
+}
+
+}  // namespace
+}  // namespace gmsim

@@ -1,1 +1,272 @@
+// The engine on the simulated clock: DESIGN.md's delivery semantics, checked end to end
+// (generator, aggregator, pacer, encoder) without a network.
+#include "gmsim/engine.hpp"
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "gmsim/runner.hpp"
+#include "test_support.hpp"
+
+namespace gmsim {
+namespace {
+
+using testing::recording_sender;
+using testing::run_to_end;
+using testing::small_profile;
+
+struct harness {
+  explicit harness(const profile& p, ledger_part* lost = nullptr, ledger_part* record = nullptr)
+      : model(p), body_encoder(model), sender(time) {
+    std::vector<std::uint32_t> all;
+    for (std::uint32_t d = 0; d < model.deployments().size(); ++d) all.push_back(d);
+    work = std::make_unique<engine>(engine_setup{&model, &body_encoder, all, record, lost}, time, sender);
+    sender.attach(*work);
+  }
+  scenario model;
+  encoder body_encoder;
+  simulated_clock time;
+  recording_sender sender;
+  std::unique_ptr<engine> work;
+};
+
+void expect_accounted(const run_stats& s) {
+  EXPECT_EQ(s.rows_generated, s.rows_delivered + s.rows_rejected + s.rows_failed + s.rows_unsent);
+  EXPECT_EQ(s.requests_attempted, s.requests_delivered + s.requests_rejected + s.requests_failed);
+}
+
+TEST(engine, pages_respect_batch_rows_and_streams_respect_min_gap) {
+  auto p = small_profile(3, 600'000, 20.0);
+  p.delivery.batch_rows = 50;
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  ASSERT_GT(h.sender.sent.size(), 50u);
+  std::map<std::uint32_t, millis> last;
+  std::int64_t rows = 0;
+  for (const auto& r : h.sender.sent) {
+    auto body = nlohmann::json::parse(r.body);
+    auto n = body["data"]["rows"].size();
+    EXPECT_GE(n, 1u);
+    EXPECT_LE(n, 50u);
+    rows += static_cast<std::int64_t>(n);
+    auto it = last.find(r.stream);
+    if (it != last.end()) EXPECT_GE(r.at - it->second, p.delivery.min_gap);
+    last[r.stream] = r.at;
+  }
+  const auto& s = h.work->stats();
+  EXPECT_EQ(rows, s.rows_delivered);
+  EXPECT_EQ(s.page_rows.max(), 50);
+  expect_accounted(s);
+  EXPECT_TRUE(h.work->done());
+}
+
+TEST(engine, under_light_load_every_event_is_delivered_within_the_max_delay) {
+  auto p = small_profile(4, 900'000, 0.5);
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  const auto& s = h.work->stats();
+  ASSERT_GT(s.lag_ms.count(), 100);
+  EXPECT_LE(s.lag_ms.max(), p.delivery.max_delay);
+  EXPECT_EQ(s.rows_delivered, s.rows_generated);
+  // Ticks are spread: the lag of the oldest events is close to the max delay, not 0.
+  EXPECT_GT(s.lag_ms.max(), p.delivery.max_delay / 2);
+}
+
+// One stream under a backlog: each send time is exactly what the pacing law gives,
+// computed here from the events themselves, and delays grow past the max delay.
+TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
+  auto p = small_profile(1, 30'000, 50.0);
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.viewers.count = 100'000;
+  p.delivery.max_delay = 10'000;
+  p.delivery.batch_rows = 5;
+  p.delivery.align_ticks = true;  // ticks at 0, 10 s, 20 s and the final one at 30 s
+  harness h(p);
+  run_to_end(*h.work, h.time);
+
+  // Expected: the pages each tick cuts (distinct viewers / batch), then the pacing law.
+  deployment_generator g(h.model, 0);
+  struct expected_page {
+    millis ready;
+    millis oldest;
+  };
+  std::vector<expected_page> pages;
+  for (millis tick : {10'000, 20'000, 30'000}) {
+    std::vector<event> events;
+    g.generate_until(tick, events);
+    std::map<std::uint32_t, millis> first_seen;  // viewer -> oldest event
+    std::vector<std::uint32_t> order;
+    for (const auto& e : events) {
+      if (first_seen.emplace(e.viewer, e.t).second) order.push_back(e.viewer);
+    }
+    for (std::size_t i = 0; i < order.size(); i += 5) {
+      millis oldest = tick;
+      for (std::size_t j = i; j < std::min(order.size(), i + 5); ++j) oldest = std::min(oldest, first_seen[order[j]]);
+      pages.push_back({tick, oldest});
+    }
+  }
+  ASSERT_EQ(h.sender.sent.size(), pages.size());
+  millis previous = -1'000'000;
+  millis max_lag = 0;
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    millis expected = std::max(pages[i].ready, previous + p.delivery.min_gap);
+    ASSERT_EQ(h.sender.sent[i].at, expected) << "page " << i;
+    previous = expected;
+    max_lag = std::max(max_lag, expected - pages[i].oldest);
+  }
+  EXPECT_EQ(h.work->stats().lag_ms.max(), max_lag);
+  EXPECT_GT(max_lag, p.delivery.max_delay * 2);  // the backlog pushes delivery late
+}
+
+TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
+  auto p = small_profile(2, 300'000, 2.0);
+  ledger_part lost;
+  harness h(p, &lost);
+  int n = 0;
+  h.sender.answer = [&](const testing::sent_request&) {
+    ++n;
+    if (n % 3 == 0) return request_outcome{outcome_kind::rejected, 413, failure_kind::none, {}};
+    if (n % 3 == 1) return request_outcome{outcome_kind::failed, 0, failure_kind::timeout, {}};
+    return request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
+  };
+  run_to_end(*h.work, h.time);
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.rows_rejected, 0);
+  EXPECT_GT(s.rows_failed, 0);
+  EXPECT_EQ(s.by_status.at(413), s.requests_rejected);
+  EXPECT_EQ(s.by_error[static_cast<int>(failure_kind::timeout)], s.requests_failed);
+
+  auto path = std::filesystem::temp_directory_path() / "gmsim_engine_lost.ndjson";
+  merge_ledger_parts({&lost}, "", path.string());
+  std::ifstream in(path);
+  std::string line;
+  std::int64_t lines = 0, rejected = 0;
+  while (std::getline(in, line)) {
+    auto row = nlohmann::json::parse(line);
+    ++lines;
+    EXPECT_TRUE(row.contains("identifier"));
+    EXPECT_TRUE(row.contains("intended_ms"));
+    if (row["reason"] == "status 413") ++rejected;
+    else EXPECT_EQ(row["reason"], "timeout");
+  }
+  EXPECT_EQ(lines, s.rows_rejected + s.rows_failed);
+  EXPECT_EQ(rejected, s.rows_rejected);
+  std::filesystem::remove(path);
+}
+
+TEST(engine, stop_counts_everything_pending_as_unsent_and_in_flight_still_completes) {
+  auto p = small_profile(2, 600'000, 5.0);
+  harness h(p);
+  h.sender.hold = true;
+  while (auto t = h.work->next_wakeup()) {
+    if (*t > 200'000) break;
+    h.time.set(*t);
+    h.work->run_due();
+  }
+  ASSERT_GT(h.work->in_flight(), 0);
+  h.work->stop();
+  EXPECT_FALSE(h.work->next_wakeup());
+  EXPECT_FALSE(h.work->done());  // requests still in flight
+  h.sender.release_held();
+  EXPECT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.rows_unsent, 0);
+}
+
+TEST(engine, several_in_flight_per_stream_never_exceed_the_limit) {
+  auto p = small_profile(1, 120'000, 50.0);
+  p.delivery.in_flight = 3;
+  p.delivery.min_gap = 0;
+  p.delivery.batch_rows = 10;
+  harness h(p);
+  h.sender.hold = true;
+  while (auto t = h.work->next_wakeup()) {
+    h.time.set(*t);
+    h.work->run_due();
+    EXPECT_LE(h.work->in_flight(), 3 * 3);  // three streams
+    h.sender.release_held();
+  }
+  expect_accounted(h.work->stats());
+  EXPECT_EQ(h.work->stats().rows_delivered, h.work->stats().rows_generated);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(engine, the_same_seed_gives_the_same_bytes_with_one_or_two_workers) {
+  auto dir = std::filesystem::temp_directory_path();
+  std::string bytes[2];
+  run_result results[2];
+  for (int w = 1; w <= 2; ++w) {
+    run_config c;
+    c.settings = small_profile(5, 300'000, 5.0);
+    c.dry_run = true;
+    c.workers = w;
+    c.record_path = (dir / ("gmsim_record_" + std::to_string(w) + ".ndjson")).string();
+    results[w - 1] = run(c);
+    bytes[w - 1] = slurp(c.record_path);
+    std::filesystem::remove(c.record_path);
+  }
+  EXPECT_GT(bytes[0].size(), 10'000u);
+  EXPECT_EQ(bytes[0], bytes[1]);
+  EXPECT_EQ(results[0].stats.rows_generated, results[1].stats.rows_generated);
+  EXPECT_EQ(results[0].stats.events_generated, results[1].stats.events_generated);
+}
+
+TEST(engine, the_recording_has_a_header_and_a_line_per_request_in_intended_order) {
+  run_config c;
+  c.settings = small_profile(3, 200'000, 3.0);
+  c.dry_run = true;
+  c.workers = 2;
+  c.record_path = (std::filesystem::temp_directory_path() / "gmsim_record_order.ndjson").string();
+  auto r = run(c);
+  std::ifstream in(c.record_path);
+  std::string line;
+  std::getline(in, line);
+  auto header = nlohmann::json::parse(line);
+  EXPECT_EQ(header["gmsim_record"], 1);
+  EXPECT_EQ(header["seed"], 42);
+  std::int64_t requests = 0, rows = 0;
+  millis last = 0;
+  while (std::getline(in, line)) {
+    auto rec = nlohmann::json::parse(line);
+    ++requests;
+    EXPECT_GE(rec["t_ms"].get<millis>(), last);
+    last = rec["t_ms"];
+    auto body = nlohmann::json::parse(rec["body"].get<std::string>());
+    EXPECT_EQ(body["type"], rec["type"]);
+    EXPECT_EQ(body["data"]["rows"].size(), rec["rows"].get<std::size_t>());
+    rows += rec["rows"].get<std::int64_t>();
+  }
+  EXPECT_EQ(requests, r.stats.requests_attempted);
+  EXPECT_EQ(rows, r.stats.rows_generated);
+  std::filesystem::remove(c.record_path);
+}
+
+TEST(engine, an_hour_of_ten_thousand_viewers_dry_runs_and_accounts_for_every_row) {
+  run_config c;
+  c.settings = small_profile(10, 3'600'000, 10.0);
+  c.settings.viewers.count = 10'000;
+  c.dry_run = true;
+  c.workers = 2;
+  auto r = run(c);
+  EXPECT_NEAR(r.stats.sessions_started, 36'000, 1'000);
+  EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
+  EXPECT_LE(r.stats.lag_ms.max(), c.settings.delivery.max_delay);
+  expect_accounted(r.stats);
+}
+
+}  // namespace
+}  // namespace gmsim

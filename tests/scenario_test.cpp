@@ -1,1 +1,155 @@
+#include "gmsim/scenario.hpp"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+#include <set>
+
+#include "test_support.hpp"
+
+namespace gmsim {
+namespace {
+
+std::vector<event> generate_all(const scenario& model, std::uint32_t deployment, millis step) {
+  deployment_generator g(model, deployment);
+  std::vector<event> out;
+  for (millis t = step; t <= model.settings().duration + step; t += step) g.generate_until(t, out);
+  return out;
+}
+
+bool same(const event& a, const event& b) {
+  return a.t == b.t && a.created == b.created && a.payload == b.payload && a.viewer == b.viewer &&
+         a.item == b.item && a.type == b.type;
+}
+
+TEST(scenario, events_are_in_time_order_within_the_run_and_only_of_enabled_types) {
+  auto p = testing::small_profile(2);
+  p.orgs[0].deployments[1].types = {true, false, false};
+  scenario model(p);
+  ASSERT_EQ(model.streams().size(), 4u);  // 3 + 1
+  for (std::uint32_t d = 0; d < 2; ++d) {
+    auto events = generate_all(model, d, 7'000);
+    ASSERT_FALSE(events.empty());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      EXPECT_GE(events[i].t, 0);
+      EXPECT_LT(events[i].t, p.duration);
+      if (i > 0) EXPECT_LE(events[i - 1].t, events[i].t);
+      if (d == 1) EXPECT_EQ(events[i].type, webhook_type::variables);
+    }
+  }
+}
+
+TEST(scenario, generation_is_the_same_whatever_the_steps) {
+  scenario model(testing::small_profile(1));
+  auto whole = generate_all(model, 0, model.settings().duration);
+  auto stepped = generate_all(model, 0, 1'234);
+  ASSERT_EQ(whole.size(), stepped.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_TRUE(same(whole[i], stepped[i])) << i;
+}
+
+TEST(scenario, the_seed_decides_and_a_deployment_does_not_depend_on_the_others) {
+  auto p = testing::small_profile(2);
+  scenario a(p);
+  p.seed = 43;
+  scenario b(p);
+  auto ea = generate_all(a, 0, 60'000);
+  auto eb = generate_all(b, 0, 60'000);
+  bool differ = ea.size() != eb.size();
+  for (std::size_t i = 0; !differ && i < ea.size(); ++i) differ = !same(ea[i], eb[i]);
+  EXPECT_TRUE(differ);
+
+  // A third deployment with the same share of sessions leaves dep-1's events unchanged
+  // when the total rate grows with it.
+  auto q = testing::small_profile(2);
+  auto r = testing::small_profile(3, q.duration, q.arrival.rate * 1.5);
+  auto eq = generate_all(scenario(q), 0, 60'000);
+  auto er = generate_all(scenario(r), 0, 60'000);
+  ASSERT_EQ(eq.size(), er.size());
+  for (std::size_t i = 0; i < eq.size(); ++i) ASSERT_TRUE(same(eq[i], er[i]));
+}
+
+std::int64_t sessions_in(const profile& p) {
+  scenario model(p);
+  std::int64_t n = 0;
+  for (std::uint32_t d = 0; d < model.deployments().size(); ++d) {
+    deployment_generator g(model, d);
+    std::vector<event> out;
+    g.generate_until(p.duration, out);
+    n += static_cast<std::int64_t>(g.sessions_started());
+  }
+  return n;
+}
+
+TEST(scenario, a_constant_arrival_rate_gives_exactly_rate_times_duration) {
+  auto p = testing::small_profile(1, 100'000, 2.0);
+  p.arrival.process = arrival_process::constant;
+  EXPECT_NEAR(sessions_in(p), 200, 1);
+}
+
+TEST(scenario, poisson_arrivals_average_the_rate) {
+  auto p = testing::small_profile(4, 1'000'000, 2.0);  // expect 2000 sessions
+  auto n = sessions_in(p);
+  EXPECT_NEAR(n, 2000, 5 * std::sqrt(2000.0));
+}
+
+TEST(scenario, stages_ramp_linearly_and_spikes_multiply) {
+  auto p = testing::small_profile(1, 100'000, 0.0);
+  p.arrival.process = arrival_process::constant;
+  p.arrival.stages = {arrival_stage{100'000, 10.0}};  // 0 -> 10/s over 100 s: 500 sessions
+  EXPECT_NEAR(sessions_in(p), 500, 1);
+  scenario model(p);
+  EXPECT_DOUBLE_EQ(model.rate_at(50'000), 5.0);
+
+  auto s = testing::small_profile(1, 100'000, 1.0);
+  s.arrival.process = arrival_process::constant;
+  s.arrival.spikes = {arrival_spike{50'000, 10'000, 10.0}};  // 90 s at 1/s + 10 s at 10/s
+  EXPECT_NEAR(sessions_in(s), 190, 1);
+}
+
+TEST(scenario, identifiers_have_the_kind_asked_for_and_are_distinct) {
+  auto p = testing::small_profile(1);
+  const std::pair<identifier_kind, std::regex> kinds[] = {
+      {identifier_kind::email, std::regex(R"([a-z]+\.[a-z]+[0-9]+@example\.com)")},
+      {identifier_kind::uuid,
+       std::regex(R"([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})")},
+      {identifier_kind::phone, std::regex(R"(\+91[0-9]{10})")},
+      {identifier_kind::anonymous, std::regex(R"(anon-[0-9a-f]{16})")},
+      {identifier_kind::custom, std::regex(R"(user-[0-9]+-[0-9a-f]{8})")},
+  };
+  for (const auto& [kind, pattern] : kinds) {
+    p.viewers.kind = kind;
+    p.viewers.pattern = "user-{n}-{hex}";
+    scenario model(p);
+    std::set<std::string> seen;
+    for (std::uint32_t v = 0; v < 300; ++v) {
+      auto id = model.identifier(v);
+      EXPECT_TRUE(std::regex_match(id, pattern)) << id;
+      seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 300u);
+  }
+}
+
+TEST(scenario, stream_phases_are_seeded_within_the_max_delay_or_aligned) {
+  auto p = testing::small_profile(5);
+  scenario model(p);
+  std::set<millis> phases;
+  for (const auto& s : model.streams()) {
+    EXPECT_GE(s.phase, 0);
+    EXPECT_LT(s.phase, p.delivery.max_delay);
+    phases.insert(s.phase);
+  }
+  EXPECT_GT(phases.size(), 10u);
+  p.delivery.align_ticks = true;
+  for (const auto& s : scenario(p).streams()) EXPECT_EQ(s.phase, 0);
+}
+
+TEST(scenario, a_profile_without_deployments_is_refused) {
+  auto p = testing::small_profile(1);
+  p.orgs[0].deployments.clear();
+  EXPECT_THROW(scenario{p}, profile_error);
+}
+
+}  // namespace
+}  // namespace gmsim

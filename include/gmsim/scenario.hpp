@@ -66,11 +66,23 @@ class scenario {
 
  private:
   friend class deployment_generator;
+  // The session rate as pieces where it is linear in t: breakpoints at stage ends and
+  // spike edges. Arrivals invert the cumulative rate, so no draw is wasted.
+  struct rate_piece {
+    double t0 = 0, t1 = 0;   // ms since start
+    double rate0 = 0;        // sessions per ms at t0
+    double slope = 0;        // sessions per ms per ms
+    double cumulative0 = 0;  // sessions expected in [0, t0)
+  };
+  // The time at which the cumulative rate reaches sessions, or a negative number when
+  // the run ends first.
+  double time_of_cumulative(double sessions) const;
+  std::uint64_t viewer_hash(std::uint32_t viewer) const;
+
   profile profile_;
   std::vector<deployment_info> deployments_;
   std::vector<stream_info> streams_;
-  std::vector<std::string> pre_encoded_names_;  // variable names as "\"name\":"
-  std::vector<double> browser_cdf_, platform_cdf_;
+  std::vector<rate_piece> rate_pieces_;
 };
 
 // Generates one deployment's events, lazily and in time order. Memory grows with the

@@ -1,0 +1,365 @@
+#include "commands.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+
+#include "gmsim/duration.hpp"
+#include "gmsim/encoder.hpp"
+#include "gmsim/receiver.hpp"
+#include "gmsim/engine.hpp"
+#include "gmsim/profile.hpp"
+#include "gmsim/report.hpp"
+#include "gmsim/schema.hpp"
+#include "options.hpp"
+
+namespace gmsim::cli {
+
+void print_error(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "gmsim %s: %s\n", command.c_str(), message.c_str());
+}
+
+namespace {
+
+bool wants_help(const args& a) {
+  for (const auto& s : a) {
+    if (s == "--help" || s == "-h") return true;
+  }
+  return false;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw usage_error(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+int run_command(const args& a) {
+  run_options options;
+  try {
+    options = parse_run_options(a);
+  } catch (const usage_error& e) {
+    print_error("run", e.what());
+    std::fputs("Run \"gmsim run --help\" for the options.\n", stderr);
+    return exit_usage;
+  } catch (const profile_error& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  }
+  if (options.help) {
+    std::fputs(options.help_text.c_str(), stdout);
+    return exit_ok;
+  }
+  run_result result;
+  try {
+    result = run(options.config);
+  } catch (const profile_error& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  } catch (const std::invalid_argument& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  }
+  std::fputs(summary_text(options.config, result).c_str(), stdout);
+  if (!options.summary_json.empty()) {
+    write_file(options.summary_json, summary_json(options.config, result).dump(2) + "\n");
+  }
+  return result.interrupted ? exit_interrupted : exit_ok;
+}
+
+int receive_command(const args& a) {
+  namespace po = boost::program_options;
+  po::options_description opts("Options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "show this help")
+    ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "ADDR:PORT to listen on (port 0: any free port)")
+    ("auth-string", po::value<std::string>(), "require \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); 401 otherwise")
+    ("min-gap", po::value<std::string>()->default_value("200ms"), "count a stream's requests closer than this")
+    ("max-body", po::value<std::size_t>()->default_value(16u << 20), "bytes; 413 beyond")
+    ("status", po::value<int>()->default_value(200), "answer valid requests with this status")
+    ("fail-ratio", po::value<double>()->default_value(0), "this fraction of valid requests answers --fail-status")
+    ("fail-status", po::value<int>()->default_value(500), "status of the failed fraction")
+    ("latency", po::value<std::string>(), "wait before answering: D, or MIN:MAX (uniform), e.g. 50ms:2s")
+    ("close-ratio", po::value<double>()->default_value(0), "this fraction of requests gets its connection dropped")
+    ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fault draws")
+    ("threads", po::value<int>()->default_value(1), "server threads")
+    ("duration", po::value<std::string>(), "stop by itself after this long")
+    ("summary-json", po::value<std::string>(), "write the counts here at exit")
+    ("quiet,q", "no live line");
+  // clang-format on
+  po::variables_map vm;
+  receiver_config rc;
+  millis run_for = 0;
+  try {
+    po::store(po::command_line_parser(a).options(opts).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: gmsim receive [options]\n\n"
+                   "A webhook receiver that validates every body against the GMetri contract, checks\n"
+                   "Authorization and pacing, injects faults, and counts what it saw (GET /stats).\n"
+                   "Stops on Ctrl-C or SIGTERM (exit 0) after writing --summary-json.\n\n"
+                << opts;
+      return exit_ok;
+    }
+    rc.listen = vm["listen"].as<std::string>();
+    if (vm.count("auth-string")) {
+      rc.auth_string = vm["auth-string"].as<std::string>();
+    } else if (const char* env = std::getenv("GMSIM_AUTH_STRING")) {
+      rc.auth_string = env;
+    }
+    auto duration_of = [](const std::string& name, const std::string& text) {
+      try {
+        return parse_duration(text);
+      } catch (const std::invalid_argument& e) {
+        throw usage_error("--" + name + ": " + e.what());
+      }
+    };
+    rc.min_gap = duration_of("min-gap", vm["min-gap"].as<std::string>());
+    rc.max_body = vm["max-body"].as<std::size_t>();
+    rc.status = vm["status"].as<int>();
+    rc.fail_ratio = vm["fail-ratio"].as<double>();
+    rc.fail_status = vm["fail-status"].as<int>();
+    rc.close_ratio = vm["close-ratio"].as<double>();
+    rc.seed = vm["seed"].as<std::uint64_t>();
+    rc.threads = vm["threads"].as<int>();
+    for (int status : {rc.status, rc.fail_status}) {
+      if (status < 100 || status > 599) throw usage_error("--status/--fail-status: must be in 100..599, got " + std::to_string(status));
+    }
+    for (double ratio : {rc.fail_ratio, rc.close_ratio}) {
+      if (!(ratio >= 0 && ratio <= 1)) throw usage_error("--fail-ratio/--close-ratio: must be in [0, 1]");
+    }
+    if (rc.threads < 1 || rc.threads > 64) throw usage_error("--threads: must be in 1..64");
+    if (vm.count("latency")) {
+      auto text = vm["latency"].as<std::string>();
+      auto colon = text.find(':');
+      rc.latency_min = duration_of("latency", text.substr(0, colon));
+      rc.latency_max = colon == std::string::npos ? rc.latency_min : duration_of("latency", text.substr(colon + 1));
+      if (rc.latency_max < rc.latency_min) throw usage_error("--latency: MAX is below MIN in '" + text + "'");
+    }
+    if (vm.count("duration")) run_for = duration_of("duration", vm["duration"].as<std::string>());
+  } catch (const po::error& e) {
+    print_error("receive", e.what());
+    return exit_usage;
+  } catch (const usage_error& e) {
+    print_error("receive", e.what());
+    return exit_usage;
+  }
+
+  // Signals are taken synchronously by this thread; the server's threads never see them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  receiver server(rc);
+  try {
+    server.start();
+  } catch (const std::invalid_argument& e) {
+    print_error("receive", std::string("--listen: ") + e.what());
+    return exit_usage;
+  } catch (const std::runtime_error& e) {
+    print_error("receive", e.what());
+    return exit_failure;
+  }
+  auto host = rc.listen.substr(0, rc.listen.rfind(':'));
+  std::fprintf(stderr, "gmsim receive: listening on http://%s:%u/ (GET /stats for counts; Ctrl-C to stop)\n",
+               host.c_str(), static_cast<unsigned>(server.port()));
+  const bool tty = isatty(fileno(stderr)) != 0;
+  const bool quiet = vm.count("quiet") != 0;
+  auto began = std::chrono::steady_clock::now();
+  auto last_line = began;
+  for (;;) {
+    timespec wait{1, 0};
+    if (sigtimedwait(&stop_signals, nullptr, &wait) > 0) break;
+    auto now = std::chrono::steady_clock::now();
+    if (run_for > 0 && now - began >= std::chrono::milliseconds(run_for)) break;
+    if (quiet) continue;
+    auto c = server.counts();
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "requests %lld  rows %lld  invalid %lld  unauthorized %lld  too large %lld  gap violations %lld",
+                  static_cast<long long>(c.requests), static_cast<long long>(c.rows_accepted),
+                  static_cast<long long>(c.invalid), static_cast<long long>(c.unauthorized),
+                  static_cast<long long>(c.too_large), static_cast<long long>(c.gap_violations));
+    if (tty) {
+      std::fprintf(stderr, "\r\033[K%s", line);
+    } else if (now - last_line >= std::chrono::seconds(10)) {
+      last_line = now;
+      std::fprintf(stderr, "%s\n", line);
+    }
+  }
+  server.stop();
+  if (tty && !quiet) std::fputs("\r\033[K", stderr);
+  auto counts = server.counts_json();
+  std::fprintf(stderr, "gmsim receive: stopped; %s\n", counts.dump().c_str());
+  if (vm.count("summary-json")) write_file(vm["summary-json"].as<std::string>(), counts.dump(2) + "\n");
+  return exit_ok;
+}
+
+int example_command(const args& a) {
+  static const char* help =
+      "Usage: gmsim example TYPE [--compact]\n\n"
+      "Prints a valid request body of TYPE (variables, rules or session), as the quickstart\n"
+      "profile generates it. --compact prints the exact bytes sent, on one line.\n";
+  if (wants_help(a)) {
+    std::fputs(help, stdout);
+    return exit_ok;
+  }
+  bool compact = false;
+  std::string type_name;
+  for (const auto& s : a) {
+    if (s == "--compact") {
+      compact = true;
+    } else if (!s.empty() && s[0] == '-') {
+      print_error("example", "unknown option '" + s + "'");
+      return exit_usage;
+    } else if (type_name.empty()) {
+      type_name = s;
+    } else {
+      print_error("example", "one TYPE only, got '" + s + "' too");
+      return exit_usage;
+    }
+  }
+  webhook_type type;
+  if (!parse_webhook_type(type_name, type)) {
+    print_error("example", type_name.empty() ? "TYPE is missing: variables, rules or session"
+                                             : "unknown TYPE '" + type_name +
+                                                   "': use variables, rules or session");
+    return exit_usage;
+  }
+  // A short dry run of the quickstart profile, stopped at the first body of that type.
+  profile p = load_profile("quickstart");
+  p.delivery.batch_rows = 3;
+  scenario model(p);
+  encoder body_encoder(model);
+  std::vector<std::uint32_t> deployments;
+  for (std::uint32_t d = 0; d < model.deployments().size(); ++d) deployments.push_back(d);
+
+  struct capture final : request_sender {
+    engine* e = nullptr;
+    const scenario* model = nullptr;
+    webhook_type wanted{};
+    std::string body;
+    void send(std::uint32_t stream, std::uint32_t slot, std::string_view b) override {
+      if (body.empty() && model->streams()[e->global_stream(stream)].type == wanted) body = b;
+      e->complete(stream, slot, request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}}, 0, 0);
+    }
+  } sink;
+  simulated_clock time;
+  engine e(engine_setup{&model, &body_encoder, deployments, nullptr, nullptr}, time, sink);
+  sink.e = &e;
+  sink.model = &model;
+  sink.wanted = type;
+  while (sink.body.empty()) {
+    auto t = e.next_wakeup();
+    if (!t) break;
+    time.set(*t);
+    e.run_due();
+  }
+  if (sink.body.empty()) {
+    print_error("example", "the quickstart profile sends no " + type_name + " webhooks");
+    return exit_failure;
+  }
+  if (compact) {
+    std::fputs(sink.body.c_str(), stdout);
+    std::fputc('\n', stdout);
+  } else {
+    std::fputs(nlohmann::json::parse(sink.body).dump(2).c_str(), stdout);
+    std::fputc('\n', stdout);
+  }
+  return exit_ok;
+}
+
+int validate_command(const args& a) {
+  static const char* help =
+      "Usage: gmsim validate FILE...\n\n"
+      "Checks request bodies against the GMetri webhook contract. A FILE holds one body, or\n"
+      "is a recording (gmsim run --record), whose every body is checked. Prints each fault\n"
+      "as FILE[:LINE]: JSON-POINTER: reason. Exit 0 when all are valid, 1 on any fault,\n"
+      "2 when a file cannot be read.\n";
+  if (wants_help(a) || a.empty()) {
+    std::fputs(help, a.empty() ? stderr : stdout);
+    return a.empty() ? exit_usage : exit_ok;
+  }
+  int faults = 0;
+  for (const auto& path : a) {
+    std::string text;
+    try {
+      text = read_file(path);
+    } catch (const usage_error& e) {
+      print_error("validate", e.what());
+      return exit_usage;
+    }
+    auto report = [&](const std::string& where, const std::vector<schema_fault>& found) {
+      for (const auto& f : found) {
+        std::printf("%s: %s: %s\n", where.c_str(), f.path.empty() ? "(body)" : f.path.c_str(),
+                    f.reason.c_str());
+      }
+      faults += static_cast<int>(found.size());
+    };
+    bool recording = text.rfind("{\"gmsim_record\"", 0) == 0;
+    if (!recording) {
+      int before = faults;
+      report(path, validate_body(text));
+      if (faults == before) std::printf("%s: valid\n", path.c_str());
+      continue;
+    }
+    std::istringstream lines(text);
+    std::string line;
+    int number = 0;
+    int bodies = 0;
+    while (std::getline(lines, line)) {
+      ++number;
+      if (number == 1 || line.empty()) continue;
+      auto where = path + ":" + std::to_string(number);
+      auto doc = nlohmann::json::parse(line, nullptr, false);
+      if (doc.is_discarded() || !doc.is_object() || !doc.contains("body") || !doc["body"].is_string()) {
+        report(where, {schema_fault{"", "not a recording line with a \"body\" string"}});
+        continue;
+      }
+      ++bodies;
+      report(where, validate_body(doc["body"].get_ref<const std::string&>()));
+    }
+    if (faults == 0) std::printf("%s: %d bodies, all valid\n", path.c_str(), bodies);
+  }
+  if (faults == 0) return exit_ok;
+  std::fprintf(stderr, "%d fault(s)\n", faults);
+  return exit_failure;
+}
+
+int profiles_command(const args& a) {
+  if (wants_help(a)) {
+    std::fputs("Usage: gmsim profiles\n\nLists the built-in profiles, a line each. Use one with "
+               "`gmsim run NAME`.\n",
+               stdout);
+    return exit_ok;
+  }
+  for (const auto& e : embedded_profiles()) {
+    std::string description;
+    try {
+      description = parse_profile(e.text, "builtin:" + std::string(e.name)).description;
+    } catch (const profile_error& err) {
+      description = std::string("(broken: ") + err.what() + ")";
+    }
+    std::printf("%-20s %s\n", std::string(e.name).c_str(), description.c_str());
+  }
+  return exit_ok;
+}
+
+}  // namespace gmsim::cli

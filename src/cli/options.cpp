@@ -1,0 +1,186 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "gmsim/duration.hpp"
+
+namespace gmsim::cli {
+namespace po = boost::program_options;
+namespace {
+
+millis duration_option(const po::variables_map& vm, const char* name, millis minimum) {
+  const auto& text = vm[name].as<std::string>();
+  millis value;
+  try {
+    value = parse_duration(text);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(std::string("--") + name + ": " + e.what());
+  }
+  if (value < minimum) {
+    throw usage_error(std::string("--") + name + ": must be at least " + format_duration(minimum) +
+                      ", got " + text);
+  }
+  return value;
+}
+
+shard_spec parse_shard(const std::string& text) {
+  shard_spec shard;
+  char slash = 0;
+  std::istringstream in(text);
+  if (!(in >> shard.index >> slash >> shard.count) || slash != '/' || !in.eof() ||
+      shard.count < 1 || shard.index < 1 || shard.index > shard.count) {
+    throw usage_error("--shard: expected I/N with 1 <= I <= N (such as 2/4), got '" + text + "'");
+  }
+  return shard;
+}
+
+std::pair<std::string, std::string> parse_header(const std::string& text) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw usage_error("--header: expected \"Name: value\", got '" + text + "'");
+  }
+  std::string name = text.substr(0, colon);
+  std::string value = text.substr(colon + 1);
+  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  for (char c : name) {
+    if (c <= ' ' || c == 0x7f) throw usage_error("--header: invalid header name '" + name + "'");
+  }
+  for (char c : value) {
+    if (c == '\r' || c == '\n') throw usage_error("--header: a value cannot contain a line break");
+  }
+  return {name, value};
+}
+
+}  // namespace
+
+run_options parse_run_options(const args& a) {
+  po::options_description opts("Options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "show this help")
+    ("target", po::value<std::string>(), "http:// or https:// endpoint; default: the embedded receiver on 127.0.0.1")
+    ("auth-string", po::value<std::string>(), "sent as \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); never printed")
+    ("header", po::value<std::vector<std::string>>()->composing(), "extra header \"Name: value\", repeatable")
+    ("duration", po::value<std::string>(), "override the profile's duration (30s, 10m, 1h)")
+    ("seed", po::value<std::uint64_t>(), "override the profile's seed")
+    ("start-time", po::value<std::string>(), "ISO 8601 UTC or epoch ms; same seed and start time give the same bytes")
+    ("max-delay", po::value<std::string>(), "flush tick period (GMetri: 60s)")
+    ("batch-rows", po::value<int>(), "rows per request at most (GMetri: 500)")
+    ("min-gap", po::value<std::string>(), "between a stream's request starts (GMetri: 200ms)")
+    ("timeout", po::value<std::string>(), "request timeout (default 30s)")
+    ("in-flight", po::value<int>(), "requests of one stream outstanding at once (GMetri: 1)")
+    ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
+    ("time-scale", po::value<double>(), "run X times faster than real time")
+    ("dry-run", "no network: simulated clock, as fast as the machine goes")
+    ("workers", po::value<int>(), "worker threads (default: the machine's cores)")
+    ("shard", po::value<std::string>(), "run the I-th of N disjoint parts (I/N)")
+    ("summary-json", po::value<std::string>(), "write the summary JSON here")
+    ("record", po::value<std::string>(), "write every request (NDJSON) here, for replay")
+    ("lost-rows", po::value<std::string>(), "write every row not delivered (NDJSON) here")
+    ("insecure", "do not verify the target's TLS certificate")
+    ("ca-file", po::value<std::string>(), "verify TLS against this PEM bundle")
+    ("quiet,q", "no live progress");
+  // clang-format on
+  po::options_description hidden;
+  hidden.add_options()("profile", po::value<std::vector<std::string>>(), "");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description positional;
+  positional.add("profile", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw usage_error(e.what());
+  }
+  run_options out;
+  if (vm.count("help")) {
+    std::ostringstream text;
+    text << "Usage: gmsim run [PROFILE] [options]\n\n"
+            "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
+            "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
+         << opts
+         << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 130 interrupted.\n";
+    out.help = true;
+    out.help_text = text.str();
+    return out;
+  }
+  if (vm.count("profile")) {
+    const auto& names = vm["profile"].as<std::vector<std::string>>();
+    if (names.size() > 1) throw usage_error("one profile at most, got '" + names[1] + "' too");
+    out.profile_name = names.front();
+  }
+  run_config& c = out.config;
+  c.settings = load_profile(out.profile_name);
+  profile& p = c.settings;
+  if (vm.count("duration")) p.duration = duration_option(vm, "duration", 1);
+  if (vm.count("seed")) p.seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("start-time")) {
+    try {
+      p.start_time = parse_start_time(vm["start-time"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--start-time: ") + e.what());
+    }
+  }
+  if (vm.count("max-delay")) p.delivery.max_delay = duration_option(vm, "max-delay", 1);
+  if (vm.count("min-gap")) p.delivery.min_gap = duration_option(vm, "min-gap", 0);
+  if (vm.count("timeout")) p.delivery.timeout = duration_option(vm, "timeout", 1);
+  if (vm.count("batch-rows")) {
+    int rows = vm["batch-rows"].as<int>();
+    if (rows < 1 || rows > 100000) throw usage_error("--batch-rows: must be in 1..100000, got " + std::to_string(rows));
+    p.delivery.batch_rows = rows;
+  }
+  if (vm.count("in-flight")) {
+    int n = vm["in-flight"].as<int>();
+    if (n < 1 || n > 1024) throw usage_error("--in-flight: must be in 1..1024, got " + std::to_string(n));
+    p.delivery.in_flight = n;
+  }
+  if (vm.count("align-ticks")) p.delivery.align_ticks = true;
+  if (vm.count("time-scale")) {
+    double x = vm["time-scale"].as<double>();
+    if (!(x > 0) || x > 1e6) throw usage_error("--time-scale: must be a number in (0, 1e6]");
+    c.time_scale = x;
+  }
+  c.dry_run = vm.count("dry-run") != 0;
+  if (vm.count("workers")) {
+    int n = vm["workers"].as<int>();
+    if (n < 1 || n > 256) throw usage_error("--workers: must be in 1..256, got " + std::to_string(n));
+    c.workers = n;
+  }
+  if (vm.count("shard")) c.shard = parse_shard(vm["shard"].as<std::string>());
+  if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
+  if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
+  if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
+  c.quiet = vm.count("quiet") != 0;
+
+  if (c.dry_run && vm.count("target")) throw usage_error("--target: a dry run sends nothing; drop one of them");
+  {
+    transport_config& t = c.transport;
+    if (vm.count("target")) {
+      try {
+        t.target = parse_target(vm["target"].as<std::string>());
+      } catch (const std::invalid_argument& e) {
+        throw usage_error(std::string("--target: ") + e.what());
+      }
+    }
+    if (vm.count("auth-string")) {
+      t.auth_string = vm["auth-string"].as<std::string>();
+    } else if (const char* env = std::getenv("GMSIM_AUTH_STRING")) {
+      t.auth_string = env;
+    }
+    if (vm.count("header")) {
+      for (const auto& h : vm["header"].as<std::vector<std::string>>()) t.headers.push_back(parse_header(h));
+    }
+    t.insecure = vm.count("insecure") != 0;
+    if (vm.count("ca-file")) t.ca_file = vm["ca-file"].as<std::string>();
+    t.request_timeout = p.delivery.timeout;
+  }
+  return out;
+}
+
+}  // namespace gmsim::cli

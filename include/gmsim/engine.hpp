@@ -1,0 +1,93 @@
+// The engine: one worker's share of a run. It owns its deployments' generators and its
+// streams' aggregators and pacers, and runs them on a clock it is given, sending
+// through a sender it is given. The same engine runs the dry run (simulated clock,
+// instant sender) and the live run (scaled wall clock, HTTP transport).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gmsim/encoder.hpp"
+#include "gmsim/ledger.hpp"
+#include "gmsim/pacer.hpp"
+#include "gmsim/scenario.hpp"
+#include "gmsim/stats.hpp"
+#include "gmsim/transport.hpp"
+
+namespace gmsim {
+
+class clock {
+ public:
+  virtual ~clock() = default;
+  // Scenario time: ms since the run's start.
+  virtual millis now() const = 0;
+  // Real time, in microseconds since the run's start: now, and when scenario time t
+  // falls (for latencies, which are always real).
+  virtual std::int64_t real_now_us() const = 0;
+  virtual std::int64_t real_at_us(millis t) const = 0;
+};
+
+// The clock of the dry run and of tests: time moves only when told.
+class simulated_clock final : public clock {
+ public:
+  millis now() const override { return now_; }
+  std::int64_t real_now_us() const override { return now_ * 1000; }
+  std::int64_t real_at_us(millis t) const override { return t * 1000; }
+  void set(millis t) { now_ = t; }
+
+ private:
+  millis now_ = 0;
+};
+
+// How a request leaves. send() must end, now or later, in exactly one call of
+// engine::complete() with the same stream and slot.
+class request_sender {
+ public:
+  virtual ~request_sender() = default;
+  virtual void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) = 0;
+};
+
+struct engine_setup {
+  const scenario* model = nullptr;
+  const encoder* body_encoder = nullptr;
+  std::vector<std::uint32_t> deployments;  // this worker's, in increasing order
+  ledger_part* record = nullptr;           // every request, when recording
+  ledger_part* lost_rows = nullptr;        // every row not delivered, when asked
+};
+
+class engine {
+ public:
+  engine(engine_setup setup, const clock& time, request_sender& sender);
+  ~engine();
+
+  // The earliest time the engine has something to do; nothing when it is done or
+  // only waits for answers.
+  std::optional<millis> next_wakeup() const;
+  // Does everything due at or before the clock's now.
+  void run_due();
+  // A request ended. Called by the sender, once per send().
+  void complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
+                std::int64_t started_us, std::int64_t finished_us);
+  // Stops the run: no more generation or ticks; every row pending or queued becomes
+  // unsent now; requests in flight still complete.
+  void stop();
+
+  bool done() const;  // nothing queued, nothing in flight, nothing scheduled
+  const run_stats& stats() const { return stats_; }
+  std::size_t stream_count() const;
+  std::size_t backlog_rows() const;
+  int in_flight() const;
+  // The global stream index of a local one.
+  std::uint32_t global_stream(std::uint32_t local) const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  run_stats stats_;
+};
+
+}  // namespace gmsim

@@ -1,0 +1,59 @@
+// The runner: wires a profile into engines, one per worker thread, on a clock, and
+// collects what they did. run() is the engine's entry point; the command line only
+// fills a run_config.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "gmsim/profile.hpp"
+#include "gmsim/receiver.hpp"
+#include "gmsim/stats.hpp"
+#include "gmsim/transport.hpp"
+
+namespace gmsim {
+
+struct shard_spec {
+  int index = 1;  // 1..count
+  int count = 1;
+};
+
+struct run_config {
+  profile settings;          // overrides already applied
+  int workers = 0;           // 0: one per core
+  shard_spec shard;
+  bool dry_run = false;      // simulated clock, no network
+  std::string record_path;     // NDJSON of every request, when not empty
+  std::string lost_rows_path;  // NDJSON of every row not delivered, when not empty
+  // Live runs:
+  // Where and how to send. transport.target.text empty: start the embedded receiver
+  // (with the same auth string) and send there.
+  transport_config transport;
+  double time_scale = 1.0;                 // scenario ms per real ms
+  millis drain_timeout = 120'000;          // after the duration, to deliver the backlog
+  bool quiet = false;                      // no live progress
+  // Called (on the main thread, about once a second) with a progress line; may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+struct run_result {
+  run_stats stats;
+  std::size_t deployments = 0;  // in this shard
+  std::size_t streams = 0;      // in this shard
+  int workers = 1;
+  double wall_seconds = 0;
+  bool interrupted = false;  // stopped by SIGINT or SIGTERM
+  std::string target;        // where requests went ("" for a dry run)
+  std::optional<receiver_counts> receiver;  // what the embedded receiver saw
+};
+
+// Runs the whole profile. Throws std::runtime_error on a failure of gmsim itself (a
+// file it cannot write), std::invalid_argument on bad settings.
+run_result run(const run_config& config);
+
+// The deployments of a shard: every count-th one from index - 1.
+bool in_shard(std::size_t deployment, const shard_spec& shard);
+
+}  // namespace gmsim

@@ -1,0 +1,55 @@
+// What a run did: counters and histograms. Each worker owns one run_stats and nothing
+// else touches it; the runner merges them once at the end (and for progress).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+
+#include "gmsim/histogram.hpp"
+#include "gmsim/profile.hpp"
+#include "gmsim/transport.hpp"
+
+namespace gmsim {
+
+struct run_stats {
+  run_stats();
+
+  std::int64_t sessions_started = 0;  // sessions the scenario began
+  std::int64_t events_generated = 0;  // viewer events, before merging into rows
+
+  // Requests. attempted = delivered + rejected + failed: those that went on the wire
+  // (a connect that failed counts: it was tried). unsent pages never went.
+  std::int64_t requests_attempted = 0;
+  std::int64_t requests_delivered = 0;  // answered 2xx
+  std::int64_t requests_rejected = 0;   // answered another status
+  std::int64_t requests_failed = 0;     // no answer: see by_error
+  std::int64_t requests_unsent = 0;     // pages still queued when the run stopped
+  std::map<int, std::int64_t> by_status;                  // attempted requests by status
+  std::array<std::int64_t, failure_kind_count> by_error{};  // failed requests by kind
+  std::array<std::int64_t, webhook_type_count> requests_by_type{};  // pages, all outcomes
+  std::int64_t bytes_sent = 0;  // body bytes of attempted requests
+
+  // Rows (after merging per identifier). generated = delivered + rejected + failed + unsent.
+  std::int64_t rows_generated = 0;
+  std::int64_t rows_delivered = 0;
+  std::int64_t rows_rejected = 0;
+  std::int64_t rows_failed = 0;
+  std::int64_t rows_unsent = 0;
+  std::array<std::int64_t, webhook_type_count> rows_by_type{};  // generated, by type
+
+  // Real time, in microseconds: from the intended send time (coordinated omission
+  // corrected) and from the actual send, to the answer. Attempted requests only.
+  histogram latency_us;
+  histogram latency_uncorrected_us;
+  // Scenario time, in ms: from a row's oldest event to the answer that delivered it.
+  histogram lag_ms;
+  // Actual send minus intended send, in real microseconds: how late the sender was.
+  histogram send_delay_us;
+  histogram page_rows;
+  histogram page_bytes;
+
+  void merge(const run_stats& other);
+};
+
+}  // namespace gmsim

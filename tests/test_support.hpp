@@ -1,0 +1,99 @@
+// Profiles and drivers shared by the engine's tests: built in code, so that the engine
+// is tested apart from the profile parser.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gmsim/engine.hpp"
+#include "gmsim/profile.hpp"
+
+namespace gmsim::testing {
+
+// One org, `deployments` deployments, all three types, a few variables and rules.
+inline profile small_profile(int deployments = 2, millis duration = 600'000, double rate = 2.0) {
+  profile p;
+  p.name = "test";
+  p.source = "test";
+  p.seed = 42;
+  p.duration = duration;
+  org_spec org;
+  org.slug = "acme";
+  for (int i = 1; i <= deployments; ++i) {
+    org.deployments.push_back(deployment_spec{"dep-" + std::to_string(i), {true, true, true}, 1.0});
+  }
+  p.orgs.push_back(org);
+  p.viewers.count = 500;
+  p.arrival.rate = rate;
+  p.session.length_ms = {distribution_kind::uniform, 10'000, 120'000, 0, 0};
+  variable_spec score;
+  score.name = "score";
+  score.value.type = value_spec::kind::integer;
+  score.value.number = {distribution_kind::uniform, 0, 100, 0, 0};
+  score.changes_min = 1;
+  score.changes_max = 5;
+  variable_spec done;
+  done.name = "quizCompleted";
+  done.value.type = value_spec::kind::boolean;
+  done.when = change_timing::end;
+  p.session.variables = {score, done};
+  p.session.rules = {rule_spec{1, "Rule A", {"scene 1", "scene 2"}, 1.0, 3},
+                     rule_spec{2, "Rule B", {"quiz"}, 0.5, 1}};
+  p.session.browsers = {{"CHROME", 2}, {"SAFARI", 1}};
+  p.session.platforms = {{"ANDROID", 1}, {"OCULUS_QUEST", 1}};
+  return p;
+}
+
+// A sender that answers through a callback (instantly, by default with 200), and keeps
+// every request it was given.
+struct sent_request {
+  millis at;
+  std::uint32_t stream;  // global index
+  std::string body;
+};
+
+class recording_sender final : public request_sender {
+ public:
+  explicit recording_sender(const simulated_clock& time) : time_(time) {}
+  void attach(engine& e) { engine_ = &e; }
+  void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) override {
+    sent.push_back(sent_request{time_.now(), engine_->global_stream(stream), std::string(body)});
+    request_outcome outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
+    if (answer) outcome = answer(sent.back());
+    if (hold) {
+      held.push_back({stream, slot, outcome});
+      return;
+    }
+    engine_->complete(stream, slot, outcome, time_.real_now_us(), time_.real_now_us());
+  }
+  // Completes the held requests at the clock's now.
+  void release_held() {
+    auto pending = std::move(held);
+    held.clear();
+    for (auto& h : pending) engine_->complete(h.stream, h.slot, h.outcome, 0, time_.real_now_us());
+  }
+
+  std::vector<sent_request> sent;
+  std::function<request_outcome(const sent_request&)> answer;
+  bool hold = false;  // keep requests in flight until release_held()
+  struct held_request {
+    std::uint32_t stream, slot;
+    request_outcome outcome;
+  };
+  std::vector<held_request> held;
+
+ private:
+  const simulated_clock& time_;
+  engine* engine_ = nullptr;
+};
+
+// Runs an engine to completion on a simulated clock.
+inline void run_to_end(engine& e, simulated_clock& time) {
+  while (auto t = e.next_wakeup()) {
+    time.set(*t);
+    e.run_due();
+  }
+}
+
+}  // namespace gmsim::testing
