@@ -257,7 +257,7 @@ delivery_spec read_delivery(const profile_node& node) {
 // What the numbers of a distribution are: session lengths, or variable values.
 enum class number_domain : std::uint8_t { duration, integer, real };
 
-const key_list all_dist_keys = {"dist", "value", "min", "max", "mean", "stddev"};
+constexpr std::string_view all_dist_keys[] = {"dist", "value", "min", "max", "mean", "stddev"};
 
 key_list dist_keys(distribution_kind kind) {
   switch (kind) {
@@ -291,6 +291,12 @@ double read_amount(const profile_node& node, number_domain domain) {
   return 0;
 }
 
+// A mean or a standard deviation: a duration for lengths, any number for values.
+double read_moment(const profile_node& node, number_domain domain, double min) {
+  return domain == number_domain::duration ? static_cast<double>(node.as_duration())
+                                           : node.as_number(min, unbounded);
+}
+
 std::string format_amount(double value, number_domain domain) {
   return domain == number_domain::duration ? format_duration(static_cast<millis>(value))
                                            : format_number(value);
@@ -316,17 +322,15 @@ number_distribution read_distribution(const profile_node& node, distribution_kin
       out.max = amount("max", defaults.max);
       break;
     case distribution_kind::normal: {
-      out.mean = read_amount(node.required("mean"), domain);
-      const profile_node stddev = node.required("stddev");
-      out.stddev = domain == number_domain::duration ? read_amount(stddev, domain)
-                                                     : stddev.as_number(0, unbounded);
+      out.mean = read_moment(node.required("mean"), domain, -unbounded);
+      out.stddev = read_moment(node.required("stddev"), domain, 0);
       out.min = amount("min", std::max(floor, out.mean - 5 * out.stddev));
       out.max = amount("max", out.mean + 5 * out.stddev);
       break;
     }
     case distribution_kind::exponential: {
       const profile_node mean = node.required("mean");
-      out.mean = read_amount(mean, domain);
+      out.mean = read_moment(mean, domain, 0);
       if (out.mean <= 0) mean.fail("must be more than 0, got " + mean.describe());
       out.min = amount("min", 0);
       out.max = amount("max", 10 * out.mean);
@@ -382,7 +386,7 @@ key_list type_keys(value_spec::kind type, distribution_kind dist) {
 }
 
 key_list all_value_keys() {
-  key_list keys = all_dist_keys;
+  key_list keys(std::begin(all_dist_keys), std::end(all_dist_keys));
   for (std::string_view key : {"decimals", "p_true", "min_length", "max_length", "unicode",
                                "values", "weights", "fields"}) {
     keys.push_back(key);

@@ -430,7 +430,8 @@ TEST(profile_parse, alternative_forms) {
     "session": {"length": "5m", "variables": [
       {"name": "a", "type": "float", "dist": "exponential", "mean": 2},
       {"name": "b", "type": "int", "dist": "constant", "value": 7},
-      {"name": "c", "type": "int", "min": 1e3, "max": 2000.0}]}
+      {"name": "c", "type": "int", "min": 1e3, "max": 2000.0},
+      {"name": "d", "type": "int", "dist": "normal", "mean": 10.5, "stddev": 0.5}]}
   })",
                                   "x.json");
   EXPECT_EQ(p.seed, 18446744073709551615ULL);
@@ -454,6 +455,11 @@ TEST(profile_parse, alternative_forms) {
   EXPECT_DOUBLE_EQ(b.mean, 7);
   EXPECT_DOUBLE_EQ(p.session.variables[2].value.number.min, 1000);
   EXPECT_DOUBLE_EQ(p.session.variables[2].value.number.max, 2000);
+  const auto& d = p.session.variables[3].value.number;  // moments of an int need not be whole
+  EXPECT_DOUBLE_EQ(d.mean, 10.5);
+  EXPECT_DOUBLE_EQ(d.stddev, 0.5);
+  EXPECT_DOUBLE_EQ(d.min, 8);
+  EXPECT_DOUBLE_EQ(d.max, 13);
 
   const profile uniform_length =
       parse_profile(R"({"session": {"length": {"min": 1000, "max": "2s"}}})", "x.json");
@@ -476,6 +482,438 @@ TEST(profile_parse, every_builtin_parses) {
 TEST(profile_parse, quickstart_is_small) {
   const profile p = load_profile("quickstart");
   EXPECT_EQ(p.duration, 30'000);
+}
+
+// docs/profiles.md, found from this file's path, so that the documentation cannot drift.
+std::vector<std::string> doc_code_blocks(std::string_view fence) {
+  const auto path =
+      std::filesystem::path(__FILE__).parent_path().parent_path() / "docs" / "profiles.md";
+  std::ifstream in(path);
+  std::vector<std::string> blocks;
+  std::string line;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line == "```" + std::string(fence)) {
+      inside = true;
+      blocks.emplace_back();
+    } else if (inside && line == "```") {
+      inside = false;
+    } else if (inside) {
+      blocks.back() += line + "\n";
+    }
+  }
+  return blocks;
+}
+
+TEST(profile_parse, documented_example_parses) {
+  const auto examples = doc_code_blocks("jsonc");
+  ASSERT_EQ(examples.size(), 1u);
+  const profile p = parse_profile(examples[0], "docs/profiles.md");
+  EXPECT_EQ(p.name, "quiz-load");
+  EXPECT_EQ(p.orgs.size(), 2u);
+  EXPECT_EQ(p.orgs[1].deployments.size(), 10u);
+  EXPECT_EQ(p.session.variables.size(), 6u);
+}
+
+TEST(profile_parse, documented_defaults_are_the_defaults) {
+  const auto blocks = doc_code_blocks("json");
+  ASSERT_EQ(blocks.size(), 2u);
+  const profile defaults = parse_profile("{}", "x.json");
+  const profile variables =
+      parse_profile("{\"session\": {\"variables\": " + blocks[0] + "}}", "x.json");
+  ASSERT_EQ(variables.session.variables.size(), defaults.session.variables.size());
+  for (std::size_t i = 0; i < defaults.session.variables.size(); ++i) {
+    const variable_spec& a = variables.session.variables[i];
+    const variable_spec& b = defaults.session.variables[i];
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.value.type, b.value.type);
+    EXPECT_EQ(a.value.number.kind, b.value.number.kind);
+    EXPECT_EQ(a.value.number.min, b.value.number.min);
+    EXPECT_EQ(a.value.number.max, b.value.number.max);
+    EXPECT_EQ(a.value.p_true, b.value.p_true);
+    EXPECT_EQ(a.changes_min, b.changes_min);
+    EXPECT_EQ(a.changes_max, b.changes_max);
+    EXPECT_EQ(a.when, b.when);
+  }
+  const profile rules = parse_profile("{\"session\": {\"rules\": " + blocks[1] + "}}", "x.json");
+  ASSERT_EQ(rules.session.rules.size(), defaults.session.rules.size());
+  for (std::size_t i = 0; i < defaults.session.rules.size(); ++i) {
+    const rule_spec& a = rules.session.rules[i];
+    const rule_spec& b = defaults.session.rules[i];
+    EXPECT_EQ(a.cid, b.cid);
+    EXPECT_EQ(a.name, b.name);
+    EXPECT_EQ(a.scenes, b.scenes);
+    EXPECT_EQ(a.probability, b.probability);
+    EXPECT_EQ(a.repeat_max, b.repeat_max);
+  }
+}
+
+// ---- errors: file, line, field path, reason ----
+
+TEST(profile_errors, the_brief_examples) {
+  EXPECT_EQ(
+      error_of("{\n  \"delivery\": {\n    \"max_delay\": \"6o s\"\n  }\n}", "profiles/x.json"),
+      "profiles/x.json:3: delivery.max_delay: expected a duration such as \"60s\", got \"6o s\"");
+  EXPECT_EQ(error_of(R"({
+  "session": {
+    "variables": [
+      {"name": "a", "type": "bool"}, {"name": "b", "type": "bool"},
+      {"name": "c", "type": "int", "chnages": 3}
+    ]
+  }
+})"),
+            "x.json:5: session.variables[2]: unknown key 'chnages'; did you mean 'changes'?");
+}
+
+TEST(profile_errors, unknown_keys) {
+  EXPECT_EQ(error_of("{\"sesion\": {}}"),
+            "x.json:1: unknown key 'sesion'; did you mean 'session'?");
+  EXPECT_EQ(error_of("{\n\"delivery\": {\"maxDelay\": \"1s\"}}"),
+            "x.json:2: delivery: unknown key 'maxDelay'; did you mean 'max_delay'?");
+  EXPECT_EQ(error_of(R"({"viewers": {"colour": 1}})"),
+            "x.json:1: viewers: unknown key 'colour'; valid keys: count, identifier, domain, "
+            "pattern");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "int", "p_true": 1}]}})"),
+            "x.json:1: session.variables[0]: key 'p_true' does not apply to type \"int\" with "
+            "dist \"uniform\"");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "int", "mean": 1}]}})"),
+            "x.json:1: session.variables[0]: key 'mean' does not apply to type \"int\" with dist "
+            "\"uniform\"");
+  EXPECT_EQ(error_of(R"({"session": {"length": {"min": "1m", "stddev": "1s"}}})"),
+            "x.json:1: session.length: key 'stddev' does not apply to dist \"uniform\"");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "tpye": "int"}]}})"),
+            "x.json:1: session.variables[0]: unknown key 'tpye'; did you mean 'type'?");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "o", "type": "object",
+              "fields": {"f": {"type": "int", "when": "end"}}}]}})"),
+            "x.json:2: session.variables[0].fields.f: unknown key 'when'; valid keys: dist, min, "
+            "max, type");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "a", "deployments": [{"slug": "d", "wieght": 1}]}]})"),
+            "x.json:1: orgs[0].deployments[0]: unknown key 'wieght'; did you mean 'weight'?");
+}
+
+TEST(profile_errors, wrong_types) {
+  EXPECT_EQ(error_of("[]"), "x.json:1: expected an object, got an array");
+  EXPECT_EQ(error_of(R"({"delivery": {"batch_rows": "500"}})"),
+            "x.json:1: delivery.batch_rows: expected an integer, got \"500\"");
+  EXPECT_EQ(error_of(R"({"delivery": {"batch_rows": 2.5}})"),
+            "x.json:1: delivery.batch_rows: expected an integer, got 2.5");
+  EXPECT_EQ(error_of(R"({"delivery": {"align_ticks": "yes"}})"),
+            "x.json:1: delivery.align_ticks: expected true or false, got \"yes\"");
+  EXPECT_EQ(error_of(R"({"delivery": []})"),
+            "x.json:1: delivery: expected an object, got an array");
+  EXPECT_EQ(error_of(R"({"duration": true})"),
+            "x.json:1: duration: expected a duration such as \"60s\" or whole milliseconds, got "
+            "true");
+  EXPECT_EQ(error_of(R"({"duration": 1.5})"),
+            "x.json:1: duration: expected a duration such as \"60s\" or whole milliseconds, got "
+            "1.5");
+  EXPECT_EQ(error_of(R"({"description": 5})"), "x.json:1: description: expected a string, got 5");
+  EXPECT_EQ(error_of(R"({"session": {"variables": {}}})"),
+            "x.json:1: session.variables: expected an array, got an object");
+  EXPECT_EQ(error_of(R"({"session": {"variables": ["score"]}})"),
+            "x.json:1: session.variables[0]: expected an object, got \"score\"");
+  EXPECT_EQ(error_of(R"({"session": {"browsers": [5]}})"),
+            "x.json:1: session.browsers[0]: expected a browser name or {\"name\", \"weight\"}, "
+            "got 5");
+  EXPECT_EQ(error_of(R"({"orgs": "gmetri"})"),
+            "x.json:1: orgs: expected a list of orgs or {\"count\": N}, got \"gmetri\"");
+  EXPECT_EQ(error_of(R"({"session": {"length": [1]}})"),
+            "x.json:1: session.length: expected a duration such as \"5m\" or an object with "
+            "\"dist\", got an array");
+}
+
+TEST(profile_errors, bad_choices) {
+  EXPECT_EQ(error_of(R"({"viewers": {"identifier": "emial"}})"),
+            "x.json:1: viewers.identifier: unknown value \"emial\"; did you mean \"email\"?");
+  EXPECT_EQ(error_of(R"({"viewers": {"identifier": "name"}})"),
+            "x.json:1: viewers.identifier: unknown value \"name\"; use \"email\", \"uuid\", "
+            "\"phone\", \"anonymous\", \"custom\"");
+  EXPECT_EQ(error_of(R"({"arrival": {"process": 1}})"),
+            "x.json:1: arrival.process: expected one of \"constant\", \"poisson\", got 1");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "integer"}]}})"),
+            "x.json:1: session.variables[0].type: unknown value \"integer\"; use \"int\", "
+            "\"float\", \"bool\", \"string\", \"enum\", \"object\"");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "flaot"}]}})"),
+            "x.json:1: session.variables[0].type: unknown value \"flaot\"; did you mean "
+            "\"float\"?");
+  EXPECT_EQ(
+      error_of(R"({"session": {"variables": [{"name": "a", "type": "int", "dist": "gauss"}]}})"),
+      "x.json:1: session.variables[0].dist: unknown value \"gauss\"; use \"constant\", "
+      "\"uniform\", \"normal\", \"exponential\"");
+  EXPECT_EQ(
+      error_of(R"({"orgs": [{"slug": "a", "deployments": [{"slug": "d", "types": ["rule"]}]}]})"),
+      "x.json:1: orgs[0].deployments[0].types[0]: unknown value \"rule\"; did you mean "
+      "\"rules\"?");
+}
+
+TEST(profile_errors, missing_keys) {
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a"}]}})"),
+            "x.json:1: session.variables[0]: missing 'type'; use int, float, bool, string, enum or "
+            "object");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"type": "int"}]}})"),
+            "x.json:1: session.variables[0]: missing 'name'");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "enum"}]}})"),
+            "x.json:1: session.variables[0]: missing 'values'");
+  EXPECT_EQ(
+      error_of(
+          R"({"session": {"variables": [{"name": "a", "type": "int", "dist": "normal", "mean": 5}]}})"),
+      "x.json:1: session.variables[0]: missing 'stddev'");
+  EXPECT_EQ(error_of(R"({"orgs": [{"deployments": ["d"]}]})"), "x.json:1: orgs[0]: missing 'slug'");
+  EXPECT_EQ(error_of(R"({"arrival": {"spikes": [{"duration": "1m"}]}})"),
+            "x.json:1: arrival.spikes[0]: missing 'at'");
+  EXPECT_EQ(error_of(R"({"session": {"rules": [{"cid": 1, "name": "r"}]}})"),
+            "x.json:1: session.rules[0]: missing 'scenes'");
+  EXPECT_EQ(error_of(R"({"orgs": {"pattern": "o{n}"}})"), "x.json:1: orgs: missing 'count'");
+}
+
+TEST(profile_errors, bad_units) {
+  EXPECT_EQ(error_of(R"({"duration": "10x"})"),
+            "x.json:1: duration: unknown unit 'x' in '10x'; use ms, s, m or h");
+  EXPECT_EQ(error_of(R"({"duration": "-10s"})"), "x.json:1: duration: duration '-10s' is negative");
+  EXPECT_EQ(error_of(R"({"duration": -10})"), "x.json:1: duration: must not be negative, got -10");
+  EXPECT_EQ(error_of(R"({"start_time": "2026-01-01"})"),
+            "x.json:1: start_time: expected an ISO 8601 UTC time such as "
+            "\"2026-01-01T00:00:00Z\" or epoch milliseconds, got \"2026-01-01\"");
+  EXPECT_EQ(error_of(R"({"start_time": -1})"),
+            "x.json:1: start_time: must be from 0 to 9223372036854775807, got -1");
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": "10/d"}})"),
+            "x.json:1: arrival.rate: unknown rate unit 'd' in '10/d'; use /s, /m or /h");
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": -1}})"),
+            "x.json:1: arrival.rate: must be at least 0, got -1");
+}
+
+TEST(profile_errors, out_of_range) {
+  const auto one = [](std::string_view text) { return error_of(text); };
+  EXPECT_EQ(one(R"({"duration": "0s"})"), "x.json:1: duration: must be more than 0, got \"0s\"");
+  EXPECT_EQ(one(R"({"delivery": {"max_delay": 0}})"),
+            "x.json:1: delivery.max_delay: must be more than 0, got 0");
+  EXPECT_EQ(one(R"({"delivery": {"batch_rows": 0}})"),
+            "x.json:1: delivery.batch_rows: must be from 1 to 100000, got 0");
+  EXPECT_EQ(one(R"({"delivery": {"batch_rows": 100001}})"),
+            "x.json:1: delivery.batch_rows: must be from 1 to 100000, got 100001");
+  EXPECT_EQ(one(R"({"delivery": {"min_gap": "0"}})"), "");
+  EXPECT_EQ(one(R"({"delivery": {"timeout": "0ms"}})"),
+            "x.json:1: delivery.timeout: must be more than 0, got \"0ms\"");
+  EXPECT_EQ(one(R"({"delivery": {"in_flight": 1025}})"),
+            "x.json:1: delivery.in_flight: must be from 1 to 1024, got 1025");
+  EXPECT_EQ(one(R"({"viewers": {"count": 0}})"),
+            "x.json:1: viewers.count: must be from 1 to 1000000000, got 0");
+  EXPECT_EQ(one(R"({"viewers": {"count": 1e9}})"), "");
+  EXPECT_EQ(one(R"({"seed": -1})"),
+            "x.json:1: seed: expected an integer from 0 to 18446744073709551615, got -1");
+  EXPECT_EQ(one(R"({"seed": "18446744073709551616"})"),
+            "x.json:1: seed: expected an integer from 0 to 18446744073709551615, got "
+            "\"18446744073709551616\"");
+  EXPECT_EQ(one(R"({"seed": 1.5})"),
+            "x.json:1: seed: expected an integer from 0 to 18446744073709551615, got 1.5");
+  EXPECT_EQ(one(R"({"arrival": {"rate": 0}})"),
+            "x.json:1: arrival.rate: the rate is 0 and no stage has a rate above 0: no sessions");
+  EXPECT_EQ(one(R"({"arrival": {"rate": 0, "stages": [{"duration": "1m", "rate": 0}]}})"),
+            "x.json:1: arrival.rate: the rate is 0 and no stage has a rate above 0: no sessions");
+  EXPECT_EQ(one(R"({"arrival": {"spikes": [{"at": "1m", "duration": "0s"}]}})"),
+            "x.json:1: arrival.spikes[0].duration: must be more than 0, got \"0s\"");
+  EXPECT_EQ(one(R"({"arrival": {"spikes": [{"at": "1m", "duration": "1s", "factor": -1}]}})"),
+            "x.json:1: arrival.spikes[0].factor: must be at least 0, got -1");
+  EXPECT_EQ(one(R"({"arrival": {"stages": [{"duration": "0s", "rate": 1}]}})"),
+            "x.json:1: arrival.stages[0].duration: must be more than 0, got \"0s\"");
+  EXPECT_EQ(
+      one(R"({"session": {"rules": [{"cid": 1, "name": "r", "scenes": ["s"], "probability": 1.5}]}})"),
+      "x.json:1: session.rules[0].probability: must be from 0 to 1, got 1.5");
+  EXPECT_EQ(one(R"({"session": {"rules": [{"cid": 1.5, "name": "r", "scenes": ["s"]}]}})"),
+            "x.json:1: session.rules[0].cid: expected an integer, got 1.5");
+  EXPECT_EQ(one(R"({"session": {"rules": [{"cid": 1, "name": "", "scenes": ["s"]}]}})"),
+            "x.json:1: session.rules[0].name: must not be empty");
+  EXPECT_EQ(one(R"({"session": {"rules": [{"cid": 1, "name": "r", "scenes": []}]}})"),
+            "x.json:1: session.rules[0].scenes: must list at least one scene");
+  EXPECT_EQ(
+      one(R"({"session": {"rules": [{"cid": 1, "name": "r", "scenes": ["s"], "repeat": 0}]}})"),
+      "x.json:1: session.rules[0].repeat: must be from 1 to 10000, got 0");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "b", "type": "bool", "p_true": -0.1}]}})"),
+            "x.json:1: session.variables[0].p_true: must be from 0 to 1, got -0.1");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "int", "changes": [5, 1]}]}})"),
+            "x.json:1: session.variables[0].changes: min 5 is more than max 1");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "int", "changes": 10001}]}})"),
+            "x.json:1: session.variables[0].changes: must be from 0 to 10000, got 10001");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "int", "changes": [1]}]}})"),
+            "x.json:1: session.variables[0].changes: expected a count such as 3 or a range such "
+            "as [1, 5], got an array");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "int", "min": 5, "max": 1}]}})"),
+      "x.json:1: session.variables[0].max: min 5 is more than max 1");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "int", "min": 0.5}]}})"),
+            "x.json:1: session.variables[0].min: expected an integer, got 0.5");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "float", "decimals": 18}]}})"),
+            "x.json:1: session.variables[0].decimals: must be from -1 to 17, got 18");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "string", "max_length": 2}]}})"),
+      "x.json:1: session.variables[0].max_length: min_length 4 (the default) is more than "
+      "max_length 2");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "string", "max_length": 1000001}]}})"),
+      "x.json:1: session.variables[0].max_length: must be from 0 to 1000000, got 1000001");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "enum", "values": []}]}})"),
+            "x.json:1: session.variables[0].values: must list at least one value");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "enum", "values": [1, 2], "weights": [1]}]}})"),
+      "x.json:1: session.variables[0].weights: has 1 weights for 2 values");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "enum", "values": [1, 2], "weights": [0, 0]}]}})"),
+      "x.json:1: session.variables[0].weights: weights must not all be 0");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "enum", "values": [1], "weights": [-1]}]}})"),
+      "x.json:1: session.variables[0].weights[0]: must be at least 0, got -1");
+  EXPECT_EQ(one(R"({"session": {"variables": [{"name": "a", "type": "object", "fields": {}}]}})"),
+            "x.json:1: session.variables[0].fields: must have at least one field");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "float", "dist": "normal", "mean": 1, "stddev": -1}]}})"),
+      "x.json:1: session.variables[0].stddev: must be at least 0, got -1");
+  EXPECT_EQ(
+      one(R"({"session": {"variables": [{"name": "a", "type": "int", "dist": "constant", "value": 1.5}]}})"),
+      "x.json:1: session.variables[0].value: expected an integer, got 1.5");
+  EXPECT_EQ(one(R"({"session": {"length": {"dist": "exponential", "mean": 0}}})"),
+            "x.json:1: session.length.mean: must be more than 0, got 0");
+  EXPECT_EQ(one(R"({"session": {"length": {"min": "10m", "max": "1m"}}})"),
+            "x.json:1: session.length.max: min 10m is more than max 1m");
+  EXPECT_EQ(one(R"({"session": {"browsers": [{"name": "A", "weight": 0}]}})"),
+            "x.json:1: session.browsers: weights must not all be 0");
+  EXPECT_EQ(one(R"({"description": "two\nlines"})"), "x.json:1: description: must be one line");
+}
+
+TEST(profile_errors, orgs_and_deployments) {
+  EXPECT_EQ(error_of(R"({"orgs": []})"), "x.json:1: orgs: must name at least one org");
+  EXPECT_EQ(error_of("{\"orgs\": [\n  \"a\",\n  \"a\"\n]}"),
+            "x.json:3: orgs[1]: duplicate org slug 'a' (also at line 2)");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "", "deployments": ["d"]}]})"),
+            "x.json:1: orgs[0].slug: must not be empty");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "a", "deployments": []}]})"),
+            "x.json:1: orgs[0].deployments: must name at least one deployment");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "a", "deployments": ["d", {"slug": "d"}]}]})"),
+            "x.json:1: orgs[0].deployments[1]: duplicate deployment slug 'd' (also at line 1)");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "a", "deployments": [{"slug": "d", "types": []}]}]})"),
+            "x.json:1: orgs[0].deployments[0].types: must name at least one of variables, rules or "
+            "session");
+  EXPECT_EQ(
+      error_of(
+          R"({"orgs": [{"slug": "a", "deployments": [{"slug": "d", "types": ["rules", "rules"]}]}]})"),
+      "x.json:1: orgs[0].deployments[0].types[1]: duplicate type \"rules\"");
+  EXPECT_EQ(error_of(R"({"orgs": {"count": 2, "pattern": "org"}})"),
+            "x.json:1: orgs.pattern: must contain {n} when count is more than 1");
+  EXPECT_EQ(error_of(R"({"orgs": {"count": 100001}})"),
+            "x.json:1: orgs.count: must be from 1 to 100000, got 100001");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "a", "deployments": {"count": 0}}]})"),
+            "x.json:1: orgs[0].deployments.count: must be from 1 to 100000, got 0");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "a", "deployments": [{"slug": "d", "weight": 0}]}]})"),
+            "x.json:1: orgs: deployment weights are all 0: no deployment gets sessions");
+  EXPECT_EQ(error_of(R"({"orgs": {"count": 1, "pattern": "solo"}})"), "");
+}
+
+TEST(profile_errors, duplicates_in_session) {
+  EXPECT_EQ(error_of("{\"session\": {\"variables\": [\n  {\"name\": \"a\", \"type\": \"int\"},\n"
+                     "  {\"name\": \"a\", \"type\": \"bool\"}]}}"),
+            "x.json:3: session.variables[1]: duplicate variable 'a' (also at line 2)");
+  EXPECT_EQ(error_of(R"({"session": {"platforms": ["IOS", "IOS"]}})"),
+            "x.json:1: session.platforms[1]: duplicate platform 'IOS' (also at line 1)");
+  EXPECT_EQ(error_of("{\"session\": {\n  \"length\": \"5m\",\n  \"length\": \"6m\"}}"),
+            "x.json:3: session.length: duplicate key 'length' (first at line 2)");
+}
+
+TEST(profile_errors, syntax_errors_name_the_file) {
+  EXPECT_EQ(error_of("// a profile\n{\n  \"seed\": 1,\n}\n", "profiles/x.json"),
+            "profiles/x.json:4:1: syntax error: trailing comma before '}'");
+  EXPECT_EQ(error_of("{\n  \"seed\": 1 /* not closed\n}", "p.json"),
+            "p.json:2:13: syntax error: unterminated /* comment");
+}
+
+TEST(profile_errors, lines_point_at_the_field) {
+  const std::string text = R"({
+  // Comments do not shift the count.
+  /* Nor do
+     block comments. */
+  "session": {
+    "variables": [
+      {"name": "a", "type": "int"},
+      {
+        "name": "b",
+        "type": "enum",
+        "values": [1, 2],
+        "weights": [1,
+                    -2]
+      }
+    ]
+  }
+})";
+  EXPECT_EQ(error_of(text),
+            "x.json:13: session.variables[1].weights[1]: must be at least 0, got -2");
+}
+
+// ---- loading by name or path ----
+
+class profile_load : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("gmsim_profile_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, std::string_view text) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+
+  static std::string load_error(std::string_view name_or_path) {
+    try {
+      load_profile(name_or_path);
+    } catch (const profile_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(profile_load, builtin_by_name) {
+  const profile p = load_profile("quickstart");
+  EXPECT_EQ(p.name, "quickstart");
+  EXPECT_EQ(p.source, "builtin:quickstart");
+}
+
+TEST_F(profile_load, file_by_path) {
+  const std::string path = write("burst.json", "// burst\n{\"seed\": 7, \"duration\": \"2m\"}");
+  const profile p = load_profile(path);
+  EXPECT_EQ(p.name, "burst");
+  EXPECT_EQ(p.source, path);
+  EXPECT_EQ(p.seed, 7u);
+  EXPECT_EQ(p.duration, 120'000);
+
+  const std::string named = write("other.json", R"({"name": "nightly"})");
+  EXPECT_EQ(load_profile(named).name, "nightly");
+}
+
+TEST_F(profile_load, errors_name_the_path) {
+  const std::string path = write("bad.json", "{\n  \"duration\": \"5 minutes\"\n}");
+  EXPECT_EQ(load_error(path), path +
+                                  ":2: duration: expected a duration such as \"60s\", got \"5 "
+                                  "minutes\"");
+}
+
+TEST_F(profile_load, missing_file) {
+  const std::string path = (dir_ / "absent.json").string();
+  EXPECT_EQ(load_error(path), path + ": cannot read: No such file or directory");
+  EXPECT_EQ(load_error(dir_.string() + "/"), dir_.string() + "/: cannot read: Is a directory");
+}
+
+TEST_F(profile_load, unknown_name) {
+  std::string names;
+  for (const auto& builtin : embedded_profiles()) {
+    names += (names.empty() ? "" : ", ") + std::string(builtin.name);
+  }
+  EXPECT_EQ(load_error("nosuch"), "unknown profile 'nosuch'; built-ins: " + names);
+  EXPECT_EQ(load_error("quikstart"),
+            "unknown profile 'quikstart'; built-ins: " + names + "; did you mean 'quickstart'?");
 }
 
 }  // namespace
