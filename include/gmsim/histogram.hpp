@@ -3,19 +3,22 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace gmsim {
 
 class histogram {
  public:
   // Records values in [0, highest]; larger values are clamped to highest and counted in
-  // clamped(). significant_digits in [1, 5].
+  // clamped(). significant_digits in [1, 5]. Throws std::invalid_argument when
+  // highest < 2 or significant_digits is out of range.
   explicit histogram(std::int64_t highest = 3'600'000'000, int significant_digits = 3);
 
+  // O(1), no allocation. Negative values count as 0 (and in clamped()). A count < 1 records
+  // nothing. The sum, and so mean(), is exact while it fits in int64 (9.2e18).
   void record(std::int64_t value, std::int64_t count = 1);
   // Adds other's counts. Both must have the same highest and significant digits;
   // throws std::invalid_argument otherwise.
@@ -23,20 +26,30 @@ class histogram {
   void reset();
 
   std::int64_t count() const { return total_; }
-  std::int64_t min() const;  // 0 when empty
+  std::int64_t min() const;  // 0 when empty; exact, not bucketed
   std::int64_t max() const;  // 0 when empty; exact, not bucketed
-  double mean() const;
+  double mean() const;       // 0 when empty
   // The smallest recorded value v such that at least p percent of values are <= v,
   // reported as the highest value equivalent to v's bucket (as HdrHistogram does),
-  // capped at max(). p in [0, 100]; 0 when empty.
+  // capped at max(). p in [0, 100] (clamped to it); 0 when empty.
   std::int64_t percentile(double p) const;
+  // Recorded values that were outside [0, highest] (counted with their counts).
   std::int64_t clamped() const { return clamped_; }
 
+  std::int64_t highest() const { return highest_; }
+  int significant_digits() const { return digits_; }
+  // The number of counters, fixed at construction (8 bytes each).
+  std::size_t counter_count() const { return counts_.size(); }
+
   // A compact, exact serialisation (for summaries that `gmsim merge` reads back):
-  // {"highest":..,"digits":..,"min":..,"max":..,"count":..,"sum":..,"counts":[[index,count],...]}
+  // {"highest":..,"digits":..,"min":..,"max":..,"count":..,"sum":..,"clamped":..,
+  //  "counts":[[index,count],...]} with only non-zero counters, by increasing index.
   nlohmann::json to_json() const;
-  // Throws std::invalid_argument on a malformed document.
+  // Throws std::invalid_argument naming what is wrong on a malformed or inconsistent
+  // document. "clamped" may be absent (0).
   static histogram from_json(const nlohmann::json& doc);
+
+  friend bool operator==(const histogram&, const histogram&) = default;
 
  private:
   std::size_t index_of(std::int64_t value) const;
@@ -45,13 +58,17 @@ class histogram {
 
   std::int64_t highest_;
   int digits_;
-  int sub_bucket_bits_;  // log2 of the sub-bucket count
+  int sub_bucket_bits_;            // log2 of the sub-bucket count: 11 for 3 digits
+  std::uint64_t sub_bucket_mask_;  // sub-bucket count - 1: values below it are bucket 0
+  // Index (bucket << (sub_bucket_bits_ - 1)) + sub-bucket, as HdrHistogram lays it out: the
+  // lower half of every bucket but the first repeats the previous one's range, so is unused.
   std::vector<std::int64_t> counts_;
   std::int64_t total_ = 0;
-  std::int64_t min_ = 0;
+  // Tracked as if no value were recorded yet; min() and max() report 0 when empty.
+  std::int64_t min_ = std::numeric_limits<std::int64_t>::max();
   std::int64_t max_ = 0;
-  double sum_ = 0;
-  std::int64_t clamped_ = 0;
+  std::int64_t sum_ = 0;
+  std::int64_t clamped_ = 0;  // a subset of total_
 };
 
 }  // namespace gmsim
