@@ -10,12 +10,15 @@ namespace gmsim {
 
 // Writes tokens; the caller writes the structure ('{', ',', ':') with put().
 // Every value it writes is valid JSON:
-// - strings: '"' and '\\' escaped, control characters as \b \f \n \r \t or \u00XX,
-//   valid UTF-8 passed through unchanged (U+2028/U+2029 included), each byte of an
-//   invalid UTF-8 sequence replaced by U+FFFD;
+// - strings: '"' and '\\' escaped, control characters as \b \f \n \r \t or \u00xx
+//   (lowercase hex, as nlohmann writes them),
+//   DEL and valid UTF-8 passed through unchanged (U+2028/U+2029 and astral characters
+//   included), each byte of an invalid UTF-8 sequence (overlong, surrogate, past U+10FFFF,
+//   cut short, stray continuation byte) replaced by U+FFFD, written raw (EF BF BD);
 // - integers: the full int64 and uint64 range, exactly;
 // - doubles: the shortest text that parses back to the same double (std::to_chars),
-//   with a ".0" or exponent so it reads as a float; NaN and infinities as null.
+//   with a ".0" or exponent so it reads as a float (-0.0 as "-0.0"); NaN and infinities
+//   as null.
 class json_writer {
  public:
   explicit json_writer(std::string& out) : out_(out) {}
