@@ -150,6 +150,13 @@ void write_value_spec(json_writer& out, const value_spec& spec, std::uint64_t se
   }
 }
 
+// A scratch buffer per thread for identifiers that need escaping: the scenario is
+// shared by the workers and must stay immutable.
+std::string& identifier_buffer() {
+  thread_local std::string buffer;
+  return buffer;
+}
+
 }  // namespace
 
 scenario::scenario(profile settings) : profile_(std::move(settings)) {
@@ -260,17 +267,30 @@ std::uint64_t scenario::viewer_hash(std::uint32_t viewer) const {
 }
 
 std::string scenario::identifier(std::uint32_t viewer) const {
-  std::string out;
-  json_writer w(out);
-  write_identifier(w, viewer);
-  return out.substr(1, out.size() - 2);
+  std::string text;
+  append_identifier(text, viewer);
+  return text;
 }
 
 void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
+  const auto kind = profile_.viewers.kind;
+  if (kind == identifier_kind::email || kind == identifier_kind::custom) {
+    // Their text comes from the profile (domain, pattern): it may need escaping.
+    std::string& text = identifier_buffer();
+    text.clear();
+    append_identifier(text, viewer);
+    out.string(text);
+    return;
+  }
+  std::string& buffer = out.buffer();
+  buffer.push_back('"');
+  append_identifier(buffer, viewer);
+  buffer.push_back('"');
+}
+
+void scenario::append_identifier(std::string& text, std::uint32_t viewer) const {
   const auto& v = profile_.viewers;
   std::uint64_t h = viewer_hash(viewer);
-  std::string text;
-  text.reserve(48);
   switch (v.kind) {
     case identifier_kind::email:
       text.append(first_names[h % std::size(first_names)]);
@@ -307,7 +327,6 @@ void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
       break;
     }
   }
-  out.string(text);
 }
 
 void scenario::write_value(json_writer& out, std::uint32_t variable, std::uint64_t seed) const {

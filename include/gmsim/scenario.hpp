@@ -51,8 +51,9 @@ class scenario {
   const std::vector<deployment_info>& deployments() const { return deployments_; }
   const std::vector<stream_info>& streams() const { return streams_; }
 
-  // The JSON value of a viewer's identifier, quoted.
+  // The JSON value of a viewer's identifier, quoted and escaped.
   void write_identifier(json_writer& out, std::uint32_t viewer) const;
+  // The identifier's text (not JSON).
   std::string identifier(std::uint32_t viewer) const;
   // A variable's value drawn from its spec with seed.
   void write_value(json_writer& out, std::uint32_t variable, std::uint64_t seed) const;
@@ -78,6 +79,8 @@ class scenario {
   // the run ends first.
   double time_of_cumulative(double sessions) const;
   std::uint64_t viewer_hash(std::uint32_t viewer) const;
+  // Appends the identifier's text, unescaped.
+  void append_identifier(std::string& text, std::uint32_t viewer) const;
 
   profile profile_;
   std::vector<deployment_info> deployments_;

@@ -280,7 +280,7 @@ int example_command(const args& a) {
     std::fputs(sink.body.c_str(), stdout);
     std::fputc('\n', stdout);
   } else {
-    std::fputs(nlohmann::json::parse(sink.body).dump(2).c_str(), stdout);
+    std::fputs(nlohmann::ordered_json::parse(sink.body).dump(2).c_str(), stdout);
     std::fputc('\n', stdout);
   }
   return exit_ok;
