@@ -14,8 +14,9 @@ struct schema_fault {
 };
 
 struct schema_limits {
-  std::size_t max_rows = 500;     // GMetri sends at most 500 rows per request
-  std::size_t max_faults = 20;    // stop collecting after this many
+  std::size_t max_rows = 500;   // GMetri sends at most 500 rows per request
+  std::size_t max_faults = 20;  // stop collecting after this many (at least 1 is kept)
+  std::size_t max_depth = 512;  // deeper nesting is refused while parsing, before it is built
 };
 
 // Checks one request body against the contract in reference/README.md (the TypeScript
