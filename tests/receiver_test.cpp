@@ -38,7 +38,8 @@ std::string variables_body(const std::string& org = "o", const std::string& dep 
 const std::string rules_body =
     R"({"type":"rules","data":{"orgSlug":"o","depSlug":"d","rows":[{"identifier":"a@b.c",)"
     R"("rules":[{"cid":1,"cname":"Rule A","scene_name":"scene 1","timestamp":123456}]},)"
-    R"({"identifier":"x@y.z","rules":[]}]}})";
+    R"({"identifier":"x@y.z","rules":[{"cid":2,"cname":"Rule C","scene_name":"scene 2",)"
+    R"("timestamp":123458}]}]}})";
 const std::string session_body =
     R"({"type":"session","data":{"orgSlug":"o","depSlug":"d","rows":[{"identifier":"a@b.c",)"
     R"("session":{"uuid":"12134-dffgs","browser":"CHROME","platform":"ANDROID",)"
@@ -150,6 +151,16 @@ TEST(receiver, answers_ok_with_the_row_count) {
   client c(r.port());
   const json answer = json::parse(c.exchange(webhook(rules_body, "/any/path?x=1")).body());
   EXPECT_EQ(answer, json({{"ok", true}, {"rows", 2}}));
+  // Nested arrays and objects inside rows, and keys named like the envelope's, are not rows.
+  const std::string nested =
+      R"({"type":"variables","data":{"orgSlug":"o","rows":[)"
+      R"({"identifier":"a","variables":{"rows":[1,[2,3]],"data":{"rows":[]},"type":"x"}},)"
+      R"({"identifier":"b","variables":{"list":[{"a":[]},null,true,1.5,"s"]}},)"
+      R"({"identifier":"c","variables":{}}],"depSlug":"d"}})";
+  const response res = c.exchange(webhook(nested));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(json::parse(res.body())["rows"], 3);
+  EXPECT_EQ(r.counts().rows_by_type.at("variables"), 3);
 }
 
 TEST(receiver, rejects_invalid_bodies_with_their_faults) {
