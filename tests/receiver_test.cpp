@@ -1,1 +1,567 @@
+// The receiver over loopback, driven by a small client whose every operation gives up after
+// io_limit, so that no test can hang.
+#include "gmsim/receiver.hpp"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gmsim {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using json = nlohmann::json;
+using response = http::response<http::string_body>;
+using request = http::request<http::string_body>;
+
+constexpr auto io_limit = std::chrono::seconds(10);
+
+std::string variables_body(const std::string& org = "o", const std::string& dep = "d") {
+  return R"({"type":"variables","data":{"orgSlug":")" + org + R"(","depSlug":")" + dep +
+         R"(","rows":[{"identifier":"a@b.c","variables":{"score":1}}]}})";
+}
+const std::string rules_body =
+    R"({"type":"rules","data":{"orgSlug":"o","depSlug":"d","rows":[{"identifier":"a@b.c",)"
+    R"("rules":[{"cid":1,"cname":"Rule A","scene_name":"scene 1","timestamp":123456}]},)"
+    R"({"identifier":"x@y.z","rules":[{"cid":2,"cname":"Rule C","scene_name":"scene 2",)"
+    R"("timestamp":123458}]}]}})";
+const std::string session_body =
+    R"({"type":"session","data":{"orgSlug":"o","depSlug":"d","rows":[{"identifier":"a@b.c",)"
+    R"("session":{"uuid":"12134-dffgs","browser":"CHROME","platform":"ANDROID",)"
+    R"("device_id":"123","created_at":123455,"modified_at":123455}}]}})";
+
+receiver_config loopback() {
+  receiver_config config;
+  config.listen = "127.0.0.1:0";
+  config.min_gap = 0;
+  return config;
+}
+
+request webhook(std::string body, const std::string& target = "/gmetri-webhook") {
+  request req{http::verb::post, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::content_type, "application/json");
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+request get(const std::string& target) {
+  request req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  return req;
+}
+
+class client {
+ public:
+  explicit client(std::uint16_t port) {
+    const tcp::endpoint to(net::ip::make_address("127.0.0.1"), port);
+    const auto ec = run([&](auto done) { stream_.async_connect(to, done); });
+    if (ec) throw std::runtime_error("connect: " + ec.message());
+  }
+
+  beast::error_code send(const request& req) {
+    return run([&](auto done) { http::async_write(stream_, req, done); });
+  }
+  beast::error_code send_raw(const std::string& bytes) {
+    return run([&](auto done) { net::async_write(stream_, net::buffer(bytes), done); });
+  }
+  // The next response, or the error that ended the wait for it.
+  std::pair<beast::error_code, response> receive() {
+    response res;
+    const auto ec = run([&](auto done) { http::async_read(stream_, buffer_, res, done); });
+    return {ec, std::move(res)};
+  }
+  response exchange(const request& req) {
+    if (const auto ec = send(req)) throw std::runtime_error("send: " + ec.message());
+    auto [ec, res] = receive();
+    if (ec) throw std::runtime_error("receive: " + ec.message());
+    return res;
+  }
+  // True when the server closed the connection (EOF or reset) without sending anything more.
+  bool closed_by_peer() {
+    char byte;
+    std::size_t got = 0;
+    const auto ec = run([&](auto done) {
+      stream_.async_read_some(net::buffer(&byte, 1), [&, done](beast::error_code e, std::size_t n) {
+        got = n;
+        done(e);
+      });
+    });
+    return got == 0 && buffer_.size() == 0 && ec && ec != beast::error::timeout;
+  }
+
+ private:
+  template <class Start>
+  beast::error_code run(Start start) {
+    beast::error_code result = net::error::would_block;
+    stream_.expires_after(io_limit);
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc_.restart();
+    ioc_.run();
+    return result;
+  }
+
+  net::io_context ioc_;
+  beast::tcp_stream stream_{ioc_};
+  beast::flat_buffer buffer_;
+};
+
+TEST(receiver, accepts_a_valid_body_of_each_type) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  for (const auto& body : {variables_body(), rules_body, session_body}) {
+    const response res = c.exchange(webhook(body));
+    ASSERT_EQ(res.result_int(), 200) << body << "\n" << res.body();
+    EXPECT_EQ(res[http::field::content_type], "application/json");
+    EXPECT_TRUE(res.keep_alive());
+  }
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.connections, 1);
+  EXPECT_EQ(n.requests, 3);
+  EXPECT_EQ(n.valid, 3);
+  EXPECT_EQ(n.invalid, 0);
+  EXPECT_EQ(n.rows_accepted, 4);
+  EXPECT_EQ(n.rows_by_type,
+            (std::map<std::string, std::int64_t>{{"rules", 2}, {"session", 1}, {"variables", 1}}));
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 3}}));
+  EXPECT_EQ(n.bytes, static_cast<std::int64_t>(variables_body().size() + rules_body.size() +
+                                               session_body.size()));
+}
+
+TEST(receiver, answers_ok_with_the_row_count) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  const json answer = json::parse(c.exchange(webhook(rules_body, "/any/path?x=1")).body());
+  EXPECT_EQ(answer, json({{"ok", true}, {"rows", 2}}));
+  // Nested arrays and objects inside rows, and keys named like the envelope's, are not rows.
+  const std::string nested =
+      R"({"type":"variables","data":{"orgSlug":"o","rows":[)"
+      R"({"identifier":"a","variables":{"rows":[1,[2,3]],"data":{"rows":[]},"type":"x"}},)"
+      R"({"identifier":"b","variables":{"list":[{"a":[]},null,true,1.5,"s"]}},)"
+      R"({"identifier":"c","variables":{}}],"depSlug":"d"}})";
+  const response res = c.exchange(webhook(nested));
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(json::parse(res.body())["rows"], 3);
+  EXPECT_EQ(r.counts().rows_by_type.at("variables"), 3);
+}
+
+TEST(receiver, rejects_invalid_bodies_with_their_faults) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  for (const std::string body :
+       {"{not json", R"({"type":"clicks","data":{"orgSlug":"o","depSlug":"d","rows":[]}})"}) {
+    const response res = c.exchange(webhook(body));
+    ASSERT_EQ(res.result_int(), 400) << body;
+    const json answer = json::parse(res.body());
+    EXPECT_EQ(answer["error"], "invalid body");
+    ASSERT_TRUE(answer["faults"].is_array());
+    ASSERT_FALSE(answer["faults"].empty());
+    for (const auto& fault : answer["faults"]) {
+      EXPECT_TRUE(fault["path"].is_string());
+      EXPECT_TRUE(fault["reason"].is_string());
+    }
+  }
+  // The connection stays usable after a 400 on a well-formed request.
+  EXPECT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.invalid, 2);
+  EXPECT_EQ(n.valid, 1);
+  EXPECT_EQ(n.rows_accepted, 1);
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 1}, {400, 2}}));
+}
+
+TEST(receiver, names_the_faulty_field) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  const response res =
+      c.exchange(webhook(R"({"type":"clicks","data":{"orgSlug":"o","depSlug":"d","rows":[]}})"));
+  ASSERT_EQ(res.result_int(), 400);
+  const json answer = json::parse(res.body());
+  bool names_type = false;
+  for (const auto& fault : answer["faults"]) names_type |= fault["path"] == "/type";
+  EXPECT_TRUE(names_type) << res.body();
+}
+
+TEST(receiver, refuses_a_missing_or_wrong_auth_string) {
+  receiver_config config = loopback();
+  config.auth_string = "s3cret-0123456789abcdef";
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  request missing = webhook(variables_body());
+  request wrong = webhook(variables_body());
+  wrong.set(http::field::authorization, "Basic s3cret-0123456789abcdeX");
+  request bearer = webhook(variables_body());
+  bearer.set(http::field::authorization, "Bearer " + config.auth_string);
+  request longer = webhook(variables_body());
+  longer.set(http::field::authorization, "Basic " + config.auth_string + "0");
+  for (const request* req : {&missing, &wrong, &bearer, &longer}) {
+    const response res = c.exchange(*req);
+    EXPECT_EQ(res.result_int(), 401);
+    EXPECT_EQ(res.body().find("s3cret"), std::string::npos);
+  }
+  request right = webhook(variables_body());
+  right.set(http::field::authorization, "Basic " + config.auth_string);
+  EXPECT_EQ(c.exchange(right).result_int(), 200);
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.unauthorized, 4);
+  EXPECT_EQ(n.valid, 1);
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 1}, {401, 4}}));
+  EXPECT_EQ(r.counts_json().dump().find("s3cret"), std::string::npos);
+}
+
+TEST(receiver, answers_413_beyond_max_body_and_closes) {
+  receiver_config config = loopback();
+  config.max_body = 1000;
+  receiver r(config);
+  r.start();
+  {
+    client c(r.port());
+    const response res = c.exchange(webhook(std::string(2000, ' ')));
+    EXPECT_EQ(res.result_int(), 413);
+    EXPECT_FALSE(res.keep_alive());
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // Chunked: the limit is found mid-body rather than in Content-Length.
+    client c(r.port());
+    request req = webhook(std::string(5000, ' '));
+    req.chunked(true);
+    const response res = c.exchange(req);
+    EXPECT_EQ(res.result_int(), 413);
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {  // At the limit is fine.
+    client c(r.port());
+    std::string body = variables_body();
+    body.append(1000 - body.size(), ' ');
+    EXPECT_EQ(c.exchange(webhook(body)).result_int(), 200);
+  }
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.too_large, 2);
+  EXPECT_EQ(n.requests, 1);
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 1}, {413, 2}}));
+}
+
+TEST(receiver, answers_431_beyond_max_header) {
+  receiver_config config = loopback();
+  config.max_header = 1024;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  request req = webhook(variables_body());
+  req.set("X-Padding", std::string(2000, 'x'));
+  EXPECT_EQ(c.exchange(req).result_int(), 431);
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(receiver, answers_400_to_malformed_http_and_closes) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  ASSERT_FALSE(c.send_raw("GARBAGE\r\n\r\n"));
+  auto [ec, res] = c.receive();
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(r.counts().invalid, 0);  // a fault of HTTP, not of a body
+}
+
+TEST(receiver, serves_stats_and_health) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  const response stats = c.exchange(get("/stats"));
+  ASSERT_EQ(stats.result_int(), 200);
+  EXPECT_EQ(stats[http::field::content_type], "application/json");
+  const json seen = json::parse(stats.body());
+  EXPECT_EQ(seen["connections"], 1);
+  EXPECT_EQ(seen["requests"], 2);  // itself included
+  EXPECT_EQ(seen["valid"], 1);
+  EXPECT_EQ(seen["rows_accepted"], 1);
+  EXPECT_EQ(seen["rows_by_type"], json({{"variables", 1}}));
+  EXPECT_EQ(seen["by_status"], json({{"200", 1}}));  // not yet its own answer
+  EXPECT_EQ(seen["bytes"], variables_body().size());
+  for (const char* key : {"invalid", "unauthorized", "too_large", "gap_violations", "dropped"})
+    EXPECT_EQ(seen[key], 0) << key;
+
+  const response health = c.exchange(get("/healthz"));
+  EXPECT_EQ(health.result_int(), 200);
+  EXPECT_EQ(health.body(), "ok");
+  EXPECT_EQ(c.exchange(get("/gmetri-webhook")).result_int(), 405);
+  request put = webhook(variables_body());
+  put.method(http::verb::put);
+  EXPECT_EQ(c.exchange(put).result_int(), 405);
+  EXPECT_EQ(r.counts().valid, 1);
+}
+
+TEST(receiver, keeps_a_connection_alive_across_requests) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  EXPECT_EQ(r.counts().connections, 1);
+  EXPECT_EQ(r.counts().requests, 5);
+}
+
+TEST(receiver, honours_connection_close) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  request req = webhook(variables_body());
+  req.keep_alive(false);
+  const response res = c.exchange(req);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST(receiver, sends_100_continue_when_asked) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  const std::string body = variables_body();
+  ASSERT_FALSE(
+      c.send_raw("POST /hook HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n"));
+  auto [ec, interim] = c.receive();
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(interim.result_int(), 100);
+  ASSERT_FALSE(c.send_raw(body));
+  auto [ec2, final_answer] = c.receive();
+  ASSERT_FALSE(ec2) << ec2.message();
+  EXPECT_EQ(final_answer.result_int(), 200);
+}
+
+TEST(receiver, fail_ratio_one_answers_fail_status_every_time) {
+  receiver_config config = loopback();
+  config.fail_ratio = 1;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(c.exchange(webhook(variables_body())).result_int(), 500);
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.valid, 3);
+  EXPECT_EQ(n.rows_accepted, 0);
+  EXPECT_TRUE(n.rows_by_type.empty());
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{500, 3}}));
+}
+
+TEST(receiver, answers_the_configured_status) {
+  receiver_config config = loopback();
+  config.status = 503;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  const response res = c.exchange(webhook(variables_body()));
+  EXPECT_EQ(res.result_int(), 503);
+  EXPECT_EQ(json::parse(res.body())["ok"], false);
+  EXPECT_EQ(r.counts().by_status, (std::map<int, std::int64_t>{{503, 1}}));
+}
+
+TEST(receiver, the_same_seed_fails_the_same_requests) {
+  const auto statuses = [](std::uint64_t seed) {
+    receiver_config config = loopback();
+    config.fail_ratio = 0.5;
+    config.fail_status = 502;
+    config.seed = seed;
+    receiver r(config);
+    r.start();
+    client c(r.port());
+    std::vector<unsigned> seen;
+    for (int i = 0; i < 40; ++i) seen.push_back(c.exchange(webhook(variables_body())).result_int());
+    return seen;
+  };
+  const auto first = statuses(7);
+  EXPECT_EQ(first, statuses(7));
+  EXPECT_NE(std::count(first.begin(), first.end(), 200u), 0);
+  EXPECT_NE(std::count(first.begin(), first.end(), 502u), 0);
+}
+
+TEST(receiver, close_ratio_one_drops_the_connection_unanswered) {
+  receiver_config config = loopback();
+  config.close_ratio = 1;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_FALSE(c.send(webhook(variables_body())));
+  EXPECT_TRUE(c.closed_by_peer());
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.dropped, 1);
+  EXPECT_EQ(n.valid, 1);
+  EXPECT_TRUE(n.by_status.empty());
+  EXPECT_EQ(n.rows_accepted, 0);
+}
+
+TEST(receiver, latency_delays_the_answer) {
+  receiver_config config = loopback();
+  config.latency_min = 50;
+  config.latency_max = 50;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  // A lower bound only: a busy machine may take longer.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+}
+
+TEST(receiver, counts_gap_violations_per_stream) {
+  receiver_config config = loopback();
+  config.min_gap = 600'000;  // so that back-to-back requests are always under it
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body("o", "d"))).result_int(), 200);
+  ASSERT_EQ(c.exchange(webhook(variables_body("o", "d"))).result_int(), 200);
+  EXPECT_EQ(r.counts().gap_violations, 1);
+  // Other streams: another deployment, another type. Reported, never punished.
+  ASSERT_EQ(c.exchange(webhook(variables_body("o", "d2"))).result_int(), 200);
+  ASSERT_EQ(c.exchange(webhook(rules_body)).result_int(), 200);
+  ASSERT_EQ(c.exchange(webhook(variables_body("o2", "d"))).result_int(), 200);
+  EXPECT_EQ(r.counts().gap_violations, 1);
+  // Invalid requests are not part of a stream's pacing.
+  ASSERT_EQ(c.exchange(webhook("{")).result_int(), 400);
+  EXPECT_EQ(r.counts().gap_violations, 1);
+}
+
+TEST(receiver, no_gap_violation_when_requests_are_far_enough_apart) {
+  receiver_config config = loopback();
+  config.min_gap = 1;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  EXPECT_EQ(r.counts().gap_violations, 0);
+}
+
+TEST(receiver, closes_connections_beyond_max_connections) {
+  receiver_config config = loopback();
+  config.max_connections = 1;
+  receiver r(config);
+  r.start();
+  client first(r.port());
+  ASSERT_EQ(first.exchange(webhook(variables_body())).result_int(), 200);
+  client second(r.port());  // the kernel accepts it; the receiver closes it at once
+  EXPECT_TRUE(second.closed_by_peer());
+  EXPECT_EQ(first.exchange(webhook(variables_body())).result_int(), 200);
+  EXPECT_EQ(r.counts().connections, 1);
+}
+
+TEST(receiver, throws_when_the_port_is_taken) {
+  receiver first(loopback());
+  first.start();
+  receiver_config config = loopback();
+  const std::string where = "127.0.0.1:" + std::to_string(first.port());
+  config.listen = where;
+  receiver second(config);
+  try {
+    second.start();
+    FAIL() << "bound a port in use";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot listen on " + where + ": ", 0), 0u) << e.what();
+  }
+  second.stop();  // harmless after a failed start
+}
+
+TEST(receiver, refuses_bad_listen_addresses_and_config) {
+  for (const char* bad :
+       {"nonsense", "127.0.0.1", "127.0.0.1:", ":8080", "::1:80", "127.0.0.1:65536", "127.0.0.1:8o",
+        "[127.0.0.1]:80", "example.com:80", "[::1:80"}) {
+    EXPECT_THROW(parse_listen_address(bad), std::invalid_argument) << bad;
+    receiver_config config = loopback();
+    config.listen = bad;
+    EXPECT_THROW(receiver(config).start(), std::invalid_argument) << bad;
+  }
+  const listen_address v6 = parse_listen_address("[::1]:0");
+  EXPECT_EQ(v6.address, "::1");
+  EXPECT_EQ(v6.port, 0);
+  EXPECT_EQ(parse_listen_address("0.0.0.0:9000").port, 9000);
+  EXPECT_EQ(parse_listen_address("localhost:80").address, "127.0.0.1");
+
+  receiver_config config = loopback();
+  config.threads = 0;
+  EXPECT_THROW(receiver(config).start(), std::invalid_argument);
+  config = loopback();
+  config.fail_ratio = 1.5;
+  EXPECT_THROW(receiver(config).start(), std::invalid_argument);
+}
+
+TEST(receiver, stop_is_idempotent_and_closes_open_connections) {
+  receiver_config config = loopback();
+  config.idle_timeout = 600'000;
+  config.latency_min = 600'000;  // a request stays waiting on its timer
+  receiver r(config);
+  r.stop();  // before start: nothing to do
+  r.start();
+  client idle(r.port());
+  client waiting(r.port());
+  ASSERT_FALSE(waiting.send(webhook(variables_body())));
+  // The receiver may not have read the request yet; wait until it has.
+  for (int i = 0; i < 1000 && r.counts().valid == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(r.counts().valid, 1);
+  const auto start = std::chrono::steady_clock::now();
+  r.stop();
+  // Far below the idle and latency timeouts: stop() did not wait for them.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+  EXPECT_TRUE(idle.closed_by_peer());
+  EXPECT_TRUE(waiting.closed_by_peer());
+  r.stop();
+  EXPECT_EQ(r.counts().connections, 2);  // counts outlive stop()
+}
+
+TEST(receiver, counts_stay_consistent_across_threads) {
+  receiver_config config = loopback();
+  config.threads = 2;
+  receiver r(config);
+  r.start();
+  std::vector<std::thread> senders;
+  std::vector<int> ok(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      try {
+        client c(r.port());
+        for (int i = 0; i < 25; ++i)
+          ok[t] +=
+              c.exchange(webhook(variables_body("o", "d" + std::to_string(t)))).result_int() == 200;
+      } catch (const std::exception&) {
+        // Counted short below.
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(ok[t], 25);
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.connections, 4);
+  EXPECT_EQ(n.requests, 100);
+  EXPECT_EQ(n.valid, 100);
+  EXPECT_EQ(n.rows_accepted, 100);
+  EXPECT_EQ(n.by_status.at(200), 100);
+}
+
+}  // namespace
+}  // namespace gmsim

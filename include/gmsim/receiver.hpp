@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
 
 #include "gmsim/duration.hpp"
 
@@ -20,31 +20,40 @@ struct receiver_config {
   std::size_t max_header = 16u << 10;     // 431 beyond
   int max_connections = 4096;             // further connections are closed at once
   millis idle_timeout = 60'000;           // a connection idle this long is closed
+  // After an answer that closes the connection (413, 431, 400 on bad HTTP, Connection:
+  // close), unread request bytes are drained this long, so that the client reads the answer
+  // rather than a reset; stop() also waits at most this for the connections to close.
+  millis linger_timeout = 1'000;
   // Fault injection, applied to valid, authorised requests:
-  int status = 200;                       // the answer's status
-  double fail_ratio = 0;                  // this fraction answers fail_status instead
+  int status = 200;       // the answer's status
+  double fail_ratio = 0;  // this fraction answers fail_status instead
   int fail_status = 500;
-  millis latency_min = 0;                 // each answer waits uniformly in [min, max]
-  millis latency_max = 0;
-  double close_ratio = 0;                 // this fraction drops the connection unanswered
-  std::uint64_t seed = 1;                 // for fail_ratio, latency and close_ratio draws
+  millis latency_min = 0;  // each answer waits uniformly in [min, max]
+  millis latency_max = 0;  // (a max below min counts as min)
+  double close_ratio = 0;  // this fraction drops the connection unanswered
+  // For the close_ratio, latency and fail_ratio draws. Each connection draws from its own
+  // generator, seeded from (seed, the connection's accept order), three draws per valid request
+  // in that order: the same seed and the same traffic give the same faults, whatever threads.
+  std::uint64_t seed = 1;
   int threads = 1;
 };
 
 // What the receiver saw. Counts are since start.
 struct receiver_counts {
-  std::int64_t connections = 0;      // accepted
-  std::int64_t requests = 0;         // complete requests read
-  std::int64_t bytes = 0;            // request body bytes read
-  std::int64_t valid = 0;            // bodies that passed validate_body (a subset of requests)
-  std::int64_t invalid = 0;          // answered 400
-  std::int64_t unauthorized = 0;     // answered 401
-  std::int64_t too_large = 0;        // answered 413
-  std::int64_t gap_violations = 0;   // valid requests of a stream under min_gap after the last
-  std::int64_t dropped = 0;          // connections closed on purpose (close_ratio)
-  std::int64_t rows_accepted = 0;    // rows in bodies answered 2xx
+  std::int64_t connections = 0;     // accepted (not those refused beyond max_connections)
+  std::int64_t requests = 0;        // complete requests read, any method and path
+  std::int64_t bytes = 0;           // body bytes of those requests
+  std::int64_t valid = 0;           // POST bodies that passed auth and validate_body, whatever
+                                    // the injected fault (a subset of requests)
+  std::int64_t invalid = 0;         // POST bodies that failed validate_body: answered 400
+                                    // (malformed HTTP is in by_status["400"] only)
+  std::int64_t unauthorized = 0;    // answered 401
+  std::int64_t too_large = 0;       // answered 413 (not in requests: never read whole)
+  std::int64_t gap_violations = 0;  // valid requests of a stream under min_gap after the last
+  std::int64_t dropped = 0;         // connections closed on purpose (close_ratio)
+  std::int64_t rows_accepted = 0;   // rows in valid bodies answered 2xx
   std::map<std::string, std::int64_t> rows_by_type;  // of rows_accepted
-  std::map<int, std::int64_t> by_status;              // answers sent, by status
+  std::map<int, std::int64_t> by_status;             // answers sent, by status
 };
 
 class receiver {
@@ -54,12 +63,13 @@ class receiver {
   receiver(const receiver&) = delete;
   receiver& operator=(const receiver&) = delete;
 
-  // Binds and starts serving on its own threads. Throws std::runtime_error when the
-  // address cannot be bound (never logs and continues).
+  // Binds and starts serving on its own threads. Throws std::runtime_error("cannot listen on
+  // ADDR:PORT: <reason>") when the address cannot be bound (never logs and continues), and
+  // std::invalid_argument for a bad listen address or config. Once only.
   void start();
   // Stops accepting, closes connections, joins the threads. Idempotent.
   void stop();
-  std::uint16_t port() const;
+  std::uint16_t port() const;      // the bound port (useful with port 0), after start()
   receiver_counts counts() const;  // a consistent snapshot, callable from any thread
   nlohmann::json counts_json() const;
 
@@ -69,5 +79,14 @@ class receiver {
 };
 
 nlohmann::json to_json(const receiver_counts& counts);
+
+// "127.0.0.1:8080", "[::1]:0", "0.0.0.0:9000", "localhost:80" (read as 127.0.0.1): an IP
+// literal (IPv6 in brackets) and a port. Throws std::invalid_argument with the reason; the
+// CLI may call it to refuse a bad --listen early.
+struct listen_address {
+  std::string address;  // the IP literal, without brackets
+  std::uint16_t port = 0;
+};
+listen_address parse_listen_address(std::string_view text);
 
 }  // namespace gmsim
