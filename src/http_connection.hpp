@@ -2,6 +2,13 @@
 // Private: it brings Asio in. Included by transport.cpp and live_runner.cpp only.
 #pragma once
 
+// Every file that includes Asio must see the same configuration as gmsim_core, which
+// compiles with BOOST_ASIO_NO_DEPRECATED: Asio's inline functions differ with it, and
+// mixing both in one binary breaks the one-definition rule (wrong object layouts).
+#ifndef BOOST_ASIO_NO_DEPRECATED
+#error "define BOOST_ASIO_NO_DEPRECATED before including Asio, as gmsim_core does"
+#endif
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <functional>
