@@ -2,12 +2,18 @@
 // Private: it brings Asio in. Included by transport.cpp and live_runner.cpp only.
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <string_view>
+// Every file that includes Asio must see the same configuration as gmsim_core, which
+// compiles with BOOST_ASIO_NO_DEPRECATED: Asio's inline functions differ with it, and
+// mixing both in one binary breaks the one-definition rule (wrong object layouts).
+#ifndef BOOST_ASIO_NO_DEPRECATED
+#error "define BOOST_ASIO_NO_DEPRECATED before including Asio, as gmsim_core does"
+#endif
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <functional>
+#include <memory>
+#include <string_view>
 
 #include "gmsim/transport.hpp"
 
@@ -22,7 +28,12 @@ class http_connection {
  public:
   using completion = std::function<void(const request_outcome&)>;
 
-  // tls may be null for http:// targets. config must outlive the connection.
+  // tls may be null: an https:// target then gets its own make_tls_context(config).
+  // config is copied, and the request's headers are built once, here. Throws
+  // std::invalid_argument for a header or auth string with a line break (it would
+  // inject headers), or from make_tls_context. The io_context must outlive the
+  // connection; a request still in flight when it is destroyed ends as failed/reset,
+  // its done called when the io_context next runs.
   http_connection(boost::asio::io_context& io, const transport_config& config,
                   std::shared_ptr<boost::asio::ssl::context> tls);
   ~http_connection();
@@ -36,7 +47,9 @@ class http_connection {
   // a time per connection.
   void send(std::string_view body, completion done);
 
-  // Closes the socket; a request in flight completes as failed/reset. Idempotent.
+  // Closes the socket; a request in flight completes as failed/reset. Idempotent. Not
+  // final: a later send opens a new connection. Safe from any thread (it is posted to
+  // the connection's strand), as is send.
   void close();
 
  private:

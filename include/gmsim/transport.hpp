@@ -28,7 +28,10 @@ target_url parse_target(std::string_view url);
 struct transport_config {
   target_url target;
   std::string auth_string;  // sent as "Authorization: Basic <auth_string>" when not empty
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers, in order
+  // Extra headers, sent after ours in order (Beast keeps fields of one name together).
+  // Host, Content-Type, User-Agent or Authorization here replace ours; Content-Length
+  // and Transfer-Encoding are ignored: framing is the transport's.
+  std::vector<std::pair<std::string, std::string>> headers;
   millis connect_timeout = 10'000;  // TCP connect and TLS handshake
   millis request_timeout = 30'000;  // from the request's first byte to the response's last
   bool insecure = false;            // skip certificate verification
@@ -62,9 +65,9 @@ std::string_view to_string(failure_kind kind);  // "connect_refused", ... as in 
 
 struct request_outcome {
   outcome_kind kind = outcome_kind::unsent;
-  int status = 0;                 // the HTTP status, when there was one
+  int status = 0;  // the HTTP status, when there was one
   failure_kind error = failure_kind::none;
-  std::string detail;             // a human-readable cause, for logs; never holds secrets
+  std::string detail;  // a human-readable cause, for logs; never holds secrets
 };
 
 }  // namespace gmsim
