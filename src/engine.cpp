@@ -251,6 +251,8 @@ struct engine::impl {
       w.raw(",\"error\":");
       w.string(to_string(outcome.error));
     }
+    w.raw(",\"sent_us\":");
+    w.integer(slot.started_us);
     w.raw(",\"latency_us\":");
     w.integer(latency_us);
     w.raw(",\"body\":\"");

@@ -78,6 +78,7 @@ class worker final : public request_sender {
 
   void run() {
     asio::post(io_, [this] { on_wake(); });
+    do_publish();
     io_.run();
     publish(true);
   }
@@ -133,6 +134,7 @@ class worker final : public request_sender {
     publish(false);
     if (engine_->done()) {
       timer_.cancel();
+      progress_timer_.cancel();
       for (auto& slots : connections_) {
         for (auto& c : slots) {
           if (c) c->close();
@@ -158,9 +160,20 @@ class worker final : public request_sender {
     });
   }
 
+  // Progress is published on a timer of its own, so that it moves while the engine
+  // only waits for answers.
+  void do_publish() {
+    progress_timer_.expires_after(std::chrono::milliseconds(250));
+    progress_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      publish(false);
+      do_publish();
+    });
+  }
+
   void publish(bool finished) {
     auto now = steady::now();
-    if (!finished && now - last_publish_ < std::chrono::milliseconds(200)) return;
+    if (!finished && now - last_publish_ < std::chrono::milliseconds(100)) return;
     last_publish_ = now;
     const auto& s = engine_->stats();
     std::lock_guard lock(mutex_);
@@ -180,6 +193,7 @@ class worker final : public request_sender {
   std::shared_ptr<asio::ssl::context> tls_;
   asio::io_context io_{1};
   asio::steady_timer timer_;
+  asio::steady_timer progress_timer_{io_};
   bool armed_ = false;
   millis armed_for_ = 0;
   bool stopped_ = false;
