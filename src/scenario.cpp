@@ -27,23 +27,35 @@ constexpr std::string_view unicode_letters[] = {
 
 constexpr char hex_digits[] = "0123456789abcdef";
 
+// Writes the low `digits` hex digits of value at p (no allocation, no append per char).
+void put_hex(char* p, std::uint64_t value, int digits) {
+  for (int i = digits - 1; i >= 0; --i) {
+    p[i] = hex_digits[value & 0xf];
+    value >>= 4;
+  }
+}
+
 void append_hex(std::string& out, std::uint64_t value, int digits) {
-  for (int i = digits - 1; i >= 0; --i) out.push_back(hex_digits[(value >> (i * 4)) & 0xf]);
+  char buffer[16];
+  put_hex(buffer, value, digits);
+  out.append(buffer, static_cast<std::size_t>(digits));
 }
 
 void append_uuid(std::string& out, std::uint64_t hi, std::uint64_t lo) {
   // Version 4, variant 1, as a random UUID would be.
   hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
   lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
-  append_hex(out, hi >> 32, 8);
-  out.push_back('-');
-  append_hex(out, (hi >> 16) & 0xffff, 4);
-  out.push_back('-');
-  append_hex(out, hi & 0xffff, 4);
-  out.push_back('-');
-  append_hex(out, lo >> 48, 4);
-  out.push_back('-');
-  append_hex(out, lo & 0xffffffffffffull, 12);
+  char text[36];
+  put_hex(text, hi >> 32, 8);
+  text[8] = '-';
+  put_hex(text + 9, (hi >> 16) & 0xffff, 4);
+  text[13] = '-';
+  put_hex(text + 14, hi & 0xffff, 4);
+  text[18] = '-';
+  put_hex(text + 19, lo >> 48, 4);
+  text[23] = '-';
+  put_hex(text + 24, lo & 0xffffffffffffull, 12);
+  out.append(text, sizeof text);
 }
 
 void append_number(std::string& out, std::uint64_t value) {
@@ -80,18 +92,6 @@ std::size_t pick_weighted(const std::vector<double>& weights, std::size_t count,
     x -= weights[i];
   }
   return weights.size() - 1;
-}
-
-std::string_view pick_name(const std::vector<weighted_name>& names, rng& random) {
-  if (names.empty()) return "UNKNOWN";
-  double total = 0;
-  for (const auto& n : names) total += n.weight;
-  double x = random.unit() * total;
-  for (const auto& n : names) {
-    if (x < n.weight) return n.name;
-    x -= n.weight;
-  }
-  return names.back().name;
 }
 
 void write_value_spec(json_writer& out, const value_spec& spec, std::uint64_t seed) {
@@ -192,6 +192,17 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
     }
   }
   if (deployments_.empty()) throw profile_error(p.source + ": orgs: no deployments");
+  browsers_ = name_table(p.session.browsers);
+  platforms_ = name_table(p.session.platforms);
+  // Identifiers from the profile's text (domain, pattern) are escaped on every write
+  // unless that text is plain ASCII, which it almost always is.
+  auto plain = [](std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+  };
+  identifier_needs_escape_ = (p.viewers.kind == identifier_kind::email && !plain(p.viewers.domain)) ||
+                             (p.viewers.kind == identifier_kind::custom && !plain(p.viewers.pattern));
 
   // Breakpoints of the rate: stage ends and spike edges, within the run.
   const double end = static_cast<double>(p.duration);
@@ -272,10 +283,31 @@ std::string scenario::identifier(std::uint32_t viewer) const {
   return text;
 }
 
+scenario::name_table::name_table(const std::vector<weighted_name>& names) {
+  double total = 0;
+  for (const auto& n : names) total += n.weight;
+  double running = 0;
+  for (const auto& n : names) {
+    running += n.weight;
+    cumulative.push_back(total > 0 ? running / total : 1.0);
+    std::string text;
+    json_writer(text).string(n.name);
+    json.push_back(std::move(text));
+  }
+  if (json.empty()) {
+    cumulative.push_back(1.0);
+    json.emplace_back("\"UNKNOWN\"");
+  }
+}
+
+std::string_view scenario::name_table::pick(double unit) const {
+  std::size_t i = 0;
+  while (i + 1 < cumulative.size() && unit >= cumulative[i]) ++i;
+  return json[i];
+}
+
 void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
-  const auto kind = profile_.viewers.kind;
-  if (kind == identifier_kind::email || kind == identifier_kind::custom) {
-    // Their text comes from the profile (domain, pattern): it may need escaping.
+  if (identifier_needs_escape_) {
     std::string& text = identifier_buffer();
     text.clear();
     append_identifier(text, viewer);
@@ -342,9 +374,9 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
   buffer.append("{\"uuid\":\"");
   append_uuid(buffer, h, mix64(h));
   buffer.append("\",\"browser\":");
-  out.string(pick_name(profile_.session.browsers, random));
+  buffer.append(browsers_.pick(random.unit()));
   buffer.append(",\"platform\":");
-  out.string(pick_name(profile_.session.platforms, random));
+  buffer.append(platforms_.pick(random.unit()));
   buffer.append(",\"device_id\":\"");
   // A viewer keeps one device (or one of two), as people do.
   append_hex(buffer, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
@@ -392,6 +424,22 @@ struct deployment_generator::state {
       cumulative_target = arrivals.exponential() * share_inverse();
     }
     next_arrival = info.rate_share > 0 ? model.time_of_cumulative(cumulative_target) : -1;
+  }
+
+  // Restores the heap after its top grew later.
+  void sift_down() {
+    const std::size_t n = heap.size();
+    std::size_t i = 0;
+    pending moving = heap[0];
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap[child] > heap[child + 1]) ++child;
+      if (!(moving > heap[child])) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = moving;
   }
 
   double share_inverse() const { return info.rate_share > 0 ? 1.0 / info.rate_share : 0; }
@@ -459,8 +507,14 @@ struct deployment_generator::state {
       free_slots.push_back(slot_index);
       return;
     }
-    std::stable_sort(s.events.begin(), s.events.end(),
-                     [](const event& a, const event& b) { return a.t < b.t; });
+    // A total order on the fields: the same sequence whatever the sort algorithm does
+    // with ties (and std::sort, unlike stable_sort, allocates nothing).
+    std::sort(s.events.begin(), s.events.end(), [](const event& a, const event& b) {
+      if (a.t != b.t) return a.t < b.t;
+      if (a.type != b.type) return a.type > b.type;  // a session's creation first
+      if (a.item != b.item) return a.item < b.item;
+      return a.payload < b.payload;
+    });
     heap.push_back(pending{s.events.front().t, ordinal, slot_index});
     std::push_heap(heap.begin(), heap.end(), std::greater<>());
   }
@@ -485,15 +539,17 @@ void deployment_generator::generate_until(millis until, std::vector<event>& out)
     if (!have_event && !have_arrival) break;
     // Events already pending at the same ms go first: their sessions are older.
     if (have_event && (!have_arrival || s.heap.front().t <= arrival)) {
-      std::pop_heap(s.heap.begin(), s.heap.end(), std::greater<>());
-      auto& top = s.heap.back();
+      auto& top = s.heap.front();
       auto& session = s.slots[top.slot];
       out.push_back(session.events[session.next++]);
       if (session.next < session.events.size()) {
+        // The session's next event replaces it at the top: one sift down instead of a
+        // pop and a push.
         top.t = session.events[session.next].t;
-        std::push_heap(s.heap.begin(), s.heap.end(), std::greater<>());
+        s.sift_down();
       } else {
         s.free_slots.push_back(top.slot);
+        std::pop_heap(s.heap.begin(), s.heap.end(), std::greater<>());
         s.heap.pop_back();
       }
     } else {

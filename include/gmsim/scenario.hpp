@@ -82,7 +82,18 @@ class scenario {
   // Appends the identifier's text, unescaped.
   void append_identifier(std::string& text, std::uint32_t viewer) const;
 
+  // Weighted names (browsers, platforms), pre-encoded as JSON strings.
+  struct name_table {
+    name_table() = default;
+    explicit name_table(const std::vector<weighted_name>& names);
+    std::string_view pick(double unit) const;  // unit in [0, 1)
+    std::vector<double> cumulative;
+    std::vector<std::string> json;
+  };
+
   profile profile_;
+  name_table browsers_, platforms_;
+  bool identifier_needs_escape_ = false;
   std::vector<deployment_info> deployments_;
   std::vector<stream_info> streams_;
   std::vector<rate_piece> rate_pieces_;
