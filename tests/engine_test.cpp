@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "gmsim/runner.hpp"
+#include "gmsim/schema.hpp"
 #include "test_support.hpp"
 
 namespace gmsim {
@@ -273,6 +274,37 @@ TEST(engine, an_hour_of_ten_thousand_viewers_dry_runs_and_accounts_for_every_row
   EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
   EXPECT_LE(r.stats.lag_ms.max(), c.settings.delivery.max_delay);
   expect_accounted(r.stats);
+}
+
+}  // namespace
+}  // namespace gmsim
+
+namespace gmsim {
+namespace {
+
+// Every built-in profile dry-runs, accounts for every row, and sends valid bodies.
+TEST(engine, every_built_in_profile_dry_runs_with_valid_bodies) {
+  for (const auto& builtin : embedded_profiles()) {
+    SCOPED_TRACE(std::string(builtin.name));
+    run_config c;
+    c.settings = load_profile(builtin.name);
+    c.dry_run = true;
+    c.workers = 2;
+    c.record_path = (std::filesystem::temp_directory_path() / "gmsim_builtin.ndjson").string();
+    auto r = run(c);
+    EXPECT_GT(r.stats.rows_generated, 0);
+    EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
+    EXPECT_LE(r.stats.page_rows.max(), c.settings.delivery.batch_rows);
+    std::ifstream in(c.record_path);
+    std::string line;
+    std::getline(in, line);
+    for (int checked = 0; checked < 40 && std::getline(in, line); ++checked) {
+      auto body = nlohmann::json::parse(line)["body"].get<std::string>();
+      auto faults = validate_body(body);
+      ASSERT_TRUE(faults.empty()) << faults[0].path << ": " << faults[0].reason;
+    }
+    std::filesystem::remove(c.record_path);
+  }
 }
 
 }  // namespace
