@@ -76,8 +76,9 @@ void aggregator::flush(millis tick, std::vector<page>& out) {
         }
         break;
       case webhook_type::rules:
+        // A firing's timestamp is its event's `created` (t, but for edge cases).
         for (const event* e = first; e != last; ++e) {
-          current->items.push_back(page_item{e->t, e->payload, e->item});
+          current->items.push_back(page_item{e->created, e->payload, e->item});
         }
         break;
       case webhook_type::session:

@@ -50,6 +50,17 @@ struct deployment_state {
   std::array<std::int32_t, webhook_type_count> local_stream{-1, -1, -1};
 };
 
+// U+2028 and U+2029 are valid raw in JSON strings, but many line readers (Python's
+// splitlines, editors) take them for line breaks: in NDJSON files they are escaped.
+// The decoded text is unchanged.
+void escape_line_separators(std::string& line) {
+  for (std::size_t i = line.find('\xe2'); i != std::string::npos; i = line.find('\xe2', i + 1)) {
+    if (i + 2 < line.size() && line[i + 1] == '\x80' && (line[i + 2] == '\xa8' || line[i + 2] == '\xa9')) {
+      line.replace(i, 3, line[i + 2] == '\xa8' ? "\\u2028" : "\\u2029");
+    }
+  }
+}
+
 void append_int(std::string& out, std::int64_t v) {
   char buffer[24];
   out.append(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr);
@@ -172,6 +183,11 @@ struct engine::impl {
     auto& s = streams[local];
     request_slot& slot = s.slots[slot_index];
     const auto rows = static_cast<std::int64_t>(slot.body_page.rows.size());
+    if (model.has_auth_cases() &&
+        model.auth_of(s.info.index, slot.body_page.ready) != request_auth::normal) {
+      stats.auth_probes += 1;
+      if (outcome.kind == outcome_kind::delivered) stats.auth_probes_accepted += 1;
+    }
     stats.requests_attempted += 1;
     stats.bytes_sent += static_cast<std::int64_t>(slot.body.size());
     if (outcome.status != 0) stats.by_status[outcome.status] += 1;
@@ -258,6 +274,7 @@ struct engine::impl {
     w.raw(",\"body\":\"");
     append_escaped(line, slot.body);
     w.raw("\"}\n");
+    escape_line_separators(line);
     setup.record->append(slot.intended, s.info.index, slot.body_page.sequence, line);
   }
 
@@ -285,6 +302,7 @@ struct engine::impl {
       w.string(why);
       w.raw("}\n");
     }
+    escape_line_separators(line);
     setup.lost_rows->append(intended, s.info.index, p.sequence, line);
   }
 
@@ -362,6 +380,11 @@ int engine::in_flight() const {
   int n = 0;
   for (const auto& s : impl_->streams) n += s.pace.in_flight();
   return n;
+}
+
+request_auth engine::auth_of(std::uint32_t stream, std::uint32_t slot) const {
+  const auto& s = impl_->streams[stream];
+  return impl_->model.auth_of(s.info.index, s.slots[slot].body_page.ready);
 }
 
 std::uint32_t engine::global_stream(std::uint32_t local) const {

@@ -109,10 +109,9 @@ class worker final : public request_sender {
   ledger_part* lost() { return lost_.get(); }
 
   void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) override {
-    auto& connection = connections_[stream][slot];
-    if (!connection) connection = std::make_unique<http_connection>(io_, config_.transport, tls_);
+    auto& connection = connection_for(stream, slot);
     std::int64_t started = time_.real_now_us();
-    connection->send(body, [this, stream, slot, started](const request_outcome& outcome) {
+    connection.send(body, [this, stream, slot, started](const request_outcome& outcome) {
       engine_->complete(stream, slot, outcome, started, time_.real_now_us());
       rearm();
     });
@@ -140,6 +139,7 @@ class worker final : public request_sender {
           if (c) c->close();
         }
       }
+      for (auto& c : probes_) c->close();
       io_.stop();
       return;
     }
@@ -188,6 +188,21 @@ class worker final : public request_sender {
     snapshot_.finished = finished;
   }
 
+  // The stream's keep-alive connection; auth probes (rare) get a fresh one, configured
+  // without or with a wrong Authorization.
+  http_connection& connection_for(std::uint32_t stream, std::uint32_t slot) {
+    auto auth = engine_->auth_of(stream, slot);
+    if (auth == request_auth::normal) {
+      auto& connection = connections_[stream][slot];
+      if (!connection) connection = std::make_unique<http_connection>(io_, config_.transport, tls_);
+      return *connection;
+    }
+    transport_config probe = config_.transport;
+    probe.auth_string = auth == request_auth::missing ? "" : "gmsim-wrong-" + std::to_string(stream);
+    probes_.push_back(std::make_unique<http_connection>(io_, probe, tls_));
+    return *probes_.back();
+  }
+
   const run_config& config_;
   const wall_clock& time_;
   std::shared_ptr<asio::ssl::context> tls_;
@@ -201,6 +216,7 @@ class worker final : public request_sender {
   std::unique_ptr<ledger_part> record_, lost_;
   std::unique_ptr<engine> engine_;
   std::vector<std::vector<std::unique_ptr<http_connection>>> connections_;
+  std::vector<std::unique_ptr<http_connection>> probes_;
   std::mutex mutex_;
   progress_snapshot snapshot_;
   steady::time_point last_publish_{};

@@ -1,5 +1,7 @@
 #include "gmsim/profile.hpp"
 
+#include "gmsim/edge_cases.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -639,9 +641,37 @@ std::string stem_of(std::string_view source) {
   return std::string(source);
 }
 
+// "edge_cases": ["text-emoji", {"name": "batch-501", "count": 2}, "all"]
+std::vector<edge_case_selection> read_edge_cases(const profile_node& node) {
+  node.expect_array();
+  std::vector<edge_case_selection> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const profile_node item = node[i];
+    edge_case_selection selection;
+    std::optional<profile_node> name_node;
+    if (item.json().is_string()) {
+      name_node = item;
+    } else {
+      item.expect_object({"name", "count"});
+      name_node = item.required("name");
+      if (auto count = item.get("count")) selection.count = static_cast<int>(count->as_integer(1, 10000));
+    }
+    selection.name = name_node->as_nonempty_string();
+    if (selection.name != "all" && find_edge_case(selection.name) == nullptr) {
+      std::vector<std::string_view> names{"all"};
+      for (const auto& c : edge_case_catalogue()) names.push_back(c.name);
+      auto near = detail::nearest_name(selection.name, names);
+      name_node->fail("unknown edge case '" + selection.name + "'" +
+                      (near.empty() ? "; `gmsim edge-cases` lists them" : "; did you mean '" + std::string(near) + "'?"));
+    }
+    out.push_back(std::move(selection));
+  }
+  return out;
+}
+
 profile read_profile(const profile_node& root) {
   root.expect_object({"name", "description", "seed", "start_time", "duration", "delivery", "orgs",
-                      "viewers", "arrival", "session"});
+                      "viewers", "arrival", "session", "edge_cases"});
   profile out;
   if (auto name = root.get("name")) out.name = name->as_nonempty_string();
   if (auto description = root.get("description")) {
@@ -676,6 +706,7 @@ profile read_profile(const profile_node& root) {
   if (auto arrival = root.get("arrival")) out.arrival = read_arrival(*arrival);
   out.session = default_session();
   if (auto session = root.get("session")) out.session = read_session(*session);
+  if (auto edges = root.get("edge_cases")) out.edge_cases = read_edge_cases(*edges);
   return out;
 }
 

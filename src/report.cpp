@@ -107,6 +107,9 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                      {"send_delay_us", s.send_delay_us.to_json()},
                      {"page_rows", s.page_rows.to_json()},
                      {"page_bytes", s.page_bytes.to_json()}};
+  if (s.auth_probes != 0) {
+    j["auth_probes"] = {{"sent", s.auth_probes}, {"accepted", s.auth_probes_accepted}};
+  }
   if (r.receiver) j["receiver"] = to_json(*r.receiver);
   j["thresholds"] = nlohmann::json::array();
   return j;
@@ -172,6 +175,17 @@ std::string summary_text(const run_config& config, const run_result& r) {
   if (!config.dry_run) {
     row("latency", dist(s.latency_us, 0.001));
     row("  uncorrected", dist(s.latency_uncorrected_us, 0.001));
+  }
+  if (s.auth_probes != 0) {
+    if (config.dry_run) {
+      row("auth probes", std::to_string(s.auth_probes) + " planned (a dry run cannot tell whether a receiver refuses them)");
+    } else if (s.auth_probes_accepted == 0) {
+      row("auth probes", std::to_string(s.auth_probes) + " sent without or with a wrong Authorization: all refused (good)");
+    } else {
+      row("auth probes", "SECURITY FINDING: " + std::to_string(s.auth_probes_accepted) + " of " +
+                             std::to_string(s.auth_probes) +
+                             " requests without or with a wrong Authorization were accepted");
+    }
   }
   if (r.receiver) {
     const auto& c = *r.receiver;

@@ -163,6 +163,14 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
   const auto& p = profile_;
   if (p.orgs.empty()) throw profile_error(p.source + ": orgs: the profile has no organisations");
   if (p.viewers.count == 0) throw profile_error(p.source + ": viewers.count: must be at least 1");
+  if (!p.edge_cases.empty()) {
+    // The cases get a deployment of their own, with no organic sessions, so that a case
+    // owns its tick window (exact batch sizes) and is easy to find at the receiver.
+    profile_.orgs.front().deployments.push_back(
+        deployment_spec{"gmsim-edge-cases", {true, true, true}, 0.0});
+  }
+  organic_variables_ = static_cast<std::uint32_t>(p.session.variables.size());
+  organic_rules_ = static_cast<std::uint32_t>(p.session.rules.size());
   double total_weight = 0;
   for (const auto& org : p.orgs) {
     for (const auto& dep : org.deployments) total_weight += dep.weight;
@@ -192,6 +200,16 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
     }
   }
   if (deployments_.empty()) throw profile_error(p.source + ": orgs: no deployments");
+  if (!p.edge_cases.empty()) {
+    try {
+      edges_ = plan_edge_cases(p, streams_, static_cast<std::uint32_t>(deployments_.size() - 1), 0);
+    } catch (const std::invalid_argument& e) {
+      throw profile_error(p.source + ": edge_cases: " + e.what());
+    }
+    auto& session = profile_.session;
+    session.variables.insert(session.variables.end(), edges_.variables.begin(), edges_.variables.end());
+    session.rules.insert(session.rules.end(), edges_.rules.begin(), edges_.rules.end());
+  }
   browsers_ = name_table(p.session.browsers);
   platforms_ = name_table(p.session.platforms);
   // Identifiers from the profile's text (domain, pattern) are escaped on every write
@@ -306,7 +324,17 @@ std::string_view scenario::name_table::pick(double unit) const {
   return json[i];
 }
 
+request_auth scenario::auth_of(std::uint32_t stream, millis tick) const {
+  if (edges_.auth.empty()) return request_auth::normal;
+  auto found = edges_.auth.find({stream, tick});
+  return found == edges_.auth.end() ? request_auth::normal : found->second;
+}
+
 void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
+  if (viewer >= profile_.viewers.count) {
+    out.string(edges_.identifiers[viewer - profile_.viewers.count]);
+    return;
+  }
   if (identifier_needs_escape_) {
     std::string& text = identifier_buffer();
     text.clear();
@@ -322,6 +350,10 @@ void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
 
 void scenario::append_identifier(std::string& text, std::uint32_t viewer) const {
   const auto& v = profile_.viewers;
+  if (viewer >= v.count) {
+    text.append(edges_.identifiers[viewer - v.count]);
+    return;
+  }
   std::uint64_t h = viewer_hash(viewer);
   switch (v.kind) {
     case identifier_kind::email:
@@ -381,7 +413,11 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
   // A viewer keeps one device (or one of two), as people do.
   append_hex(buffer, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
   buffer.append("\",\"created_at\":");
-  out.integer(profile_.start_time + created);
+  if ((ordinal & edges_.quirk_session_flag) != 0 && (ordinal >> 62) != 0) {
+    buffer.append("\"xyz\"");  // the documentation's own example, invalid by its types
+  } else {
+    out.integer(profile_.start_time + created);
+  }
   buffer.append(",\"modified_at\":");
   out.integer(profile_.start_time + modified);
   buffer.push_back('}');
@@ -406,6 +442,8 @@ struct deployment_generator::state {
   const scenario& model;
   std::uint32_t deployment;
   const deployment_info& info;
+  const std::vector<event>* script = nullptr;  // injected edge-case events, in time order
+  std::size_t script_next = 0;
   rng arrivals;
   double cumulative_target = 0;  // in profile-wide expected sessions
   double next_arrival = -1;      // ms, negative when no more arrivals
@@ -417,6 +455,7 @@ struct deployment_generator::state {
 
   state(const scenario& m, std::uint32_t d)
       : model(m), deployment(d), info(m.deployments()[d]), arrivals(mix64(info.seed, 0xa221)) {
+    if (auto found = m.edges_.scripts.find(d); found != m.edges_.scripts.end()) script = &found->second;
     if (model.settings().arrival.process == arrival_process::constant) {
       // A seeded phase, so that deployments with equal rates do not start together.
       cumulative_target = arrivals.unit() * share_inverse();
@@ -473,7 +512,8 @@ struct deployment_generator::state {
     millis end = at + length;
     auto add = [&](millis t, webhook_type type, std::uint32_t item, std::uint64_t payload) {
       if (t >= p.duration) return;  // the run is over before the viewer gets there
-      s.events.push_back(event{t, at, payload, viewer, item, type});
+      // Rules carry their timestamp in `created`: edge cases write other times than t.
+      s.events.push_back(event{t, type == webhook_type::rules ? t : at, payload, viewer, item, type});
     };
     auto within = [&]() { return at + static_cast<millis>(random.below(length + 1)); };
     if (info.types[static_cast<int>(webhook_type::session)]) {
@@ -481,7 +521,7 @@ struct deployment_generator::state {
       if (spec.send_on_end) add(end, webhook_type::session, 0, ordinal);
     }
     if (info.types[static_cast<int>(webhook_type::variables)]) {
-      for (std::uint32_t v = 0; v < spec.variables.size(); ++v) {
+      for (std::uint32_t v = 0; v < model.organic_variables_; ++v) {
         const auto& var = spec.variables[v];
         auto changes = random.between(var.changes_min, var.changes_max);
         for (std::int64_t c = 0; c < changes; ++c) {
@@ -493,7 +533,7 @@ struct deployment_generator::state {
       }
     }
     if (info.types[static_cast<int>(webhook_type::rules)]) {
-      for (std::uint32_t r = 0; r < spec.rules.size(); ++r) {
+      for (std::uint32_t r = 0; r < model.organic_rules_; ++r) {
         const auto& rule = spec.rules[r];
         if (random.unit() >= rule.probability) continue;
         auto times = random.between(1, rule.repeat_max);
@@ -536,6 +576,13 @@ void deployment_generator::generate_until(millis until, std::vector<event>& out)
     millis arrival = s.next_arrival >= 0 ? static_cast<millis>(s.next_arrival) : -1;
     bool have_event = !s.heap.empty() && s.heap.front().t < until;
     bool have_arrival = arrival >= 0 && arrival < until;
+    bool have_script = s.script != nullptr && s.script_next < s.script->size() &&
+                       (*s.script)[s.script_next].t < until;
+    if (have_script && (!have_event || (*s.script)[s.script_next].t < s.heap.front().t) &&
+        (!have_arrival || (*s.script)[s.script_next].t < arrival)) {
+      out.push_back((*s.script)[s.script_next++]);
+      continue;
+    }
     if (!have_event && !have_arrival) break;
     // Events already pending at the same ms go first: their sessions are older.
     if (have_event && (!have_arrival || s.heap.front().t <= arrival)) {

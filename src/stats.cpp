@@ -24,6 +24,8 @@ void run_stats::merge(const run_stats& o) {
     requests_by_type[i] += o.requests_by_type[i];
   }
   bytes_sent += o.bytes_sent;
+  auth_probes += o.auth_probes;
+  auth_probes_accepted += o.auth_probes_accepted;
   rows_generated += o.rows_generated;
   rows_delivered += o.rows_delivered;
   rows_rejected += o.rows_rejected;

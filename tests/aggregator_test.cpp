@@ -45,9 +45,9 @@ TEST(aggregator, variables_merge_per_identifier_and_the_last_value_wins) {
 
 TEST(aggregator, rules_are_appended_in_time_order) {
   aggregator a(stream_of(webhook_type::rules), 500);
-  a.add(event{5, 0, 1, 3, 0, webhook_type::rules});
-  a.add(event{6, 0, 0, 4, 1, webhook_type::rules});
-  a.add(event{7, 0, 2, 3, 0, webhook_type::rules});  // the same rule again: kept
+  a.add(event{5, 5, 1, 3, 0, webhook_type::rules});
+  a.add(event{6, 6, 0, 4, 1, webhook_type::rules});
+  a.add(event{7, 7, 2, 3, 0, webhook_type::rules});  // the same rule again: kept
   std::vector<page> pages;
   a.flush(10, pages);
   ASSERT_EQ(pages.size(), 1u);

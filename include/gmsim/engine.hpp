@@ -81,6 +81,9 @@ class engine {
   std::size_t stream_count() const;
   std::size_t backlog_rows() const;
   int in_flight() const;
+  // How the request in flight in (stream, slot) must be authorised: auth edge cases
+  // send some pages without or with a wrong Authorization header.
+  request_auth auth_of(std::uint32_t stream, std::uint32_t slot) const;
   // The global stream index of a local one.
   std::uint32_t global_stream(std::uint32_t local) const;
 

@@ -128,6 +128,12 @@ struct delivery_spec {
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 
+// An edge case of docs/edge-cases.md, chosen by a profile or --edge-case.
+struct edge_case_selection {
+  std::string name;  // a catalogue name, or "all"
+  int count = 1;     // how many times it is injected
+};
+
 struct profile {
   std::string name;         // the built-in name or the file's stem
   std::string source;       // the file path, or "builtin:<name>"
@@ -140,6 +146,7 @@ struct profile {
   viewer_spec viewers;
   arrival_spec arrival;
   session_spec session;
+  std::vector<edge_case_selection> edge_cases;
 };
 
 // A profile that cannot be used. what() is one line:

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gmsim/edge_cases.hpp"
 #include "gmsim/profile.hpp"
 
 namespace gmsim {
@@ -62,6 +63,10 @@ class scenario {
   void write_session(json_writer& out, std::uint32_t deployment, std::uint32_t viewer,
                      std::uint64_t ordinal, millis created, millis modified) const;
 
+  // How the page of a stream cut at tick is authorised (auth edge cases).
+  request_auth auth_of(std::uint32_t stream, millis tick) const;
+  bool has_auth_cases() const { return !edges_.auth.empty(); }
+
   // The run's shape, for rates: sessions per second across the profile at t.
   double rate_at(millis t) const;
 
@@ -94,6 +99,9 @@ class scenario {
   profile profile_;
   name_table browsers_, platforms_;
   bool identifier_needs_escape_ = false;
+  std::uint32_t organic_variables_ = 0;  // the profile's own; edge-case ones follow
+  std::uint32_t organic_rules_ = 0;
+  edge_plan edges_;
   std::vector<deployment_info> deployments_;
   std::vector<stream_info> streams_;
   std::vector<rate_piece> rate_pieces_;

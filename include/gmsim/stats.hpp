@@ -29,6 +29,10 @@ struct run_stats {
   std::array<std::int64_t, failure_kind_count> by_error{};  // failed requests by kind
   std::array<std::int64_t, webhook_type_count> requests_by_type{};  // pages, all outcomes
   std::int64_t bytes_sent = 0;  // body bytes of attempted requests
+  // Attempted requests sent without or with a wrong Authorization on purpose (auth edge
+  // cases), and those of them answered 2xx: a receiver that accepts them is insecure.
+  std::int64_t auth_probes = 0;
+  std::int64_t auth_probes_accepted = 0;
 
   // Rows (after merging per identifier). generated = delivered + rejected + failed + unsent.
   std::int64_t rows_generated = 0;

@@ -16,6 +16,7 @@
 #include <chrono>
 
 #include "gmsim/duration.hpp"
+#include "gmsim/edge_cases.hpp"
 #include "gmsim/encoder.hpp"
 #include "gmsim/receiver.hpp"
 #include "gmsim/engine.hpp"
@@ -341,6 +342,21 @@ int validate_command(const args& a) {
   if (faults == 0) return exit_ok;
   std::fprintf(stderr, "%d fault(s)\n", faults);
   return exit_failure;
+}
+
+int edge_cases_command(const args& a) {
+  if (wants_help(a)) {
+    std::fputs("Usage: gmsim edge-cases\n\nLists the edge-case catalogue: name, group, and what it breaks.\n"
+               "Inject one with `gmsim run --edge-case NAME[:COUNT]` or a profile's \"edge_cases\";\n"
+               "\"all\" selects every case GMetri could really send (not the documentation quirks).\n",
+               stdout);
+    return exit_ok;
+  }
+  for (const auto& c : edge_case_catalogue()) {
+    std::printf("%-30s %-10s %s%s\n", std::string(c.name).c_str(), std::string(c.group).c_str(),
+                std::string(c.breaks).c_str(), c.valid ? "" : " [off by default]");
+  }
+  return exit_ok;
 }
 
 int profiles_command(const args& a) {

@@ -23,6 +23,7 @@ int receive_command(const args& a);
 int example_command(const args& a);
 int validate_command(const args& a);
 int profiles_command(const args& a);
+int edge_cases_command(const args& a);
 
 // A one-line error on stderr: "gmsim <command>: <message>".
 void print_error(const std::string& command, const std::string& message);

@@ -19,6 +19,7 @@ Commands:
   example TYPE      print a valid example body: variables, rules or session
   validate FILE...  check bodies (or recordings) against the GMetri contract
   profiles          list the built-in profiles
+  edge-cases        list the edge-case catalogue (gmsim run --edge-case NAME)
 
 Run "gmsim <command> --help" for a command's options. Docs: docs/cli.md.
 )";
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (command == "example") return example_command(rest);
     if (command == "validate") return validate_command(rest);
     if (command == "profiles") return profiles_command(rest);
+    if (command == "edge-cases") return edge_cases_command(rest);
   } catch (const std::exception& e) {
     print_error(command, e.what());
     return exit_failure;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "gmsim/duration.hpp"
+#include "gmsim/edge_cases.hpp"
 
 namespace gmsim::cli {
 namespace po = boost::program_options;
@@ -82,6 +83,7 @@ run_options parse_run_options(const args& a) {
     ("lost-rows", po::value<std::string>(), "write every row not delivered (NDJSON) here")
     ("insecure", "do not verify the target's TLS certificate")
     ("ca-file", po::value<std::string>(), "verify TLS against this PEM bundle")
+    ("edge-case", po::value<std::vector<std::string>>()->composing(), "inject an edge case (NAME or NAME:COUNT, or all), repeatable; see gmsim edge-cases")
     ("quiet,q", "no live progress");
   // clang-format on
   po::options_description hidden;
@@ -153,6 +155,28 @@ run_options parse_run_options(const args& a) {
     c.workers = n;
   }
   if (vm.count("shard")) c.shard = parse_shard(vm["shard"].as<std::string>());
+  if (vm.count("edge-case")) {
+    for (const auto& text : vm["edge-case"].as<std::vector<std::string>>()) {
+      edge_case_selection selection{text, 1};
+      if (auto colon = text.find(':'); colon != std::string::npos) {
+        selection.name = text.substr(0, colon);
+        try {
+          selection.count = std::stoi(text.substr(colon + 1));
+        } catch (const std::exception&) {
+          selection.count = 0;
+        }
+        if (selection.count < 1 || selection.count > 10000) {
+          throw usage_error("--edge-case: COUNT must be in 1..10000, got '" + text + "'");
+        }
+      }
+      try {
+        expand_edge_cases({selection});
+      } catch (const std::invalid_argument& e) {
+        throw usage_error(std::string("--edge-case: ") + e.what());
+      }
+      p.edge_cases.push_back(selection);
+    }
+  }
   if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
