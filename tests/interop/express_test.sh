@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Interoperability: gmsim against a real Express receiver with express.json() defaults.
+# Shows (1) body-limit's pages over 100 kB answered 413 and every one of their rows in
+# the lost-rows ledger, (2) what JSON.parse does to 2^53 + 1. Loopback only.
+# Usage: express_test.sh GMSIM_BINARY WORK_DIR
+set -euo pipefail
+gmsim=$1
+work=$2
+here=$(cd "$(dirname "$0")" && pwd)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "SKIP: node and npm are needed (scripts/bootstrap installs them)"
+  exit 77
+fi
+mkdir -p "$work"
+cp "$here/package.json" "$here/express_receiver.js" "$work/"
+cd "$work"
+if [ ! -d node_modules/express ]; then
+  if ! npm install --no-audit --no-fund --silent >npm.log 2>&1; then
+    echo "SKIP: npm install express failed (no registry?):"; tail -5 npm.log
+    exit 77
+  fi
+fi
+
+node express_receiver.js >port.txt 2>receiver.log &
+receiver=$!
+trap 'kill $receiver 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do [ -s port.txt ] && break; sleep 0.1; done
+port=$(head -1 port.txt)
+[ -n "$port" ] || { echo "FAIL: the Express receiver did not start"; cat receiver.log; exit 1; }
+target="http://127.0.0.1:$port/gmetri-webhook"
+
+# 1. body-limit: 413s, and the ledger lists every lost row.
+"$gmsim" run body-limit --target "$target" --time-scale 20 --workers 1 --quiet \
+  --summary-json body.json --lost-rows lost.ndjson >body.txt
+node - <<'JS'
+const fs = require('fs');
+const s = JSON.parse(fs.readFileSync('body.json'));
+const lost = fs.readFileSync('lost.ndjson', 'utf8').split('\n').filter(Boolean).map(JSON.parse);
+const fail = (m) => { console.log('FAIL: ' + m); process.exit(1); };
+const r413 = s.requests.by_status['413'] || 0;
+if (r413 === 0) fail('no 413 from Express for pages over 100 kB');
+if (s.rows.generated !== s.rows.delivered + s.rows.rejected + s.rows.failed + s.rows.unsent) fail('accounting');
+if (lost.length !== s.rows.rejected + s.rows.failed + s.rows.unsent) fail(`ledger has ${lost.length} lines`);
+if (!lost.every((l) => l.reason === 'status 413' && l.identifier !== undefined)) fail('a lost row without reason 413');
+console.log(`body-limit vs Express defaults: ${s.requests.attempted} requests, ${r413} answered 413, ` +
+            `${s.rows.rejected} of ${s.rows.generated} rows lost (${(100 * s.rows.rejected / s.rows.generated).toFixed(1)}%), ` +
+            `largest page ${s.page_bytes.max} bytes`);
+JS
+
+# 2. number-big-int: what JSON.parse makes of 9007199254740993.
+"$gmsim" run quickstart --edge-case number-big-int --duration 30s --max-delay 5s --time-scale 10 \
+  --workers 1 --quiet --target "$target" --summary-json big.json >big.txt
+curl -sf "http://127.0.0.1:$port/seen" >seen.json
+node - <<'JS'
+const fs = require('fs');
+const seen = JSON.parse(fs.readFileSync('seen.json'));
+if (seen.bigInts.length === 0) { console.log('FAIL: the big-integer row never reached Express'); process.exit(1); }
+const got = seen.bigInts[0];
+if (got !== '9007199254740992') { console.log(`FAIL: expected JSON.parse to round to 9007199254740992, saw ${got}`); process.exit(1); }
+console.log(`number-big-int vs Express: gmsim sent 9007199254740993, the application saw ${got} (JSON.parse rounds above 2^53)`);
+JS
+echo "PASS"
