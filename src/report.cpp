@@ -32,6 +32,11 @@ std::string percent(std::int64_t part, std::int64_t whole) {
   return buffer;
 }
 
+// "1 request", "2 requests".
+std::string count_of(std::int64_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::string type_name(int t) { return std::string(to_string(static_cast<webhook_type>(t))); }
 
 }  // namespace
@@ -140,8 +145,8 @@ std::string summary_text(const run_config& config, const run_result& r) {
                       std::to_string(s.requests_unsent) + " unsent");
   for (int t = 0; t < webhook_type_count; ++t) {
     if (s.requests_by_type[t] == 0) continue;
-    row(("  " + type_name(t)).c_str(), std::to_string(s.requests_by_type[t]) + " requests, " +
-                                           std::to_string(s.rows_by_type[t]) + " rows");
+    row(("  " + type_name(t)).c_str(),
+        count_of(s.requests_by_type[t], "request") + ", " + count_of(s.rows_by_type[t], "row"));
   }
   std::int64_t lost = s.rows_generated - s.rows_delivered;
   row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
@@ -151,12 +156,16 @@ std::string summary_text(const run_config& config, const run_result& r) {
                                                               ", unsent " + std::to_string(s.rows_unsent) + ")"));
   if (!s.by_status.empty()) {
     std::string text;
-    for (const auto& [status, n] : s.by_status) text += std::to_string(status) + " x" + std::to_string(n) + "  ";
+    for (const auto& [status, n] : s.by_status) {
+      text += (text.empty() ? "" : "  ") + std::to_string(status) + " x" + std::to_string(n);
+    }
     row("statuses", text);
   }
   std::string errors;
   for (int k = 1; k < failure_kind_count; ++k) {
-    if (s.by_error[k] != 0) errors += std::string(to_string(static_cast<failure_kind>(k))) + " x" + std::to_string(s.by_error[k]) + "  ";
+    if (s.by_error[k] == 0) continue;
+    errors += (errors.empty() ? "" : "  ") + std::string(to_string(static_cast<failure_kind>(k))) + " x" +
+              std::to_string(s.by_error[k]);
   }
   if (!errors.empty()) row("errors", errors);
   auto dist = [&](const histogram& h, double scale) {

@@ -1,26 +1,26 @@
 #include "commands.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <iostream>
-#include <nlohmann/json.hpp>
-#include <sstream>
-
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "gmsim/duration.hpp"
 #include "gmsim/edge_cases.hpp"
 #include "gmsim/encoder.hpp"
-#include "gmsim/receiver.hpp"
 #include "gmsim/engine.hpp"
 #include "gmsim/profile.hpp"
+#include "gmsim/receiver.hpp"
 #include "gmsim/report.hpp"
 #include "gmsim/schema.hpp"
 #include "options.hpp"
@@ -41,10 +41,16 @@ bool wants_help(const args& a) {
 }
 
 std::string read_file(const std::string& path) {
+  // An ifstream opens a directory and then reads nothing: say so rather than call it an
+  // empty body.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw usage_error(path + ": cannot read: Is a directory");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw usage_error(path + ": cannot read: " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) throw usage_error(path + ": cannot read: " + std::strerror(errno));
   return text.str();
 }
 
@@ -89,19 +95,19 @@ int receive_command(const args& a) {
   // clang-format off
   opts.add_options()
     ("help,h", "show this help")
-    ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"), "ADDR:PORT to listen on (port 0: any free port)")
-    ("auth-string", po::value<std::string>(), "require \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); 401 otherwise")
-    ("min-gap", po::value<std::string>()->default_value("200ms"), "count a stream's requests closer than this")
-    ("max-body", po::value<std::size_t>()->default_value(16u << 20), "bytes; 413 beyond")
-    ("status", po::value<int>()->default_value(200), "answer valid requests with this status")
-    ("fail-ratio", po::value<double>()->default_value(0), "this fraction of valid requests answers --fail-status")
-    ("fail-status", po::value<int>()->default_value(500), "status of the failed fraction")
-    ("latency", po::value<std::string>(), "wait before answering: D, or MIN:MAX (uniform), e.g. 50ms:2s")
-    ("close-ratio", po::value<double>()->default_value(0), "this fraction of requests gets its connection dropped")
-    ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the fault draws")
-    ("threads", po::value<int>()->default_value(1), "server threads")
-    ("duration", po::value<std::string>(), "stop by itself after this long")
-    ("summary-json", po::value<std::string>(), "write the counts here at exit")
+    ("listen", po::value<std::string>()->default_value("127.0.0.1:8080")->value_name("ADDR:PORT"), "ADDR:PORT to listen on (port 0: any free port)")
+    ("auth-string", po::value<std::string>()->value_name("S"), "require \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); 401 otherwise")
+    ("min-gap", po::value<std::string>()->default_value("200ms")->value_name("D"), "count a stream's requests closer than this")
+    ("max-body", po::value<std::string>()->default_value("16777216")->value_name("N"), "bytes; 413 beyond")
+    ("status", po::value<int>()->default_value(200)->value_name("N"), "answer valid requests with this status")
+    ("fail-ratio", po::value<double>()->default_value(0)->value_name("X"), "this fraction of valid requests answers --fail-status")
+    ("fail-status", po::value<int>()->default_value(500)->value_name("N"), "status of the failed fraction")
+    ("latency", po::value<std::string>()->value_name("D|MIN:MAX"), "wait before answering: D, or MIN:MAX (uniform), e.g. 50ms:2s")
+    ("close-ratio", po::value<double>()->default_value(0)->value_name("X"), "this fraction of requests gets its connection dropped")
+    ("seed", po::value<std::string>()->default_value("1")->value_name("N"), "seed of the fault draws")
+    ("threads", po::value<int>()->default_value(1)->value_name("N"), "server threads")
+    ("duration", po::value<std::string>()->value_name("D"), "stop by itself after this long (default: at Ctrl-C or SIGTERM)")
+    ("summary-json", po::value<std::string>()->value_name("F"), "write the counts here at exit")
     ("quiet,q", "no live line");
   // clang-format on
   po::variables_map vm;
@@ -111,11 +117,12 @@ int receive_command(const args& a) {
     po::store(po::command_line_parser(a).options(opts).run(), vm);
     po::notify(vm);
     if (vm.count("help")) {
-      std::cout << "Usage: gmsim receive [options]\n\n"
-                   "A webhook receiver that validates every body against the GMetri contract, checks\n"
-                   "Authorization and pacing, injects faults, and counts what it saw (GET /stats).\n"
-                   "Stops on Ctrl-C or SIGTERM (exit 0) after writing --summary-json.\n\n"
-                << opts;
+      std::cout
+          << "Usage: gmsim receive [options]\n\n"
+             "A webhook receiver that validates every body against the GMetri contract, checks\n"
+             "Authorization and pacing, injects faults, and counts what it saw (GET /stats).\n"
+             "Stops on Ctrl-C or SIGTERM (exit 0) after writing --summary-json.\n\n"
+          << opts;
       return exit_ok;
     }
     rc.listen = vm["listen"].as<std::string>();
@@ -132,33 +139,53 @@ int receive_command(const args& a) {
       }
     };
     rc.min_gap = duration_of("min-gap", vm["min-gap"].as<std::string>());
-    rc.max_body = vm["max-body"].as<std::size_t>();
+    rc.max_body = parse_unsigned_option("max-body", vm["max-body"].as<std::string>());
+    if (rc.max_body < 1) throw usage_error("--max-body: must be at least 1 byte");
     rc.status = vm["status"].as<int>();
     rc.fail_ratio = vm["fail-ratio"].as<double>();
     rc.fail_status = vm["fail-status"].as<int>();
     rc.close_ratio = vm["close-ratio"].as<double>();
-    rc.seed = vm["seed"].as<std::uint64_t>();
+    rc.seed = parse_unsigned_option("seed", vm["seed"].as<std::string>());
     rc.threads = vm["threads"].as<int>();
-    for (int status : {rc.status, rc.fail_status}) {
-      if (status < 100 || status > 599) throw usage_error("--status/--fail-status: must be in 100..599, got " + std::to_string(status));
+    for (auto [name, status] :
+         {std::pair{"status", rc.status}, std::pair{"fail-status", rc.fail_status}}) {
+      if (status < 100 || status > 599) {
+        throw usage_error(std::string("--") + name + ": must be in 100..599, got " +
+                          std::to_string(status));
+      }
     }
-    for (double ratio : {rc.fail_ratio, rc.close_ratio}) {
-      if (!(ratio >= 0 && ratio <= 1)) throw usage_error("--fail-ratio/--close-ratio: must be in [0, 1]");
+    for (auto [name, ratio] :
+         {std::pair{"fail-ratio", rc.fail_ratio}, std::pair{"close-ratio", rc.close_ratio}}) {
+      if (!(ratio >= 0 && ratio <= 1)) {
+        std::ostringstream got;
+        got << ratio;
+        throw usage_error(std::string("--") + name + ": must be in [0, 1], got " + got.str());
+      }
     }
     if (rc.threads < 1 || rc.threads > 64) throw usage_error("--threads: must be in 1..64");
     if (vm.count("latency")) {
       auto text = vm["latency"].as<std::string>();
       auto colon = text.find(':');
       rc.latency_min = duration_of("latency", text.substr(0, colon));
-      rc.latency_max = colon == std::string::npos ? rc.latency_min : duration_of("latency", text.substr(colon + 1));
-      if (rc.latency_max < rc.latency_min) throw usage_error("--latency: MAX is below MIN in '" + text + "'");
+      rc.latency_max = colon == std::string::npos ? rc.latency_min
+                                                  : duration_of("latency", text.substr(colon + 1));
+      if (rc.latency_max < rc.latency_min)
+        throw usage_error("--latency: MAX is below MIN in '" + text + "'");
     }
-    if (vm.count("duration")) run_for = duration_of("duration", vm["duration"].as<std::string>());
+    if (vm.count("duration")) {
+      run_for = duration_of("duration", vm["duration"].as<std::string>());
+      // 0 would read as "forever", which is what leaving it out says.
+      if (run_for < 1) throw usage_error("--duration: must be more than 0");
+    }
+    if (vm.count("summary-json"))
+      check_writable("summary-json", vm["summary-json"].as<std::string>());
   } catch (const po::error& e) {
     print_error("receive", e.what());
+    std::fputs("Run \"gmsim receive --help\" for the options.\n", stderr);
     return exit_usage;
   } catch (const usage_error& e) {
     print_error("receive", e.what());
+    std::fputs("Run \"gmsim receive --help\" for the options.\n", stderr);
     return exit_usage;
   }
 
@@ -179,8 +206,9 @@ int receive_command(const args& a) {
     return exit_failure;
   }
   auto host = rc.listen.substr(0, rc.listen.rfind(':'));
-  std::fprintf(stderr, "gmsim receive: listening on http://%s:%u/ (GET /stats for counts; Ctrl-C to stop)\n",
-               host.c_str(), static_cast<unsigned>(server.port()));
+  std::fprintf(
+      stderr, "gmsim receive: listening on http://%s:%u/ (GET /stats for counts; Ctrl-C to stop)\n",
+      host.c_str(), static_cast<unsigned>(server.port()));
   const bool tty = isatty(fileno(stderr)) != 0;
   const bool quiet = vm.count("quiet") != 0;
   auto began = std::chrono::steady_clock::now();
@@ -194,7 +222,8 @@ int receive_command(const args& a) {
     auto c = server.counts();
     char line[256];
     std::snprintf(line, sizeof line,
-                  "requests %lld  rows %lld  invalid %lld  unauthorized %lld  too large %lld  gap violations %lld",
+                  "requests %lld  rows %lld  invalid %lld  unauthorized %lld  too large %lld  gap "
+                  "violations %lld",
                   static_cast<long long>(c.requests), static_cast<long long>(c.rows_accepted),
                   static_cast<long long>(c.invalid), static_cast<long long>(c.unauthorized),
                   static_cast<long long>(c.too_large), static_cast<long long>(c.gap_violations));
@@ -209,7 +238,8 @@ int receive_command(const args& a) {
   if (tty && !quiet) std::fputs("\r\033[K", stderr);
   auto counts = server.counts_json();
   std::fprintf(stderr, "gmsim receive: stopped; %s\n", counts.dump().c_str());
-  if (vm.count("summary-json")) write_file(vm["summary-json"].as<std::string>(), counts.dump(2) + "\n");
+  if (vm.count("summary-json"))
+    write_file(vm["summary-json"].as<std::string>(), counts.dump(2) + "\n");
   return exit_ok;
 }
 
@@ -259,7 +289,8 @@ int example_command(const args& a) {
     std::string body;
     void send(std::uint32_t stream, std::uint32_t slot, std::string_view b) override {
       if (body.empty() && model->streams()[e->global_stream(stream)].type == wanted) body = b;
-      e->complete(stream, slot, request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}}, 0, 0);
+      e->complete(stream, slot,
+                  request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}}, 0, 0);
     }
   } sink;
   simulated_clock time;
@@ -321,6 +352,7 @@ int validate_command(const args& a) {
       if (faults == before) std::printf("%s: valid\n", path.c_str());
       continue;
     }
+    const int faults_before = faults;
     std::istringstream lines(text);
     std::string line;
     int number = 0;
@@ -330,14 +362,21 @@ int validate_command(const args& a) {
       if (number == 1 || line.empty()) continue;
       auto where = path + ":" + std::to_string(number);
       auto doc = nlohmann::json::parse(line, nullptr, false);
-      if (doc.is_discarded() || !doc.is_object() || !doc.contains("body") || !doc["body"].is_string()) {
-        report(where, {schema_fault{"", "not a recording line with a \"body\" string"}});
+      if (doc.is_discarded()) {
+        // validate_body words a syntax error well: what was expected, at which byte.
+        auto found = validate_body(line);
+        report(where, {schema_fault{"", "recording line: " +
+                                            (found.empty() ? "not JSON" : found.front().reason)}});
+        continue;
+      }
+      if (!doc.is_object() || !doc.contains("body") || !doc["body"].is_string()) {
+        report(where, {schema_fault{"", "not a recording line: no \"body\" string"}});
         continue;
       }
       ++bodies;
       report(where, validate_body(doc["body"].get_ref<const std::string&>()));
     }
-    if (faults == 0) std::printf("%s: %d bodies, all valid\n", path.c_str(), bodies);
+    if (faults == faults_before) std::printf("%s: %d bodies, all valid\n", path.c_str(), bodies);
   }
   if (faults == 0) return exit_ok;
   std::fprintf(stderr, "%d fault(s)\n", faults);
@@ -361,9 +400,10 @@ int edge_cases_command(const args& a) {
 
 int profiles_command(const args& a) {
   if (wants_help(a)) {
-    std::fputs("Usage: gmsim profiles\n\nLists the built-in profiles, a line each. Use one with "
-               "`gmsim run NAME`.\n",
-               stdout);
+    std::fputs(
+        "Usage: gmsim profiles\n\nLists the built-in profiles, a line each. Use one with "
+        "`gmsim run NAME`.\n",
+        stdout);
     return exit_ok;
   }
   for (const auto& e : embedded_profiles()) {

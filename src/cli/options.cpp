@@ -1,9 +1,12 @@
 #include "options.hpp"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "gmsim/duration.hpp"
 #include "gmsim/edge_cases.hpp"
@@ -26,6 +29,44 @@ millis duration_option(const po::variables_map& vm, const char* name, millis min
   }
   return value;
 }
+
+}  // namespace
+
+std::uint64_t parse_unsigned_option(const std::string& name, const std::string& text) {
+  // program_options reads "-1" into an unsigned as 2^64-1: check the digits ourselves.
+  std::uint64_t value = 0;
+  bool ok = !text.empty() && text.size() <= 20;
+  for (char c : text) ok = ok && c >= '0' && c <= '9';
+  if (ok) {
+    try {
+      value = std::stoull(text);
+    } catch (const std::out_of_range&) {
+      ok = false;
+    }
+  }
+  if (!ok)
+    throw usage_error("--" + name + ": expected an integer in 0..18446744073709551615, got '" +
+                      text + "'");
+  return value;
+}
+
+void check_writable(const std::string& option, const std::string& path) {
+  // Found now rather than after an hour of traffic, when the report is due.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw usage_error("--" + option + ": " + path + ": is a directory");
+  }
+  const bool existed = std::filesystem::exists(path, ec);
+  errno = 0;
+  std::ofstream probe(path, std::ios::app);
+  if (!probe) {
+    throw usage_error("--" + option + ": " + path + ": cannot write: " + std::strerror(errno));
+  }
+  probe.close();
+  if (!existed) std::filesystem::remove(path, ec);
+}
+
+namespace {
 
 shard_spec parse_shard(const std::string& text) {
   shard_spec shard;
@@ -62,28 +103,28 @@ run_options parse_run_options(const args& a) {
   // clang-format off
   opts.add_options()
     ("help,h", "show this help")
-    ("target", po::value<std::string>(), "http:// or https:// endpoint; default: the embedded receiver on 127.0.0.1")
-    ("auth-string", po::value<std::string>(), "sent as \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); never printed")
-    ("header", po::value<std::vector<std::string>>()->composing(), "extra header \"Name: value\", repeatable")
-    ("duration", po::value<std::string>(), "override the profile's duration (30s, 10m, 1h)")
-    ("seed", po::value<std::uint64_t>(), "override the profile's seed")
-    ("start-time", po::value<std::string>(), "ISO 8601 UTC or epoch ms; same seed and start time give the same bytes")
-    ("max-delay", po::value<std::string>(), "flush tick period (GMetri: 60s)")
-    ("batch-rows", po::value<int>(), "rows per request at most (GMetri: 500)")
-    ("min-gap", po::value<std::string>(), "between a stream's request starts (GMetri: 200ms)")
-    ("timeout", po::value<std::string>(), "request timeout (default 30s)")
-    ("in-flight", po::value<int>(), "requests of one stream outstanding at once (GMetri: 1)")
+    ("target", po::value<std::string>()->value_name("URL"), "http:// or https:// endpoint; default: the embedded receiver on 127.0.0.1")
+    ("auth-string", po::value<std::string>()->value_name("S"), "sent as \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); never printed")
+    ("header", po::value<std::vector<std::string>>()->composing()->value_name("\"K: V\""), "extra header \"Name: value\", repeatable")
+    ("duration", po::value<std::string>()->value_name("D"), "override the profile's duration (30s, 10m, 1h)")
+    ("seed", po::value<std::string>()->value_name("N"), "override the profile's seed")
+    ("start-time", po::value<std::string>()->value_name("T"), "ISO 8601 UTC or epoch ms; same seed and start time give the same bytes")
+    ("max-delay", po::value<std::string>()->value_name("D"), "flush tick period (GMetri: 60s)")
+    ("batch-rows", po::value<int>()->value_name("N"), "rows per request at most (GMetri: 500)")
+    ("min-gap", po::value<std::string>()->value_name("D"), "between a stream's request starts (GMetri: 200ms)")
+    ("timeout", po::value<std::string>()->value_name("D"), "request timeout (the profile's, default 30s)")
+    ("in-flight", po::value<int>()->value_name("N"), "requests of one stream outstanding at once (GMetri: 1)")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
-    ("time-scale", po::value<double>(), "run X times faster than real time")
+    ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
     ("dry-run", "no network: simulated clock, as fast as the machine goes")
-    ("workers", po::value<int>(), "worker threads (default: the machine's cores)")
-    ("shard", po::value<std::string>(), "run the I-th of N disjoint parts (I/N)")
-    ("summary-json", po::value<std::string>(), "write the summary JSON here")
-    ("record", po::value<std::string>(), "write every request (NDJSON) here, for replay")
-    ("lost-rows", po::value<std::string>(), "write every row not delivered (NDJSON) here")
+    ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
+    ("shard", po::value<std::string>()->value_name("I/N"), "run the I-th of N disjoint parts (I/N)")
+    ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
+    ("record", po::value<std::string>()->value_name("F"), "write every request (NDJSON) here, for replay")
+    ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")
     ("insecure", "do not verify the target's TLS certificate")
-    ("ca-file", po::value<std::string>(), "verify TLS against this PEM bundle")
-    ("edge-case", po::value<std::vector<std::string>>()->composing(), "inject an edge case (NAME or NAME:COUNT, or all), repeatable; see gmsim edge-cases")
+    ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle")
+    ("edge-case", po::value<std::vector<std::string>>()->composing()->value_name("NAME[:N]"), "inject an edge case (or all), repeatable; see gmsim edge-cases")
     ("quiet,q", "no live progress");
   // clang-format on
   po::options_description hidden;
@@ -103,11 +144,11 @@ run_options parse_run_options(const args& a) {
   run_options out;
   if (vm.count("help")) {
     std::ostringstream text;
-    text << "Usage: gmsim run [PROFILE] [options]\n\n"
-            "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
-            "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
-         << opts
-         << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 130 interrupted.\n";
+    text
+        << "Usage: gmsim run [PROFILE] [options]\n\n"
+           "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
+           "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
+        << opts << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 130 interrupted.\n";
     out.help = true;
     out.help_text = text.str();
     return out;
@@ -121,7 +162,7 @@ run_options parse_run_options(const args& a) {
   c.settings = load_profile(out.profile_name);
   profile& p = c.settings;
   if (vm.count("duration")) p.duration = duration_option(vm, "duration", 1);
-  if (vm.count("seed")) p.seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("seed")) p.seed = parse_unsigned_option("seed", vm["seed"].as<std::string>());
   if (vm.count("start-time")) {
     try {
       p.start_time = parse_start_time(vm["start-time"].as<std::string>());
@@ -134,12 +175,14 @@ run_options parse_run_options(const args& a) {
   if (vm.count("timeout")) p.delivery.timeout = duration_option(vm, "timeout", 1);
   if (vm.count("batch-rows")) {
     int rows = vm["batch-rows"].as<int>();
-    if (rows < 1 || rows > 100000) throw usage_error("--batch-rows: must be in 1..100000, got " + std::to_string(rows));
+    if (rows < 1 || rows > 100000)
+      throw usage_error("--batch-rows: must be in 1..100000, got " + std::to_string(rows));
     p.delivery.batch_rows = rows;
   }
   if (vm.count("in-flight")) {
     int n = vm["in-flight"].as<int>();
-    if (n < 1 || n > 1024) throw usage_error("--in-flight: must be in 1..1024, got " + std::to_string(n));
+    if (n < 1 || n > 1024)
+      throw usage_error("--in-flight: must be in 1..1024, got " + std::to_string(n));
     p.delivery.in_flight = n;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;
@@ -151,7 +194,8 @@ run_options parse_run_options(const args& a) {
   c.dry_run = vm.count("dry-run") != 0;
   if (vm.count("workers")) {
     int n = vm["workers"].as<int>();
-    if (n < 1 || n > 256) throw usage_error("--workers: must be in 1..256, got " + std::to_string(n));
+    if (n < 1 || n > 256)
+      throw usage_error("--workers: must be in 1..256, got " + std::to_string(n));
     c.workers = n;
   }
   if (vm.count("shard")) c.shard = parse_shard(vm["shard"].as<std::string>());
@@ -182,12 +226,22 @@ run_options parse_run_options(const args& a) {
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
   c.quiet = vm.count("quiet") != 0;
 
-  if (c.dry_run && vm.count("target")) throw usage_error("--target: a dry run sends nothing; drop one of them");
+  if (c.dry_run && vm.count("target"))
+    throw usage_error("--target: --dry-run sends nothing; drop one of them");
+  for (const char* option : {"summary-json", "record", "lost-rows"}) {
+    if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
+  }
   {
     transport_config& t = c.transport;
     if (vm.count("target")) {
+      const auto& text = vm["target"].as<std::string>();
+      // Boost.URL's reasons ("need more", "mismatch") help nobody when this is no URL at all.
+      // The URL itself is never quoted: it may hold credentials.
+      if (text.find("://") == std::string::npos) {
+        throw usage_error("--target: not a URL; expected http://host[:port]/path or https://...");
+      }
       try {
-        t.target = parse_target(vm["target"].as<std::string>());
+        t.target = parse_target(text);
       } catch (const std::invalid_argument& e) {
         throw usage_error(std::string("--target: ") + e.what());
       }
@@ -198,7 +252,8 @@ run_options parse_run_options(const args& a) {
       t.auth_string = env;
     }
     if (vm.count("header")) {
-      for (const auto& h : vm["header"].as<std::vector<std::string>>()) t.headers.push_back(parse_header(h));
+      for (const auto& h : vm["header"].as<std::vector<std::string>>())
+        t.headers.push_back(parse_header(h));
     }
     t.insecure = vm.count("insecure") != 0;
     if (vm.count("ca-file")) t.ca_file = vm["ca-file"].as<std::string>();

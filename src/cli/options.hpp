@@ -1,6 +1,7 @@
 // Command-line options of `gmsim run`, parsed into the engine's run_config.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -22,6 +23,13 @@ struct run_options {
   run_config config;
   std::string summary_json;
 };
+
+// An unsigned integer option, digits only ("-1" is refused, not wrapped). Throws usage_error.
+std::uint64_t parse_unsigned_option(const std::string& name, const std::string& text);
+
+// Throws usage_error naming --option and path when path cannot be written, so that a
+// typo is reported before the run rather than when its report is due.
+void check_writable(const std::string& option, const std::string& path);
 
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.
