@@ -114,9 +114,9 @@ struct engine::impl {
     }
   }
 
-  void tick(std::uint32_t local, millis t) {
-    auto& s = streams[local];
-    auto& dep = deployments[stream_deployment[local]];
+  // Generation is lazy: a deployment's events up to t are made when one of its streams
+  // ticks, and go to the aggregators of all its streams.
+  void generate(deployment_state& dep, millis t) {
     events.clear();
     auto sessions_before = dep.generator.sessions_started();
     dep.generator.generate_until(t, events);
@@ -127,6 +127,11 @@ struct engine::impl {
       // Every type the generator emits has a stream: it only emits the deployment's types.
       streams[static_cast<std::size_t>(dep.local_stream[static_cast<int>(e.type)])].rows.add(e);
     }
+  }
+
+  void tick(std::uint32_t local, millis t) {
+    auto& s = streams[local];
+    generate(deployments[stream_deployment[local]], t);
     cut_pages(s, t);
     const millis duration = model.settings().duration;
     if (t < duration) {
@@ -312,6 +317,9 @@ struct engine::impl {
     agenda.clear();
     const millis now = time.now();
     request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none, "the run stopped first"};
+    // What viewers did up to now happened, though no tick has generated it yet: it is
+    // lost to the stop too, and the report must count it (up to max_delay of traffic).
+    for (auto& dep : deployments) generate(dep, now);
     for (auto& s : streams) {
       cut_pages(s, now);
       for (auto& p : s.pace.drain()) {

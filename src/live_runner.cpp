@@ -5,6 +5,7 @@
 #include "live_runner.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -12,10 +13,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <thread>
-#include <unistd.h>
 
 #include "gmsim/encoder.hpp"
 #include "gmsim/engine.hpp"
@@ -43,8 +44,11 @@ class wall_clock final : public clock {
   std::int64_t real_at_us(millis t) const override {
     return static_cast<std::int64_t>(static_cast<double>(t) * 1000.0 / scale_);
   }
+  // Rounded up: a timer that fires at when(t) must find now() >= t, or the worker
+  // would wake to nothing due and spin until the clock reaches t.
   steady::time_point when(millis t) const {
-    return start_ + std::chrono::microseconds(real_at_us(t));
+    return start_ + std::chrono::microseconds(static_cast<std::int64_t>(
+                        std::ceil(static_cast<double>(t) * 1000.0 / scale_)));
   }
 
  private:
@@ -76,17 +80,20 @@ class worker final : public request_sender {
         static_cast<double>(config.drain_timeout) * config.time_scale);
   }
 
-  void run() {
+  // Runs the engine to its end, then calls finished (on this thread).
+  void run(const std::function<void()>& finished) {
     asio::post(io_, [this] { on_wake(); });
     do_publish();
     io_.run();
     publish(true);
+    finished();
   }
 
   // From any thread: stop generating; what is queued is unsent; in-flight requests end
   // by themselves within the request timeout, or are cut when hard is set.
   void request_stop(bool hard) {
     asio::post(io_, [this, hard] {
+      stopped_ = true;  // only answers are awaited now: no wake-up at the drain deadline
       engine_->stop();
       if (hard) {
         for (auto& slots : connections_) {
@@ -280,7 +287,18 @@ run_result run_live(const run_config& input) {
   }
   config.transport.request_timeout = config.settings.delivery.timeout;
   std::shared_ptr<asio::ssl::context> tls;
-  if (config.transport.target.tls) tls = make_tls_context(config.transport);
+  if (config.transport.target.tls) {
+    tls = make_tls_context(config.transport);
+    // Even with --quiet: this is a warning, not progress. Host and port only: the URL's
+    // query may hold a token.
+    if (config.transport.insecure) {
+      std::fprintf(stderr,
+                   "gmsim: warning: --insecure: the TLS certificate of %s:%s is not verified%s; "
+                   "anyone on the path can read or change the requests, auth string included\n",
+                   config.transport.target.host.c_str(), config.transport.target.port.c_str(),
+                   config.transport.ca_file.empty() ? "" : " (--ca-file is ignored)");
+    }
+  }
 
   scenario model(config.settings);
   encoder body_encoder(model);
@@ -298,13 +316,28 @@ run_result run_live(const run_config& input) {
                                                assignment[static_cast<std::size_t>(i)], time, tls));
     result.streams += workers.back()->stream_count();
   }
-  std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
 
-  // The main thread: signals, progress, and the end.
+  // The main thread: signals, progress, and the end. Signals are caught before the
+  // workers start: a Ctrl-C must never meet the default action, which ends the process
+  // without a report.
   asio::io_context control;
   asio::signal_set signals(control, SIGINT, SIGTERM);
+  asio::steady_timer tick(control);
   std::atomic<int> interrupts{0};
+  auto all_finished = [&] {
+    for (auto& w : workers) {
+      if (!w->snapshot().finished) return false;
+    }
+    return true;
+  };
+  // Each worker reports its end at once, so the run ends when the last one does, not
+  // at the next progress tick.
+  std::function<void()> end_if_finished = [&] {
+    if (!all_finished()) return;
+    signals.cancel();
+    tick.cancel();
+  };
+  std::function<void()> on_worker_end = [&] { asio::post(control, end_if_finished); };
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
@@ -317,16 +350,12 @@ run_result run_live(const run_config& input) {
     });
   };
   wait_signal();
+  std::vector<std::thread> threads;
+  for (auto& w : workers) threads.emplace_back([&w, &on_worker_end] { w->run(on_worker_end); });
   const bool tty = isatty(fileno(stderr)) != 0;
   auto last_line = steady::now();
-  asio::steady_timer tick(control);
   std::function<void()> on_tick = [&] {
-    bool all_done = true;
-    for (auto& w : workers) all_done = all_done && w->snapshot().finished;
-    if (all_done) {
-      signals.cancel();
-      return;
-    }
+    if (all_finished()) return end_if_finished();
     if (!config.quiet) {
       auto now = steady::now();
       if (tty) {

@@ -72,8 +72,9 @@ class engine {
   // A request ended. Called by the sender, once per send().
   void complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
                 std::int64_t started_us, std::int64_t finished_us);
-  // Stops the run: no more generation or ticks; every row pending or queued becomes
-  // unsent now; requests in flight still complete.
+  // Stops the run: events up to now are generated (they happened), then no more
+  // generation or ticks; every row pending or queued becomes unsent now; requests in
+  // flight still complete.
   void stop();
 
   bool done() const;  // nothing queued, nothing in flight, nothing scheduled

@@ -116,6 +116,7 @@ run_options parse_run_options(const args& a) {
     ("in-flight", po::value<int>()->value_name("N"), "requests of one stream outstanding at once (GMetri: 1)")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
+    ("drain-timeout", po::value<std::string>()->value_name("D"), "after the duration, how long queued pages may still go out (real time; default 2m); then they are unsent")
     ("dry-run", "no network: simulated clock, as fast as the machine goes")
     ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
     ("shard", po::value<std::string>()->value_name("I/N"), "run the I-th of N disjoint parts (I/N)")
@@ -191,6 +192,7 @@ run_options parse_run_options(const args& a) {
     if (!(x > 0) || x > 1e6) throw usage_error("--time-scale: must be a number in (0, 1e6]");
     c.time_scale = x;
   }
+  if (vm.count("drain-timeout")) c.drain_timeout = duration_option(vm, "drain-timeout", 0);
   c.dry_run = vm.count("dry-run") != 0;
   if (vm.count("workers")) {
     int n = vm["workers"].as<int>();
