@@ -415,6 +415,22 @@ TEST_F(live, drain_timeout_leaves_the_backlog_unsent_and_ends_the_run) {
   EXPECT_EQ(counts["requests"], s["requests"]["attempted"]);
 }
 
+TEST_F(live, auth_string_with_a_line_break_is_refused_before_anything_is_sent) {
+  // It would smuggle a header into every request. The message must not quote it.
+  const int port = free_port();
+  auto args = run_args("http://127.0.0.1:" + std::to_string(port) + "/webhook");
+  for (auto& a : args) {
+    if (a == auth_string) a = "first-part\r\nX-Injected: 1";
+  }
+  child_process gmsim(args, dir_ / "run.out", dir_ / "run.err");
+  auto code = gmsim.wait_for(run_limit);
+  const std::string err = read_text(dir_ / "run.err");
+  EXPECT_EQ(code, std::optional<int>(2)) << err;
+  EXPECT_NE(err.find("line break"), std::string::npos) << err;
+  EXPECT_EQ(err.find("first-part"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_ / "summary.json"));
+}
+
 // ---- SIGINT ---------------------------------------------------------------------------
 
 // Sleeps up to limit, returning early when the child ended (it should not have).
