@@ -299,6 +299,13 @@ run_result run_live(const run_config& input) {
                    config.transport.ca_file.empty() ? "" : " (--ca-file is ignored)");
     }
   }
+  // Connections build their headers when a stream first sends, on a worker thread, where
+  // a bad header or auth string (a line break) would throw past the thread and abort
+  // the process. Building them once here makes it a usage error before anything starts.
+  {
+    asio::io_context probe;
+    http_connection check(probe, config.transport, tls);
+  }
 
   scenario model(config.settings);
   encoder body_encoder(model);
