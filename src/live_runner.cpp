@@ -11,8 +11,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -57,6 +59,10 @@ struct progress_snapshot {
   std::int64_t requests = 0, delivered = 0, errors = 0, rows = 0, rows_delivered = 0;
   std::int64_t backlog_rows = 0, in_flight = 0, p99_us = 0;
   bool finished = false;
+  // For run_config::should_stop.
+  std::int64_t requests_rejected = 0, requests_failed = 0, rows_rejected = 0, rows_failed = 0;
+  std::map<int, std::int64_t> by_status;
+  std::array<std::int64_t, failure_kind_count> by_error{};
 };
 
 class worker final : public request_sender {
@@ -186,6 +192,12 @@ class worker final : public request_sender {
     snapshot_.in_flight = engine_->in_flight();
     snapshot_.p99_us = s.latency_us.percentile(99);
     snapshot_.finished = finished;
+    snapshot_.requests_rejected = s.requests_rejected;
+    snapshot_.requests_failed = s.requests_failed;
+    snapshot_.rows_rejected = s.rows_rejected;
+    snapshot_.rows_failed = s.rows_failed;
+    snapshot_.by_status = s.by_status;
+    snapshot_.by_error = s.by_error;
   }
 
   const run_config& config_;
@@ -242,6 +254,25 @@ std::string progress_line(const run_config& config, const wall_clock& time,
   return line;
 }
 
+// The counters of all workers so far, for run_config::should_stop; histograms empty.
+run_stats counters_so_far(const std::vector<std::unique_ptr<worker>>& workers) {
+  run_stats total;
+  for (const auto& w : workers) {
+    auto s = w->snapshot();
+    total.requests_attempted += s.requests;
+    total.requests_delivered += s.delivered;
+    total.requests_rejected += s.requests_rejected;
+    total.requests_failed += s.requests_failed;
+    total.rows_generated += s.rows;
+    total.rows_delivered += s.rows_delivered;
+    total.rows_rejected += s.rows_rejected;
+    total.rows_failed += s.rows_failed;
+    for (const auto& [status, n] : s.by_status) total.by_status[status] += n;
+    for (std::size_t k = 0; k < s.by_error.size(); ++k) total.by_error[k] += s.by_error[k];
+  }
+  return total;
+}
+
 }  // namespace
 
 run_result run_live(const run_config& input) {
@@ -289,6 +320,7 @@ run_result run_live(const run_config& input) {
   asio::io_context control;
   asio::signal_set signals(control, SIGINT, SIGTERM);
   std::atomic<int> interrupts{0};
+  bool aborted = false;
   std::function<void()> wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
@@ -321,6 +353,10 @@ run_result run_live(const run_config& input) {
       }
     }
     if (config.progress) config.progress(progress_line(config, time, workers));
+    if (config.should_stop && !aborted && config.should_stop(counters_so_far(workers))) {
+      aborted = true;
+      for (auto& w : workers) w->request_stop(false);
+    }
     tick.expires_after(std::chrono::milliseconds(tty ? 250 : 1000));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) on_tick();
@@ -347,6 +383,7 @@ run_result run_live(const run_config& input) {
     result.receiver = embedded->counts();
   }
   result.interrupted = interrupts > 0;
+  result.aborted = aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;
 }
