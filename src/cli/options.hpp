@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "gmsim/runner.hpp"
+#include "gmsim/thresholds.hpp"
 
 namespace gmsim::cli {
 
@@ -21,6 +22,9 @@ struct run_options {
   std::string profile_name = "quickstart";
   run_config config;
   std::string summary_json;
+  std::string junit;                  // --junit: the JUnit XML report's path
+  std::vector<threshold> thresholds;  // --threshold, in the order given
+  bool abort_on_fail = false;         // stop as soon as a threshold can no longer pass
 };
 
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
