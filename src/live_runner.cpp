@@ -12,9 +12,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -61,6 +63,10 @@ struct progress_snapshot {
   std::int64_t requests = 0, delivered = 0, errors = 0, rows = 0, rows_delivered = 0;
   std::int64_t backlog_rows = 0, in_flight = 0, p99_us = 0;
   bool finished = false;
+  // For run_config::should_stop.
+  std::int64_t requests_rejected = 0, requests_failed = 0, rows_rejected = 0, rows_failed = 0;
+  std::map<int, std::int64_t> by_status;
+  std::array<std::int64_t, failure_kind_count> by_error{};
 };
 
 class worker final : public request_sender {
@@ -193,6 +199,12 @@ class worker final : public request_sender {
     snapshot_.in_flight = engine_->in_flight();
     snapshot_.p99_us = s.latency_us.percentile(99);
     snapshot_.finished = finished;
+    snapshot_.requests_rejected = s.requests_rejected;
+    snapshot_.requests_failed = s.requests_failed;
+    snapshot_.rows_rejected = s.rows_rejected;
+    snapshot_.rows_failed = s.rows_failed;
+    snapshot_.by_status = s.by_status;
+    snapshot_.by_error = s.by_error;
   }
 
   // The stream's keep-alive connection; auth probes (rare) get a fresh one, configured
@@ -265,6 +277,25 @@ std::string progress_line(const run_config& config, const wall_clock& time,
   return line;
 }
 
+// The counters of all workers so far, for run_config::should_stop; histograms empty.
+run_stats counters_so_far(const std::vector<std::unique_ptr<worker>>& workers) {
+  run_stats total;
+  for (const auto& w : workers) {
+    auto s = w->snapshot();
+    total.requests_attempted += s.requests;
+    total.requests_delivered += s.delivered;
+    total.requests_rejected += s.requests_rejected;
+    total.requests_failed += s.requests_failed;
+    total.rows_generated += s.rows;
+    total.rows_delivered += s.rows_delivered;
+    total.rows_rejected += s.rows_rejected;
+    total.rows_failed += s.rows_failed;
+    for (const auto& [status, n] : s.by_status) total.by_status[status] += n;
+    for (std::size_t k = 0; k < s.by_error.size(); ++k) total.by_error[k] += s.by_error[k];
+  }
+  return total;
+}
+
 }  // namespace
 
 run_result run_live(const run_config& input) {
@@ -331,6 +362,7 @@ run_result run_live(const run_config& input) {
   asio::signal_set signals(control, SIGINT, SIGTERM);
   asio::steady_timer tick(control);
   std::atomic<int> interrupts{0};
+  bool aborted = false;
   auto all_finished = [&] {
     for (auto& w : workers) {
       if (!w->snapshot().finished) return false;
@@ -373,6 +405,10 @@ run_result run_live(const run_config& input) {
       }
     }
     if (config.progress) config.progress(progress_line(config, time, workers));
+    if (config.should_stop && !aborted && config.should_stop(counters_so_far(workers))) {
+      aborted = true;
+      for (auto& w : workers) w->request_stop(false);
+    }
     tick.expires_after(std::chrono::milliseconds(tty ? 250 : 1000));
     tick.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) on_tick();
@@ -399,6 +435,7 @@ run_result run_live(const run_config& input) {
     result.receiver = embedded->counts();
   }
   result.interrupted = interrupts > 0;
+  result.aborted = aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;
 }

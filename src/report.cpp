@@ -72,6 +72,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["streams"] = r.streams;
   j["wall_seconds"] = round3(r.wall_seconds);
   j["interrupted"] = r.interrupted;
+  j["aborted"] = r.aborted;  // by --abort-on-fail
   const auto& d = config.settings.delivery;
   j["delivery"] = {{"max_delay_ms", d.max_delay}, {"batch_rows", d.batch_rows},
                    {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},

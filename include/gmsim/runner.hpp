@@ -36,6 +36,11 @@ struct run_config {
   bool quiet = false;                      // no live progress
   // Called (on the main thread, about once a second) with a progress line; may be empty.
   std::function<void(const std::string&)> progress;
+  // Live runs: called on the main thread, as often as progress, with the counters of all
+  // workers merged so far (the histograms are left empty). Returning true stops the run
+  // as a first SIGINT does (queued pages stay unsent, requests in flight finish) and sets
+  // run_result::aborted rather than interrupted. May be empty. For --abort-on-fail.
+  std::function<bool(const run_stats&)> should_stop;
 };
 
 struct run_result {
@@ -45,6 +50,7 @@ struct run_result {
   int workers = 1;
   double wall_seconds = 0;
   bool interrupted = false;  // stopped by SIGINT or SIGTERM
+  bool aborted = false;      // stopped by run_config::should_stop
   std::string target;        // where requests went ("" for a dry run)
   std::optional<receiver_counts> receiver;  // what the embedded receiver saw
 };

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <cerrno>
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "gmsim/receiver.hpp"
 #include "gmsim/report.hpp"
 #include "gmsim/schema.hpp"
+#include "gmsim/thresholds.hpp"
 #include "options.hpp"
 
 namespace gmsim::cli {
@@ -54,6 +56,39 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
+// --abort-on-fail: a live run stops once a threshold can no longer pass. A dry run is
+// over too soon to stop; its thresholds are checked at the end like any.
+void arm_abort_on_fail(run_options& options) {
+  if (!options.abort_on_fail || options.config.dry_run) return;
+  if (std::none_of(options.thresholds.begin(), options.thresholds.end(),
+                   [](const threshold& t) { return can_abort(t); })) {
+    print_error("run", "--abort-on-fail: no threshold given can stop a run early (counts with <, <= or "
+                       "==, such as lost_rows==0: see docs/reports.md); running to the end");
+    return;
+  }
+  options.config.should_stop = [thresholds = options.thresholds](const run_stats& so_far) {
+    auto doomed = doomed_threshold(thresholds, so_far);
+    if (doomed) {
+      std::fprintf(stderr, "\ngmsim: stopping: threshold '%s' can no longer pass (%s)\n",
+                   doomed->expr.c_str(), doomed->note.c_str());
+    }
+    return doomed.has_value();
+  };
+}
+
+// The summary, thresholds, summary JSON and JUnit report; whether every threshold passed.
+bool write_run_reports(const run_options& options, const run_result& result) {
+  std::fputs(summary_text(options.config, result).c_str(), stdout);
+  if (options.summary_json.empty() && options.junit.empty() && options.thresholds.empty()) return true;
+  auto summary = summary_json(options.config, result);
+  auto results = evaluate_thresholds(options.thresholds, summary);
+  add_thresholds(summary, results);
+  std::fputs(thresholds_text(results).c_str(), stdout);
+  if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
+  if (!options.junit.empty()) write_file(options.junit, junit_xml(summary));
+  return all_passed(results);
+}
+
 }  // namespace
 
 int run_command(const args& a) {
@@ -72,6 +107,7 @@ int run_command(const args& a) {
     std::fputs(options.help_text.c_str(), stdout);
     return exit_ok;
   }
+  arm_abort_on_fail(options);
   run_result result;
   try {
     result = run(options.config);
@@ -82,11 +118,9 @@ int run_command(const args& a) {
     print_error("run", e.what());
     return exit_usage;
   }
-  std::fputs(summary_text(options.config, result).c_str(), stdout);
-  if (!options.summary_json.empty()) {
-    write_file(options.summary_json, summary_json(options.config, result).dump(2) + "\n");
-  }
-  return result.interrupted ? exit_interrupted : exit_ok;
+  bool passed = write_run_reports(options, result);
+  if (result.interrupted) return exit_interrupted;
+  return passed ? exit_ok : exit_threshold;
 }
 
 int receive_command(const args& a) {

@@ -96,6 +96,20 @@ std::pair<std::string, std::string> parse_header(const std::string& text) {
   return {name, value};
 }
 
+void parse_threshold_options(const po::variables_map& vm, run_options& out) {
+  if (vm.count("threshold")) {
+    for (const auto& text : vm["threshold"].as<std::vector<std::string>>()) {
+      try {
+        out.thresholds.push_back(parse_threshold(text));
+      } catch (const threshold_error& e) {
+        throw usage_error(std::string("--threshold ") + e.what());
+      }
+    }
+  }
+  if (vm.count("junit")) out.junit = vm["junit"].as<std::string>();
+  out.abort_on_fail = vm.count("abort-on-fail") != 0;
+}
+
 }  // namespace
 
 run_options parse_run_options(const args& a) {
@@ -123,6 +137,9 @@ run_options parse_run_options(const args& a) {
     ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
     ("record", po::value<std::string>()->value_name("F"), "write every request (NDJSON) here, for replay")
     ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")
+    ("threshold", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"), "pass/fail criterion, repeatable: \"p99<500ms\", \"error_rate<1%\", \"lost_rows==0\"; exit 99 when one fails")
+    ("abort-on-fail", "stop the run as soon as a threshold on a count can no longer pass")
+    ("junit", po::value<std::string>()->value_name("F"), "write a JUnit XML report (thresholds and invariants) here")
     ("insecure", "do not verify the target's TLS certificate")
     ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle")
     ("edge-case", po::value<std::vector<std::string>>()->composing()->value_name("NAME[:N]"), "inject an edge case (or all), repeatable; see gmsim edge-cases")
@@ -145,11 +162,12 @@ run_options parse_run_options(const args& a) {
   run_options out;
   if (vm.count("help")) {
     std::ostringstream text;
-    text
-        << "Usage: gmsim run [PROFILE] [options]\n\n"
-           "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
-           "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
-        << opts << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 130 interrupted.\n";
+    text << "Usage: gmsim run [PROFILE] [options]\n\n"
+            "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
+            "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
+         << opts
+         << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 99 a threshold failed,\n"
+            "130 interrupted. Threshold metrics: docs/reports.md.\n";
     out.help = true;
     out.help_text = text.str();
     return out;
@@ -226,6 +244,7 @@ run_options parse_run_options(const args& a) {
   if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
+  parse_threshold_options(vm, out);
   c.quiet = vm.count("quiet") != 0;
 
   if (c.dry_run && vm.count("target"))

@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "gmsim/runner.hpp"
+#include "gmsim/thresholds.hpp"
 
 namespace gmsim::cli {
 
@@ -22,6 +23,9 @@ struct run_options {
   std::string profile_name = "quickstart";
   run_config config;
   std::string summary_json;
+  std::string junit;                  // --junit: the JUnit XML report's path
+  std::vector<threshold> thresholds;  // --threshold, in the order given
+  bool abort_on_fail = false;         // stop as soon as a threshold can no longer pass
 };
 
 // An unsigned integer option, digits only ("-1" is refused, not wrapped). Throws usage_error.
