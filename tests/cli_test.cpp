@@ -507,6 +507,15 @@ TEST_F(cli_overrides, shards_split_the_rows_without_loss_or_overlap) {
 
 class cli_bad_input : public cli {};
 
+TEST_F(cli_bad_input, stray_arguments_are_refused_not_ignored) {
+  expect_usage_error(gmsim({"profiles", "quickstart"}), {"'quickstart'"});
+  expect_usage_error(gmsim({"validate", "--compact"}), {"unknown option '--compact'"});
+  expect_usage_error(gmsim({"example", "rules", "--pretty"}), {"'--pretty'"});
+  expect_usage_error(gmsim({"example", "rules", "session"}), {"'session'"});
+  // Without the check, receive would drop the 9000 and listen on 8080.
+  expect_usage_error(gmsim({"receive", "9000"}, 30s), {"'9000'", "--listen"});
+}
+
 TEST_F(cli_bad_input, bad_options_name_the_option_and_the_reason) {
   struct bad_case {
     args arguments;
