@@ -55,6 +55,11 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+fs::path source_dir() {
+  if (const char* dir = std::getenv("GMSIM_SOURCE_DIR")) return dir;
+  return fs::path(__FILE__).parent_path().parent_path();
+}
+
 struct command_result {
   int exit_code = -1;  // -1: killed by a signal, or by us at the timeout
   bool timed_out = false;
@@ -401,6 +406,16 @@ TEST_F(cli_determinism, same_seed_and_start_give_the_same_bytes_whatever_the_wor
   auto v = gmsim({"validate", file("w1.ndjson")});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   EXPECT_TRUE(contains(v.out, "all valid")) << v.out;
+}
+
+TEST_F(cli_determinism, a_builtin_and_its_file_give_the_same_bytes) {
+  auto profile_file = (source_dir() / "profiles" / "quickstart.json").string();
+  auto by_file = gmsim({"run", "--dry-run", "--quiet", profile_file, "--record", file("f.ndjson")});
+  ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
+  ASSERT_EQ(
+      gmsim({"run", "--dry-run", "--quiet", "quickstart", "--record", file("b.ndjson")}).exit_code,
+      0);
+  EXPECT_TRUE(read_text(path("f.ndjson")) == read_text(path("b.ndjson")));
 }
 
 // --- overrides change the run -----------------------------------------------------------
@@ -916,4 +931,23 @@ TEST_F(cli_receive, run_against_receive_right_and_wrong_auth_string) {
   EXPECT_EQ(counts["rows_accepted"], g["rows"]["delivered"]);
   EXPECT_EQ(counts["unauthorized"], b["requests"]["attempted"]);
   EXPECT_EQ(counts["invalid"], 0);
+}
+
+// --- docs/cli.md ----------------------------------------------------------------------------
+
+class cli_docs : public cli {};
+
+TEST_F(cli_docs, cli_md_documents_every_option_of_every_command) {
+  std::string doc = read_text(source_dir() / "docs" / "cli.md");
+  ASSERT_FALSE(doc.empty()) << "no docs/cli.md under " << source_dir();
+  const std::regex option("(?:^|\\s)(--[a-z][a-z-]+)");
+  for (const std::string command : {"run", "receive", "example", "validate", "profiles"}) {
+    EXPECT_TRUE(contains(doc, "## gmsim " + command)) << command;
+    auto help = gmsim({command, "--help"}).out;
+    for (std::sregex_iterator m(help.begin(), help.end(), option), end; m != end; ++m) {
+      std::string name = (*m)[1];
+      if (name == "--help") continue;
+      EXPECT_TRUE(contains(doc, "`" + name)) << "docs/cli.md lacks " << command << " " << name;
+    }
+  }
 }
