@@ -698,6 +698,9 @@ TEST_F(cli_validate, arbitrary_bytes_are_refused_with_a_reason) {
     EXPECT_EQ(r.out.rfind(f + ": ", 0), 0u) << r.out;
     EXPECT_GT(lines_of(r.out).at(0).size(), f.size() + 8) << "no reason given: " << r.out;
     EXPECT_LE(lines_of(r.out).size(), 3u) << r.out;
+    // The input's bytes are not echoed raw onto the terminal.
+    for (unsigned char c : r.out)
+      EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c);
   }
 }
 
