@@ -199,7 +199,7 @@ std::string summary_text(const run_config& config, const run_result& r) {
   }
   if (r.receiver) {
     const auto& c = *r.receiver;
-    row("receiver saw", std::to_string(c.requests) + " requests, " + std::to_string(c.rows_accepted) +
+    row("receiver saw", count_of(c.requests, "request") + ", " + std::to_string(c.rows_accepted) +
                             " rows accepted, " + std::to_string(c.invalid) + " invalid, " +
                             std::to_string(c.gap_violations) + " gap violations");
   }

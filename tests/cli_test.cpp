@@ -55,6 +55,11 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
+fs::path source_dir() {
+  if (const char* dir = std::getenv("GMSIM_SOURCE_DIR")) return dir;
+  return fs::path(__FILE__).parent_path().parent_path();
+}
+
 struct command_result {
   int exit_code = -1;  // -1: killed by a signal, or by us at the timeout
   bool timed_out = false;
@@ -403,6 +408,16 @@ TEST_F(cli_determinism, same_seed_and_start_give_the_same_bytes_whatever_the_wor
   EXPECT_TRUE(contains(v.out, "all valid")) << v.out;
 }
 
+TEST_F(cli_determinism, a_builtin_and_its_file_give_the_same_bytes) {
+  auto profile_file = (source_dir() / "profiles" / "quickstart.json").string();
+  auto by_file = gmsim({"run", "--dry-run", "--quiet", profile_file, "--record", file("f.ndjson")});
+  ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
+  ASSERT_EQ(
+      gmsim({"run", "--dry-run", "--quiet", "quickstart", "--record", file("b.ndjson")}).exit_code,
+      0);
+  EXPECT_TRUE(read_text(path("f.ndjson")) == read_text(path("b.ndjson")));
+}
+
 // --- overrides change the run -----------------------------------------------------------
 
 class cli_overrides : public cli {
@@ -506,6 +521,15 @@ TEST_F(cli_overrides, shards_split_the_rows_without_loss_or_overlap) {
 // --- bad input: exit 2, one clear line ----------------------------------------------------
 
 class cli_bad_input : public cli {};
+
+TEST_F(cli_bad_input, stray_arguments_are_refused_not_ignored) {
+  expect_usage_error(gmsim({"profiles", "quickstart"}), {"'quickstart'"});
+  expect_usage_error(gmsim({"validate", "--compact"}), {"unknown option '--compact'"});
+  expect_usage_error(gmsim({"example", "rules", "--pretty"}), {"'--pretty'"});
+  expect_usage_error(gmsim({"example", "rules", "session"}), {"'session'"});
+  // Without the check, receive would drop the 9000 and listen on 8080.
+  expect_usage_error(gmsim({"receive", "9000"}, 30s), {"'9000'", "--listen"});
+}
 
 TEST_F(cli_bad_input, bad_options_name_the_option_and_the_reason) {
   struct bad_case {
@@ -674,6 +698,9 @@ TEST_F(cli_validate, arbitrary_bytes_are_refused_with_a_reason) {
     EXPECT_EQ(r.out.rfind(f + ": ", 0), 0u) << r.out;
     EXPECT_GT(lines_of(r.out).at(0).size(), f.size() + 8) << "no reason given: " << r.out;
     EXPECT_LE(lines_of(r.out).size(), 3u) << r.out;
+    // The input's bytes are not echoed raw onto the terminal.
+    for (unsigned char c : r.out)
+      EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c);
   }
 }
 
@@ -907,4 +934,23 @@ TEST_F(cli_receive, run_against_receive_right_and_wrong_auth_string) {
   EXPECT_EQ(counts["rows_accepted"], g["rows"]["delivered"]);
   EXPECT_EQ(counts["unauthorized"], b["requests"]["attempted"]);
   EXPECT_EQ(counts["invalid"], 0);
+}
+
+// --- docs/cli.md ----------------------------------------------------------------------------
+
+class cli_docs : public cli {};
+
+TEST_F(cli_docs, cli_md_documents_every_option_of_every_command) {
+  std::string doc = read_text(source_dir() / "docs" / "cli.md");
+  ASSERT_FALSE(doc.empty()) << "no docs/cli.md under " << source_dir();
+  const std::regex option("(?:^|\\s)(--[a-z][a-z-]+)");
+  for (const std::string command : {"run", "receive", "example", "validate", "profiles"}) {
+    EXPECT_TRUE(contains(doc, "## gmsim " + command)) << command;
+    auto help = gmsim({command, "--help"}).out;
+    for (std::sregex_iterator m(help.begin(), help.end(), option), end; m != end; ++m) {
+      std::string name = (*m)[1];
+      if (name == "--help") continue;
+      EXPECT_TRUE(contains(doc, "`" + name)) << "docs/cli.md lacks " << command << " " << name;
+    }
+  }
 }

@@ -148,7 +148,13 @@ int receive_command(const args& a) {
   receiver_config rc;
   millis run_for = 0;
   try {
-    po::store(po::command_line_parser(a).options(opts).run(), vm);
+    // Positional arguments are taken only to be refused by name: program_options would
+    // drop them silently, and `gmsim receive 9000` would listen on 8080.
+    po::options_description all;
+    all.add(opts).add_options()("unexpected", po::value<std::vector<std::string>>());
+    po::positional_options_description positional;
+    positional.add("unexpected", -1);
+    po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
     po::notify(vm);
     if (vm.count("help")) {
       std::cout
@@ -158,6 +164,11 @@ int receive_command(const args& a) {
              "Stops on Ctrl-C or SIGTERM (exit 0) after writing --summary-json.\n\n"
           << opts;
       return exit_ok;
+    }
+    if (vm.count("unexpected")) {
+      throw usage_error("unexpected argument '" +
+                        vm["unexpected"].as<std::vector<std::string>>().front() +
+                        "' (the address goes in --listen ADDR:PORT)");
     }
     rc.listen = vm["listen"].as<std::string>();
     if (vm.count("auth-string")) {
@@ -363,8 +374,24 @@ int validate_command(const args& a) {
     std::fputs(help, a.empty() ? stderr : stdout);
     return a.empty() ? exit_usage : exit_ok;
   }
+  std::vector<std::string> paths;
+  bool options_done = false;
+  for (const auto& s : a) {
+    if (!options_done && s == "--") {
+      options_done = true;
+    } else if (!options_done && s.size() > 1 && s[0] == '-') {
+      print_error("validate", "unknown option '" + s + "' (a file named so: put -- before it)");
+      return exit_usage;
+    } else {
+      paths.push_back(s);
+    }
+  }
+  if (paths.empty()) {
+    print_error("validate", "FILE is missing");
+    return exit_usage;
+  }
   int faults = 0;
-  for (const auto& path : a) {
+  for (const auto& path : paths) {
     std::string text;
     try {
       text = read_file(path);
@@ -439,6 +466,10 @@ int profiles_command(const args& a) {
         "`gmsim run NAME`.\n",
         stdout);
     return exit_ok;
+  }
+  if (!a.empty()) {
+    print_error("profiles", "takes no arguments, got '" + a.front() + "'");
+    return exit_usage;
   }
   for (const auto& e : embedded_profiles()) {
     std::string description;
