@@ -37,6 +37,8 @@ shard_spec parse_shard(const std::string& text) {
   return shard;
 }
 
+}  // namespace
+
 std::pair<std::string, std::string> parse_header(const std::string& text) {
   auto colon = text.find(':');
   if (colon == std::string::npos || colon == 0) {
@@ -53,8 +55,6 @@ std::pair<std::string, std::string> parse_header(const std::string& text) {
   }
   return {name, value};
 }
-
-}  // namespace
 
 run_options parse_run_options(const args& a) {
   po::options_description opts("Options");

@@ -23,6 +23,9 @@ struct run_options {
   std::string summary_json;
 };
 
+// "Name: value" of --header (shared by run and replay). Throws usage_error.
+std::pair<std::string, std::string> parse_header(const std::string& text);
+
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.
 run_options parse_run_options(const args& a);
