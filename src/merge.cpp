@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "gmsim/histogram.hpp"
@@ -34,7 +35,9 @@ constexpr percentile_block blocks[] = {
 };
 
 // Objects of counts that add up field by field, nested maps (by_status, ...) included.
-constexpr const char* count_sections[] = {"sessions", "events", "requests", "rows", "receiver"};
+// auth_probes: written by runs that send auth probes (main's summary_json, when any).
+constexpr const char* count_sections[] = {"sessions", "events",   "requests",
+                                          "rows",     "receiver", "auth_probes"};
 
 [[noreturn]] void fail(const std::string& path, const std::string& reason) {
   throw merge_error(path + ": " + reason);
@@ -204,6 +207,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   std::int64_t duration = 0, workers = 0, deployments = 0, streams = 0;
   double wall = 0;
   bool dry_run = true, interrupted = false;
+  std::optional<bool> aborted;  // only when the inputs say (--abort-on-fail)
   for (const auto& f : inputs) {
     const json& d = f.doc;
     merged_from.push_back(f.path);
@@ -214,6 +218,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
     wall = std::max(wall, d.value("wall_seconds", 0.0));
     dry_run = dry_run && d.value("dry_run", false);
     interrupted = interrupted || d.value("interrupted", false);
+    if (d.contains("aborted")) aborted = aborted.value_or(false) || d["aborted"] == true;
     for (const char* section : count_sections) {
       if (!d.contains(section)) continue;
       if (!out.contains(section)) out[section] = json::object();
@@ -228,6 +233,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["streams"] = streams;
   out["wall_seconds"] = wall;
   out["interrupted"] = interrupted;
+  if (aborted) out["aborted"] = *aborted;
 
   // Every histogram of the inputs merges, those without a percentile block included.
   std::map<std::string, histogram> merged;

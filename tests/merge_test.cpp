@@ -95,6 +95,17 @@ TEST(merge, shards_merge_into_the_whole_runs_figures_exactly) {
   EXPECT_EQ(merged["receiver"]["requests"], 2100);
   EXPECT_EQ(merged["receiver"]["rows_by_type"]["rules"], 15);
   EXPECT_EQ(merged["merged_from"], json({"part3", "part2", "part1"}));
+  EXPECT_FALSE(merged.contains("aborted"));
+  EXPECT_FALSE(merged.contains("auth_probes"));
+
+  // Sections only some runs write add up too, when present.
+  inputs[0].doc["auth_probes"] = {{"sent", 4}, {"accepted", 0}};
+  inputs[1].doc["auth_probes"] = {{"sent", 2}, {"accepted", 1}};
+  inputs[1].doc["aborted"] = true;
+  inputs[2].doc["aborted"] = false;
+  merged = merge_summaries(inputs, false);
+  EXPECT_EQ(merged["auth_probes"], json({{"sent", 6}, {"accepted", 1}}));
+  EXPECT_EQ(merged["aborted"], true);
 }
 
 TEST(merge, refuses_what_is_not_one_runs_shards_unless_forced) {
