@@ -13,7 +13,9 @@ namespace {
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
-nlohmann::json percentiles(const histogram& h, double scale, bool with_p999) {
+}  // namespace
+
+nlohmann::json percentiles_json(const histogram& h, double scale, bool with_p999) {
   nlohmann::json out;
   out["p50"] = round3(static_cast<double>(h.percentile(50)) * scale);
   out["p90"] = round3(static_cast<double>(h.percentile(90)) * scale);
@@ -24,6 +26,8 @@ nlohmann::json percentiles(const histogram& h, double scale, bool with_p999) {
   out["count"] = h.count();
   return out;
 }
+
+namespace {
 
 std::string percent(std::int64_t part, std::int64_t whole) {
   if (whole == 0) return "-";
@@ -101,12 +105,12 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                {"rejected", s.rows_rejected},   {"failed", s.rows_failed},
                {"unsent", s.rows_unsent},       {"lost", s.rows_generated - s.rows_delivered},
                {"by_type", rows_by_type}};
-  j["latency_ms"] = percentiles(s.latency_us, 0.001, true);
-  j["latency_uncorrected_ms"] = percentiles(s.latency_uncorrected_us, 0.001, true);
-  j["delivery_lag_ms"] = percentiles(s.lag_ms, 1, false);
-  j["send_delay_ms"] = percentiles(s.send_delay_us, 0.001, true);
-  j["page_rows"] = percentiles(s.page_rows, 1, false);
-  j["page_bytes"] = percentiles(s.page_bytes, 1, false);
+  j["latency_ms"] = percentiles_json(s.latency_us, 0.001, true);
+  j["latency_uncorrected_ms"] = percentiles_json(s.latency_uncorrected_us, 0.001, true);
+  j["delivery_lag_ms"] = percentiles_json(s.lag_ms, 1, false);
+  j["send_delay_ms"] = percentiles_json(s.send_delay_us, 0.001, true);
+  j["page_rows"] = percentiles_json(s.page_rows, 1, false);
+  j["page_bytes"] = percentiles_json(s.page_bytes, 1, false);
   j["histograms"] = {{"latency_us", s.latency_us.to_json()},
                      {"latency_uncorrected_us", s.latency_uncorrected_us.to_json()},
                      {"delivery_lag_ms", s.lag_ms.to_json()},

@@ -14,6 +14,11 @@ namespace gmsim {
 // The summary document: DESIGN.md's contract fields and more.
 nlohmann::json summary_json(const run_config& config, const run_result& result);
 
+// A percentile block of the summary from h, values times scale: p50, p90, p99, p999 (when
+// with_p999), max, mean (rounded to 3 decimals) and count. `gmsim merge` recomputes the
+// blocks of merged histograms with it, so that they match an unsharded run's exactly.
+nlohmann::json percentiles_json(const histogram& h, double scale, bool with_p999);
+
 // The end summary, for people: delivery by outcome and type, lag, latency, losses.
 std::string summary_text(const run_config& config, const run_result& result);
 

@@ -24,6 +24,8 @@ int example_command(const args& a);
 int validate_command(const args& a);
 int profiles_command(const args& a);
 int edge_cases_command(const args& a);
+int replay_command(const args& a);  // replay_command.cpp
+int merge_command(const args& a);   // merge_command.cpp
 
 // A one-line error on stderr: "gmsim <command>: <message>".
 void print_error(const std::string& command, const std::string& message);

@@ -18,6 +18,8 @@ Commands:
   receive           run the validating receiver (for receiver teams and tests)
   example TYPE      print a valid example body: variables, rules or session
   validate FILE...  check bodies (or recordings) against the GMetri contract
+  replay FILE       send a recording again (--target URL), same bytes, same timing
+  merge F... -o OUT merge the summary JSONs of a run's shards into one
   profiles          list the built-in profiles
   edge-cases        list the edge-case catalogue (gmsim run --edge-case NAME)
 
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
     if (command == "validate") return validate_command(rest);
     if (command == "profiles") return profiles_command(rest);
     if (command == "edge-cases") return edge_cases_command(rest);
+    if (command == "replay") return replay_command(rest);
+    if (command == "merge") return merge_command(rest);
   } catch (const std::exception& e) {
     print_error(command, e.what());
     return exit_failure;

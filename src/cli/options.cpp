@@ -79,6 +79,8 @@ shard_spec parse_shard(const std::string& text) {
   return shard;
 }
 
+}  // namespace
+
 std::pair<std::string, std::string> parse_header(const std::string& text) {
   auto colon = text.find(':');
   if (colon == std::string::npos || colon == 0) {
@@ -95,6 +97,8 @@ std::pair<std::string, std::string> parse_header(const std::string& text) {
   }
   return {name, value};
 }
+
+namespace {
 
 void parse_threshold_options(const po::variables_map& vm, run_options& out) {
   if (vm.count("threshold")) {

@@ -34,6 +34,8 @@ std::uint64_t parse_unsigned_option(const std::string& name, const std::string& 
 // Throws usage_error naming --option and path when path cannot be written, so that a
 // typo is reported before the run rather than when its report is due.
 void check_writable(const std::string& option, const std::string& path);
+// "Name: value" of --header (shared by run and replay). Throws usage_error.
+std::pair<std::string, std::string> parse_header(const std::string& text);
 
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.

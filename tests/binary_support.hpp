@@ -1,0 +1,134 @@
+// Driving the gmsim binary from tests as a user would: GMSIM_BIN (set by ctest), else the
+// gmsim beside the test binary. Every wait is bounded.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace gmsim::testing {
+
+inline std::string gmsim_binary() {
+  if (const char* bin = std::getenv("GMSIM_BIN")) return bin;
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "gmsim").string();
+}
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+inline std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A directory of its own for each test, removed at the end.
+class scratch_dir {
+ public:
+  scratch_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gmsim_test_XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const {
+    return (std::filesystem::path(path_) / name).string();
+  }
+
+ private:
+  std::string path_;
+};
+
+struct process_result {
+  int exit_code = -1;  // -1: killed after the timeout
+  std::string out, err;
+};
+
+// The binary running with args, its stdout and stderr going to files.
+class gmsim_process {
+ public:
+  gmsim_process(const std::vector<std::string>& args, const scratch_dir& dir) {
+    static int counter = 0;
+    const std::string tag = std::to_string(getpid()) + "_" + std::to_string(++counter);
+    out_path_ = dir.file("stdout_" + tag);
+    err_path_ = dir.file("stderr_" + tag);
+    std::vector<std::string> argv_text{gmsim_binary()};
+    argv_text.insert(argv_text.end(), args.begin(), args.end());
+    pid_ = fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(out, 1);
+      dup2(err, 2);
+      std::vector<char*> argv;
+      for (auto& s : argv_text) argv.push_back(s.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~gmsim_process() {
+    if (pid_ > 0 && !done_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void signal(int number) { kill(pid_, number); }
+
+  // Waits at most timeout; kills the process past it (exit_code -1).
+  process_result wait(std::chrono::milliseconds timeout) {
+    process_result r;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    int status = 0;
+    for (;;) {
+      pid_t done = waitpid(pid_, &status, WNOHANG);
+      if (done == pid_) {
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    done_ = true;
+    r.out = read_text(out_path_);
+    r.err = read_text(err_path_);
+    return r;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool done_ = false;
+  std::string out_path_, err_path_;
+};
+
+inline process_result run_gmsim(const std::vector<std::string>& args, const scratch_dir& dir,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
+  gmsim_process p(args, dir);
+  return p.wait(timeout);
+}
+
+}  // namespace gmsim::testing
