@@ -107,6 +107,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                      {"send_delay_us", s.send_delay_us.to_json()},
                      {"page_rows", s.page_rows.to_json()},
                      {"page_bytes", s.page_bytes.to_json()}};
+  j["timeseries"] = s.over_time.to_json();
   if (r.receiver) j["receiver"] = to_json(*r.receiver);
   j["thresholds"] = nlohmann::json::array();
   return j;
