@@ -19,6 +19,7 @@
 #include "gmsim/encoder.hpp"
 #include "gmsim/receiver.hpp"
 #include "gmsim/engine.hpp"
+#include "gmsim/html_report.hpp"
 #include "gmsim/profile.hpp"
 #include "gmsim/report.hpp"
 #include "gmsim/schema.hpp"
@@ -76,8 +77,10 @@ int run_command(const args& a) {
     return exit_usage;
   }
   std::fputs(summary_text(options.config, result).c_str(), stdout);
-  if (!options.summary_json.empty()) {
-    write_file(options.summary_json, summary_json(options.config, result).dump(2) + "\n");
+  const auto summary = summary_json(options.config, result);
+  if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
+  if (!options.html.empty()) {
+    write_html_report(options.html, summary, options.config.lost_rows_path);
   }
   return result.interrupted ? exit_interrupted : exit_ok;
 }

@@ -78,6 +78,7 @@ run_options parse_run_options(const args& a) {
     ("workers", po::value<int>(), "worker threads (default: the machine's cores)")
     ("shard", po::value<std::string>(), "run the I-th of N disjoint parts (I/N)")
     ("summary-json", po::value<std::string>(), "write the summary JSON here")
+    ("html", po::value<std::string>(), "write the HTML report here (one file, no external resources)")
     ("record", po::value<std::string>(), "write every request (NDJSON) here, for replay")
     ("lost-rows", po::value<std::string>(), "write every row not delivered (NDJSON) here")
     ("insecure", "do not verify the target's TLS certificate")
@@ -154,6 +155,7 @@ run_options parse_run_options(const args& a) {
   }
   if (vm.count("shard")) c.shard = parse_shard(vm["shard"].as<std::string>());
   if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
+  if (vm.count("html")) out.html = vm["html"].as<std::string>();
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
   c.quiet = vm.count("quiet") != 0;

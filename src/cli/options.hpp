@@ -21,6 +21,7 @@ struct run_options {
   std::string profile_name = "quickstart";
   run_config config;
   std::string summary_json;
+  std::string html;  // the HTML report, when not empty
 };
 
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
