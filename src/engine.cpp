@@ -196,8 +196,11 @@ struct engine::impl {
     stats.requests_attempted += 1;
     stats.bytes_sent += static_cast<std::int64_t>(slot.body.size());
     if (outcome.status != 0) stats.by_status[outcome.status] += 1;
-    stats.latency_us.record(finished_us - time.real_at_us(slot.intended));
+    const std::int64_t latency_us = finished_us - time.real_at_us(slot.intended);
+    stats.latency_us.record(latency_us);
     stats.latency_uncorrected_us.record(finished_us - started_us);
+    stats.over_time.record_request(time.now(), outcome, rows,
+                                   static_cast<std::int64_t>(slot.body.size()), latency_us);
     switch (outcome.kind) {
       case outcome_kind::delivered: {
         stats.requests_delivered += 1;
@@ -327,6 +330,7 @@ struct engine::impl {
         stats.requests_unsent += 1;
         stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
         stats.rows_unsent += rows;
+        stats.over_time.record_unsent(now, rows);
         if (setup.lost_rows != nullptr) {
           write_lost(s, p, std::max(p.ready, now), unsent);
         }
@@ -352,7 +356,11 @@ struct engine::impl {
 };
 
 engine::engine(engine_setup setup, const clock& time, request_sender& sender)
-    : impl_(std::make_unique<impl>(std::move(setup), time, sender, stats_)) {}
+    : impl_(std::make_unique<impl>(std::move(setup), time, sender, stats_)) {
+  // Here, not in impl's constructor: stats_ is constructed after impl_.
+  stats_.over_time = timeseries(timeseries::default_max_buckets,
+                                timeseries::bucket_ms_for(impl_->model.settings().duration));
+}
 
 engine::~engine() = default;
 

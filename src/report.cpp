@@ -120,6 +120,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   if (s.auth_probes != 0) {
     j["auth_probes"] = {{"sent", s.auth_probes}, {"accepted", s.auth_probes_accepted}};
   }
+  j["timeseries"] = s.over_time.to_json();
   if (r.receiver) j["receiver"] = to_json(*r.receiver);
   j["thresholds"] = nlohmann::json::array();
   return j;

@@ -38,6 +38,7 @@ void run_stats::merge(const run_stats& o) {
   send_delay_us.merge(o.send_delay_us);
   page_rows.merge(o.page_rows);
   page_bytes.merge(o.page_bytes);
+  over_time.merge(o.over_time);
 }
 
 }  // namespace gmsim

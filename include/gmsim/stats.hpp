@@ -8,6 +8,7 @@
 
 #include "gmsim/histogram.hpp"
 #include "gmsim/profile.hpp"
+#include "gmsim/timeseries.hpp"
 #include "gmsim/transport.hpp"
 
 namespace gmsim {
@@ -52,6 +53,9 @@ struct run_stats {
   histogram send_delay_us;
   histogram page_rows;
   histogram page_bytes;
+  // The same outcomes per bucket of scenario time (by when each request ended), for the
+  // charts; the engine sizes its buckets for the run's duration.
+  timeseries over_time;
 
   void merge(const run_stats& other);
 };

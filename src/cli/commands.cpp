@@ -20,6 +20,7 @@
 #include "gmsim/edge_cases.hpp"
 #include "gmsim/encoder.hpp"
 #include "gmsim/engine.hpp"
+#include "gmsim/html_report.hpp"
 #include "gmsim/profile.hpp"
 #include "gmsim/receiver.hpp"
 #include "gmsim/report.hpp"
@@ -79,13 +80,17 @@ void arm_abort_on_fail(run_options& options) {
 // The summary, thresholds, summary JSON and JUnit report; whether every threshold passed.
 bool write_run_reports(const run_options& options, const run_result& result) {
   std::fputs(summary_text(options.config, result).c_str(), stdout);
-  if (options.summary_json.empty() && options.junit.empty() && options.thresholds.empty()) return true;
+  if (options.summary_json.empty() && options.junit.empty() && options.thresholds.empty() &&
+      options.html.empty()) {
+    return true;
+  }
   auto summary = summary_json(options.config, result);
   auto results = evaluate_thresholds(options.thresholds, summary);
   add_thresholds(summary, results);
   std::fputs(thresholds_text(results).c_str(), stdout);
   if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
   if (!options.junit.empty()) write_file(options.junit, junit_xml(summary));
+  if (!options.html.empty()) write_html_report(options.html, summary, options.config.lost_rows_path);
   return all_passed(results);
 }
 

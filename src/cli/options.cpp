@@ -139,6 +139,7 @@ run_options parse_run_options(const args& a) {
     ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
     ("shard", po::value<std::string>()->value_name("I/N"), "run the I-th of N disjoint parts (I/N)")
     ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
+    ("html", po::value<std::string>()->value_name("F"), "write the HTML report here (one file, no external resources)")
     ("record", po::value<std::string>()->value_name("F"), "write every request (NDJSON) here, for replay")
     ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")
     ("threshold", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"), "pass/fail criterion, repeatable: \"p99<500ms\", \"error_rate<1%\", \"lost_rows==0\"; exit 99 when one fails")
@@ -246,6 +247,7 @@ run_options parse_run_options(const args& a) {
     }
   }
   if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
+  if (vm.count("html")) out.html = vm["html"].as<std::string>();
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
   parse_threshold_options(vm, out);

@@ -26,6 +26,7 @@ struct run_options {
   std::string junit;                  // --junit: the JUnit XML report's path
   std::vector<threshold> thresholds;  // --threshold, in the order given
   bool abort_on_fail = false;         // stop as soon as a threshold can no longer pass
+  std::string html;  // the HTML report, when not empty
 };
 
 // An unsigned integer option, digits only ("-1" is refused, not wrapped). Throws usage_error.
