@@ -22,6 +22,10 @@ usage: bench/pacing.sh [options]
                         more than 1, so that every tick cuts more pages than fit before the next)
   --nginx-workers N|auto  nginx worker_processes (default 1)
   --max-late-ms X       target: p99 of actual - intended send time (default 2)
+  --late-measure M      what --max-late-ms bounds: "intended" (sent_us - t_ms, the default)
+                        or "allowed" (sent_us - the earliest start the rules allowed: t_ms,
+                        the previous start + min_gap, the previous answer). Under backlog
+                        the first adds up along a stream; the second is per request.
   --max-rss-mib N       target: max RSS of gmsim (default: none)
   --json FILE           also write every figure as JSON
   --keep                keep the temporary directory (recordings, logs) and say where
@@ -42,6 +46,7 @@ min_gap_ms=200 # GMetri's; the profile's default
 overload=1.1
 nginx_workers=1
 max_late_ms=2
+late_measure=intended
 max_rss_mib=""
 json_out=""
 keep=0
@@ -59,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --overload) overload=$2; shift 2 ;;
     --nginx-workers) nginx_workers=$2; shift 2 ;;
     --max-late-ms) max_late_ms=$2; shift 2 ;;
+    --late-measure) late_measure=$2; shift 2 ;;
     --max-rss-mib) max_rss_mib=$2; shift 2 ;;
     --json) json_out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -238,7 +244,7 @@ EOF
   done
 done
 
-report_args=(--min-gap-ms "$min_gap_ms" --max-late-ms "$max_late_ms")
+report_args=(--min-gap-ms "$min_gap_ms" --max-late-ms "$max_late_ms" --late-measure "$late_measure")
 [[ -n "$max_rss_mib" ]] && report_args+=(--max-rss-mib "$max_rss_mib")
 [[ -n "$json_out" ]] && report_args+=(--json "$json_out")
 set +e
