@@ -11,19 +11,36 @@ namespace gmsim {
 namespace {
 
 constexpr millis no_time = std::numeric_limits<millis>::min();
+constexpr std::int64_t no_start_us = std::numeric_limits<std::int64_t>::min() / 2;
 
-enum class wake_kind : std::uint8_t { tick, send };
-
+// A due time (scenario ms for ticks and sends, real µs for holds) and its stream.
 struct wake {
-  millis t;
+  std::int64_t t;
   std::uint32_t stream;
-  wake_kind kind;
-  // A min-heap on (t, stream, kind): the order is the same in every run.
-  bool operator>(const wake& o) const {
-    if (t != o.t) return t > o.t;
-    if (stream != o.stream) return stream > o.stream;
-    return kind > o.kind;
+  // A min-heap on (t, stream): the order is the same in every run.
+  bool operator>(const wake& o) const { return t != o.t ? t > o.t : stream > o.stream; }
+};
+
+// A min-heap of wakes.
+class agenda {
+ public:
+  void push(const wake& w) {
+    heap_.push_back(w);
+    std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
   }
+  wake pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
+    wake w = heap_.back();
+    heap_.pop_back();
+    return w;
+  }
+  bool due(std::int64_t now) const { return !heap_.empty() && heap_.front().t <= now; }
+  bool empty() const { return heap_.empty(); }
+  std::int64_t front() const { return heap_.front().t; }
+  void clear() { heap_.clear(); }
+
+ private:
+  std::vector<wake> heap_;
 };
 
 struct request_slot {
@@ -43,6 +60,11 @@ struct stream_state {
   std::vector<request_slot> slots;
   bool sending = false;      // inside try_send: completions must not recurse into it
   millis wake_at = no_time;  // the pending send wake-up, if any
+  // The real time of the latest request start, and of the pending hold, if any. The
+  // pacer counts whole milliseconds: a request that started 0.4 ms into its millisecond
+  // would let the next one go 199.6 ms later. The gap is kept here, in real time.
+  std::int64_t last_start_us = no_start_us;
+  std::int64_t hold_until_us = no_start_us;
 };
 
 struct deployment_state {
@@ -72,6 +94,7 @@ struct engine::impl {
   impl(engine_setup s, const clock& c, request_sender& r, run_stats& st)
       : setup(std::move(s)), model(*setup.model), time(c), sender(r), stats(st) {
     const auto& delivery = model.settings().delivery;
+    min_gap_us = time.real_at_us(delivery.min_gap) - time.real_at_us(0);
     for (std::uint32_t d : setup.deployments) {
       deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}});
     }
@@ -89,29 +112,46 @@ struct engine::impl {
       stream_deployment.push_back(static_cast<std::uint32_t>(local_dep));
       streams.emplace_back(s, delivery);
       millis first = std::min(s.phase, model.settings().duration);
-      push(wake{first, local, wake_kind::tick});
+      ticks.push(wake{first, local});
     }
   }
 
-  void push(const wake& w) {
-    agenda.push_back(w);
-    std::push_heap(agenda.begin(), agenda.end(), std::greater<>());
-  }
-
+  // Sends first, then ticks, the clock read again after each: a tick can take a while
+  // (generation, merging, cutting), and many fall due together (the last one of every
+  // stream is at the end of the duration); requests due meanwhile must not wait for
+  // them. What a tick cuts depends on its time only, not on when it runs.
   void run_due() {
-    const millis now = time.now();
-    while (!agenda.empty() && agenda.front().t <= now) {
-      std::pop_heap(agenda.begin(), agenda.end(), std::greater<>());
-      wake w = agenda.back();
-      agenda.pop_back();
-      if (w.kind == wake_kind::tick) {
-        tick(w.stream, w.t);
-      } else {
+    for (;;) {
+      if (holds.due(time.real_now_us())) {
+        wake w = holds.pop();
+        auto& s = streams[w.stream];
+        if (s.hold_until_us == w.t) s.hold_until_us = no_start_us;
+        try_send(w.stream);
+        continue;
+      }
+      const millis now = time.now();
+      if (sends.due(now)) {
+        wake w = sends.pop();
         auto& s = streams[w.stream];
         if (s.wake_at == w.t) s.wake_at = no_time;
         try_send(w.stream);
+      } else if (ticks.due(now)) {
+        wake w = ticks.pop();
+        tick(w.stream, w.t);
+      } else {
+        return;
       }
     }
+  }
+
+  // The earliest wake-up in real µs, holds included.
+  std::optional<std::int64_t> next_wakeup_real_us() const {
+    std::optional<std::int64_t> next;
+    auto consider = [&next](std::int64_t t) { next = next ? std::min(*next, t) : t; };
+    if (!ticks.empty()) consider(time.real_at_us(ticks.front()));
+    if (!sends.empty()) consider(time.real_at_us(sends.front()));
+    if (!holds.empty()) consider(holds.front());
+    return next;
   }
 
   // Generation is lazy: a deployment's events up to t are made when one of its streams
@@ -135,7 +175,7 @@ struct engine::impl {
     cut_pages(s, t);
     const millis duration = model.settings().duration;
     if (t < duration) {
-      push(wake{std::min(t + model.settings().delivery.max_delay, duration), local, wake_kind::tick});
+      ticks.push(wake{std::min(t + model.settings().delivery.max_delay, duration), local});
     }
     try_send(local);
   }
@@ -155,15 +195,26 @@ struct engine::impl {
     auto& s = streams[local];
     if (s.sending) return;
     s.sending = true;
-    const millis now = time.now();
     while (auto start = s.pace.next_start()) {
-      if (*start > now) {
-        if (s.wake_at == no_time || s.wake_at > *start) {
+      const millis now = time.now();
+      // One reading of the clock is both the start recorded and the one the next gap is
+      // kept from. On the simulated clock it is a whole millisecond and the pacer's
+      // rule is the same as this one, so nothing is ever held there.
+      const std::int64_t started_us = time.real_now_us();
+      const std::int64_t gate_us = s.last_start_us + min_gap_us;
+      if (*start > now || started_us < gate_us) {
+        if (gate_us > time.real_at_us(*start)) {
+          if (s.hold_until_us == no_start_us || s.hold_until_us > gate_us) {
+            s.hold_until_us = gate_us;
+            holds.push(wake{gate_us, local});
+          }
+        } else if (s.wake_at == no_time || s.wake_at > *start) {
           s.wake_at = *start;
-          push(wake{*start, local, wake_kind::send});
+          sends.push(wake{*start, local});
         }
         break;
       }
+      s.last_start_us = started_us;
       auto released = s.pace.start(now);
       auto slot_index = static_cast<std::uint32_t>(
           std::find_if(s.slots.begin(), s.slots.end(), [](const request_slot& r) { return !r.busy; }) -
@@ -173,7 +224,7 @@ struct engine::impl {
       slot.body_page = std::move(released.body);
       slot.intended = released.intended;
       setup.body_encoder->encode(slot.body_page, slot.body);
-      slot.started_us = time.real_now_us();
+      slot.started_us = started_us;
       stats.page_rows.record(static_cast<std::int64_t>(slot.body_page.rows.size()));
       stats.page_bytes.record(static_cast<std::int64_t>(slot.body.size()));
       stats.send_delay_us.record(slot.started_us - time.real_at_us(slot.intended));
@@ -317,7 +368,9 @@ struct engine::impl {
   void stop() {
     if (stopped) return;
     stopped = true;
-    agenda.clear();
+    ticks.clear();
+    sends.clear();
+    holds.clear();
     const millis now = time.now();
     request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none, "the run stopped first"};
     // What viewers did up to now happened, though no tick has generated it yet: it is
@@ -346,7 +399,10 @@ struct engine::impl {
   std::vector<deployment_state> deployments;
   std::vector<stream_state> streams;
   std::vector<std::uint32_t> stream_deployment;  // local stream -> local deployment
-  std::vector<wake> agenda;                      // a min-heap
+  agenda ticks;                                  // scenario ms
+  agenda sends;  // scenario ms: when the pacer lets a stream's next page go
+  agenda holds;  // real µs: when the gap since a stream's last real start is over
+  std::int64_t min_gap_us = 0;
   bool stopped = false;
   // Reused buffers.
   std::vector<event> events;
@@ -365,8 +421,15 @@ engine::engine(engine_setup setup, const clock& time, request_sender& sender)
 engine::~engine() = default;
 
 std::optional<millis> engine::next_wakeup() const {
-  if (impl_->agenda.empty()) return std::nullopt;
-  return impl_->agenda.front().t;
+  std::optional<millis> next;
+  if (!impl_->ticks.empty()) next = impl_->ticks.front();
+  if (!impl_->sends.empty())
+    next = next ? std::min(*next, impl_->sends.front()) : impl_->sends.front();
+  return next;
+}
+
+std::optional<std::int64_t> engine::next_wakeup_real_us() const {
+  return impl_->next_wakeup_real_us();
 }
 
 void engine::run_due() { impl_->run_due(); }
@@ -379,7 +442,7 @@ void engine::complete(std::uint32_t stream, std::uint32_t slot, const request_ou
 void engine::stop() { impl_->stop(); }
 
 bool engine::done() const {
-  if (!impl_->agenda.empty()) return false;
+  if (!impl_->ticks.empty() || !impl_->sends.empty() || !impl_->holds.empty()) return false;
   return std::all_of(impl_->streams.begin(), impl_->streams.end(),
                      [](const stream_state& s) { return s.pace.idle(); });
 }

@@ -43,14 +43,13 @@ class wall_clock final : public clock {
   std::int64_t real_now_us() const override {
     return std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start_).count();
   }
-  std::int64_t real_at_us(millis t) const override {
-    return static_cast<std::int64_t>(static_cast<double>(t) * 1000.0 / scale_);
-  }
-  // Rounded up: a timer that fires at when(t) must find now() >= t, or the worker
+  // Rounded up: a timer that fires at real_at_us(t) must find now() >= t, or the worker
   // would wake to nothing due and spin until the clock reaches t.
-  steady::time_point when(millis t) const {
-    return start_ + std::chrono::microseconds(static_cast<std::int64_t>(
-                        std::ceil(static_cast<double>(t) * 1000.0 / scale_)));
+  std::int64_t real_at_us(millis t) const override {
+    return static_cast<std::int64_t>(std::ceil(static_cast<double>(t) * 1000.0 / scale_));
+  }
+  steady::time_point when_real_us(std::int64_t us) const {
+    return start_ + std::chrono::microseconds(us);
   }
 
  private:
@@ -156,16 +155,21 @@ class worker final : public request_sender {
       io_.stop();
       return;
     }
-    auto next = engine_->next_wakeup();
-    millis wake = next ? std::min(*next, deadline_) : deadline_;
+    auto next = engine_->next_wakeup_real_us();
     if (stopped_ && !next) {
       timer_.cancel();  // only answers are awaited now
+      armed_ = false;
       return;
     }
-    if (armed_ && armed_for_ == wake) return;
+    const std::int64_t deadline_us = time_.real_at_us(deadline_);
+    const std::int64_t wake = next ? std::min(*next, deadline_us) : deadline_us;
+    // A timer that fires before anything is due costs one empty on_wake; moving it
+    // costs a cancellation and a handler. Most changes push the next wake-up later
+    // (a request started, an answer came), so only an earlier one moves the timer.
+    if (armed_ && armed_for_ <= wake) return;
     armed_ = true;
     armed_for_ = wake;
-    timer_.expires_at(time_.when(wake));
+    timer_.expires_at(time_.when_real_us(wake));
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       armed_ = false;
@@ -229,7 +233,7 @@ class worker final : public request_sender {
   asio::steady_timer timer_;
   asio::steady_timer progress_timer_{io_};
   bool armed_ = false;
-  millis armed_for_ = 0;
+  std::int64_t armed_for_ = 0;  // real µs
   bool stopped_ = false;
   millis deadline_ = 0;
   std::unique_ptr<ledger_part> record_, lost_;

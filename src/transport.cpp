@@ -5,6 +5,7 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+#include <sys/socket.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -17,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
@@ -274,15 +276,12 @@ struct http_connection::session : std::enable_shared_from_this<session> {
       SSL* handle = tls_->native_handle();
       if (SSL_pending(handle) > 0 || BIO_ctrl_pending(SSL_get_rbio(handle)) > 0) return false;
     }
-    auto& socket = tcp_layer().socket();
-    error_code ec;
-    socket.non_blocking(true, ec);
-    if (ec) return false;
+    // One non-blocking peek. Asio's non_blocking(true) / (false) around a receive would
+    // cost an ioctl each, and clearing the mode makes the next async operation set it
+    // again: four system calls per request where one does.
     char byte = 0;
-    socket.receive(asio::buffer(&byte, 1), tcp::socket::message_peek, ec);
-    const bool idle = ec == asio::error::would_block;
-    socket.non_blocking(false, ec);
-    return idle && !ec;
+    const auto n = ::recv(tcp_layer().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
   void do_resolve() {

@@ -67,6 +67,11 @@ class engine {
   // The earliest time the engine has something to do; nothing when it is done or
   // only waits for answers.
   std::optional<millis> next_wakeup() const;
+  // The same in real µs since the run's start (clock::real_now_us), including the
+  // requests held because the gap since their stream's last real start is not over
+  // yet. Only a clock whose real time runs between milliseconds (the wall clock) holds
+  // requests; on the simulated clock this is next_wakeup() in µs.
+  std::optional<std::int64_t> next_wakeup_real_us() const;
   // Does everything due at or before the clock's now.
   void run_due();
   // A request ended. Called by the sender, once per send().

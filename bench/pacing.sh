@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# The pacing benchmark of gmsim's live run: a profile that keeps every stream in backlog
+# (so each one sends exactly every min_gap), sent to a private nginx on 127.0.0.1, under
+# /usr/bin/time. bench/pacing_report.py then checks the recording and nginx's log:
+# gaps per stream never under min_gap, p99 of actual minus intended send time, CPU, RSS,
+# and the requests nginx counted. A benchmark, not a test: never registered with ctest.
+#
+# Exit: 0 every target met; 1 a target missed; 2 bad usage or the setup failed.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/pacing.sh [options]
+  --gmsim PATH          the binary (default: build-rel/gmsim in the repository)
+  --deployments N       deployments of 3 streams each (default 334: 1,002 streams)
+  --workers "1 2"       the --workers values to run, one run each (default "1 2")
+  --repeat N            runs per --workers value (default 1)
+  --duration S          seconds of traffic (default 60)
+  --batch-rows N        rows per page (default 20)
+  --max-delay S         seconds between a stream's flush ticks (default 5)
+  --overload X          rows generated per row the pacing can send (default 1.1; must be
+                        more than 1, so that every tick cuts more pages than fit before the next)
+  --nginx-workers N|auto  nginx worker_processes (default 1)
+  --max-late-ms X       target: p99 of actual - intended send time (default 2)
+  --late-measure M      what --max-late-ms bounds: "intended" (sent_us - t_ms, the default)
+                        or "allowed" (sent_us - the earliest start the rules allowed: t_ms,
+                        the previous start + min_gap, the previous answer). Under backlog
+                        the first adds up along a stream; the second is per request.
+  --max-rss-mib N       target: max RSS of gmsim (default: none)
+  --json FILE           also write every figure as JSON
+  --keep                keep the temporary directory (recordings, logs) and say where
+  --wrap "CMD"          run gmsim under CMD, e.g. "perf record -g -o /tmp/perf.data"
+                        (its CPU and RSS then count in the figures)
+EOF
+}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+gmsim="$root/build-rel/gmsim"
+deployments=334
+workers_list="1 2"
+repeat=1
+duration_s=60
+batch_rows=20
+max_delay_s=5
+min_gap_ms=200 # GMetri's; the profile's default
+overload=1.1
+nginx_workers=1
+max_late_ms=2
+late_measure=intended
+max_rss_mib=""
+json_out=""
+keep=0
+wrap=""
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --gmsim) gmsim=$2; shift 2 ;;
+    --deployments) deployments=$2; shift 2 ;;
+    --workers) workers_list=$2; shift 2 ;;
+    --repeat) repeat=$2; shift 2 ;;
+    --duration) duration_s=$2; shift 2 ;;
+    --batch-rows) batch_rows=$2; shift 2 ;;
+    --max-delay) max_delay_s=$2; shift 2 ;;
+    --overload) overload=$2; shift 2 ;;
+    --nginx-workers) nginx_workers=$2; shift 2 ;;
+    --max-late-ms) max_late_ms=$2; shift 2 ;;
+    --late-measure) late_measure=$2; shift 2 ;;
+    --max-rss-mib) max_rss_mib=$2; shift 2 ;;
+    --json) json_out=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    --wrap) wrap=$2; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "pacing.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+fail_setup() {
+  echo "pacing.sh: $*" >&2
+  exit 2
+}
+[[ -x "$gmsim" ]] || fail_setup "no gmsim binary at $gmsim (build: cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DGMSIM_BUILD_TESTS=OFF && ninja -C build-rel gmsim)"
+[[ -x /usr/sbin/nginx ]] || fail_setup "no /usr/sbin/nginx (apt-get install nginx-light or nginx)"
+[[ -x /usr/bin/time ]] || fail_setup "no /usr/bin/time (apt-get install time)"
+command -v python3 >/dev/null || fail_setup "no python3"
+for n in "$deployments" "$repeat" "$duration_s" "$batch_rows" "$max_delay_s"; do
+  [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail_setup "'$n' is not a positive integer"
+done
+python3 -c "import sys; sys.exit(0 if float('$overload') > 1 else 1)" 2>/dev/null ||
+  fail_setup "--overload must be a number above 1"
+
+streams=$((deployments * 3))
+# Every stream must always have a page waiting: a stream sends 1000/min_gap pages a
+# second, batch_rows rows each, and every session gives each stream one row.
+rate=$(python3 -c "print(round($overload * $deployments * $batch_rows * 1000 / $min_gap_ms, 3))")
+
+tmp=$(mktemp -d /tmp/gmsim-pacing.XXXXXX)
+nginx_dir="$tmp/nginx"
+nginx_pid=""
+cleanup() {
+  if [[ -n "$nginx_pid" ]] && kill -0 "$nginx_pid" 2>/dev/null; then
+    kill -QUIT "$nginx_pid" 2>/dev/null || true # our own master only, by its pid
+    for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if [[ $keep -eq 1 ]]; then
+    echo "pacing.sh: kept $tmp" >&2
+  else
+    rm -rf "$tmp"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# nginx. A `return 200` location, or a static file answering POST with 405 turned into
+# 200 by error_page, never reads the body: nginx discards it, and $request_length counts
+# the headers only. The mirror module reads the whole body before the content phase
+# (mirror_request_body on), so this location really receives every byte; its subrequest
+# to /sink is internal and answers 204 without I/O.
+mkdir -p "$nginx_dir"/{logs,html,temp}
+echo ok >"$nginx_dir/html/ok"
+echo ok >"$nginx_dir/html/webhook"
+connections=$((streams * 2 + 256))
+user_line=""
+[[ $(id -u) -eq 0 ]] && user_line="user root root;" # else workers would run as nobody
+cat >"$nginx_dir/nginx.conf" <<EOF
+$user_line
+worker_processes $nginx_workers;
+worker_rlimit_nofile $((connections + 256));
+pid $nginx_dir/nginx.pid;
+error_log $nginx_dir/logs/error.log warn;
+events { worker_connections $connections; }
+http {
+  log_format pacing '\$msec \$connection \$request_length \$status';
+  access_log $nginx_dir/logs/access.log pacing buffer=256k flush=1s;
+  client_body_temp_path $nginx_dir/temp/body;
+  proxy_temp_path $nginx_dir/temp/proxy;
+  fastcgi_temp_path $nginx_dir/temp/fastcgi;
+  uwsgi_temp_path $nginx_dir/temp/uwsgi;
+  scgi_temp_path $nginx_dir/temp/scgi;
+  client_body_buffer_size 1m;
+  client_max_body_size 16m;
+  keepalive_requests 1000000;
+  keepalive_timeout 300s;
+  server {
+    listen 127.0.0.1:$port backlog=4096;
+    root $nginx_dir/html;
+    location = /webhook {
+      mirror /sink;
+      mirror_request_body on;
+      error_page 405 =200 /ok;
+    }
+    location = /sink { internal; return 204; }
+    location = /ok { }
+  }
+}
+EOF
+/usr/sbin/nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/logs/error.log" ||
+  fail_setup "nginx did not start: $(tail -3 "$nginx_dir/logs/error.log" 2>/dev/null)"
+for _ in $(seq 50); do [[ -s "$nginx_dir/nginx.pid" ]] && break; sleep 0.1; done
+nginx_pid=$(cat "$nginx_dir/nginx.pid")
+url="http://127.0.0.1:$port/webhook"
+probe=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary '{"probe":1}' "$url" || true)
+[[ "$probe" == 200 ]] || fail_setup "nginx answers $probe to a POST on $url, not 200"
+
+nginx_worker_pids() { pgrep -P "$nginx_pid" || true; }
+# CPU seconds (user + sys) of nginx's workers, from /proc.
+nginx_cpu() {
+  local total=0 ticks pid
+  ticks=$(getconf CLK_TCK)
+  for pid in $(nginx_worker_pids); do
+    [[ -r /proc/$pid/stat ]] || continue
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  python3 -c "print($total / $ticks)"
+}
+# Moves the access log aside: nginx writes its buffer and reopens on USR1.
+rotate_access_log() {
+  sleep 1.5 # past flush=1s
+  mv "$nginx_dir/logs/access.log" "$1"
+  kill -USR1 "$nginx_pid"
+  for _ in $(seq 50); do [[ -e "$nginx_dir/logs/access.log" ]] && break; sleep 0.1; done
+  sleep 0.2
+}
+rotate_access_log "$tmp/probe.access.log"
+
+profile="$tmp/pacing.json"
+cat >"$profile" <<EOF
+{
+  "name": "pacing-bench",
+  "description": "Every stream in backlog: $streams streams, one page every ${min_gap_ms}ms each",
+  "seed": 7,
+  "duration": "${duration_s}s",
+  "delivery": { "max_delay": "${max_delay_s}s", "batch_rows": $batch_rows, "min_gap": "${min_gap_ms}ms",
+                "timeout": "10s" },
+  "orgs": { "count": 1, "pattern": "bench",
+            "deployments": { "count": $deployments, "pattern": "dep-{n}" } },
+  // Viewers so many that rows hardly ever merge: one row per session in each stream.
+  "viewers": { "count": 1000000000, "identifier": "uuid" },
+  "arrival": { "process": "constant", "rate": $rate },
+  "session": {
+    "length": "1s",
+    "variables": [ { "name": "score", "type": "int", "min": 0, "max": 100, "when": "start" } ],
+    "rules": [ { "cid": 1, "name": "Scene Entered", "scenes": ["scene 1", "scene 2"] } ]
+  }
+}
+EOF
+
+echo "pacing.sh: $streams streams ($deployments deployments x 3), ${duration_s}s, batch_rows $batch_rows," \
+  "max_delay ${max_delay_s}s, $rate sessions/s; nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///')" \
+  "($nginx_workers worker) on 127.0.0.1:$port" >&2
+
+run_dirs=()
+for workers in $workers_list; do
+  for i in $(seq "$repeat"); do
+    label="w$workers"
+    [[ $repeat -gt 1 ]] && label="$label#$i"
+    dir="$tmp/run-$workers-$i"
+    mkdir -p "$dir"
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    nginx_cpu_before=$(nginx_cpu)
+    echo "pacing.sh: run $label: gmsim --workers $workers ... (load $load_before)" >&2
+    set +e
+    /usr/bin/time -v -o "$dir/time.txt" $wrap "$gmsim" run "$profile" --target "$url" \
+      --workers "$workers" --quiet --record "$dir/record.ndjson" \
+      --summary-json "$dir/summary.json" >"$dir/stdout.txt" 2>"$dir/stderr.txt"
+    rc=$?
+    set -e
+    nginx_cpu_after=$(nginx_cpu)
+    load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+    rotate_access_log "$dir/access.log"
+    cat >"$dir/meta.json" <<EOF
+{ "label": "$label", "workers": $workers, "exit_code": $rc, "streams": $streams,
+  "batch_rows": $batch_rows, "min_gap_ms": $min_gap_ms, "duration_s": $duration_s,
+  "nginx_workers": "$nginx_workers",
+  "nginx_cpu_s": $(python3 -c "print(round($nginx_cpu_after - $nginx_cpu_before, 2))"),
+  "load_before": "$load_before", "load_after": "$load_after" }
+EOF
+    if [[ $rc -ne 0 ]]; then
+      echo "pacing.sh: gmsim exited $rc:" >&2
+      tail -5 "$dir/stderr.txt" >&2
+    fi
+    run_dirs+=("$dir")
+  done
+done
+
+report_args=(--min-gap-ms "$min_gap_ms" --max-late-ms "$max_late_ms" --late-measure "$late_measure")
+[[ -n "$max_rss_mib" ]] && report_args+=(--max-rss-mib "$max_rss_mib")
+[[ -n "$json_out" ]] && report_args+=(--json "$json_out")
+set +e
+python3 "$root/bench/pacing_report.py" "${report_args[@]}" "${run_dirs[@]}"
+status=$?
+set -e
+echo "machine: $(uptime)"
+exit $status
