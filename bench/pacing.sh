@@ -20,6 +20,8 @@ usage: bench/pacing.sh [options]
   --max-delay S         seconds between a stream's flush ticks (default 5)
   --overload X          rows generated per row the pacing can send (default 1.1; must be
                         more than 1, so that every tick cuts more pages than fit before the next)
+  --rate R              sessions per second, instead of what --overload computes: a rate
+                        below it measures streams that are not in backlog (memory, CPU)
   --nginx-workers N|auto  nginx worker_processes (default 1)
   --max-late-ms X       target: p99 of actual - intended send time (default 2)
   --late-measure M      what --max-late-ms bounds: "intended" (sent_us - t_ms, the default)
@@ -44,6 +46,7 @@ batch_rows=20
 max_delay_s=5
 min_gap_ms=200 # GMetri's; the profile's default
 overload=1.1
+rate=""
 nginx_workers=1
 max_late_ms=2
 late_measure=intended
@@ -62,6 +65,7 @@ while [[ $# -gt 0 ]]; do
     --batch-rows) batch_rows=$2; shift 2 ;;
     --max-delay) max_delay_s=$2; shift 2 ;;
     --overload) overload=$2; shift 2 ;;
+    --rate) rate=$2; shift 2 ;;
     --nginx-workers) nginx_workers=$2; shift 2 ;;
     --max-late-ms) max_late_ms=$2; shift 2 ;;
     --late-measure) late_measure=$2; shift 2 ;;
@@ -91,7 +95,9 @@ python3 -c "import sys; sys.exit(0 if float('$overload') > 1 else 1)" 2>/dev/nul
 streams=$((deployments * 3))
 # Every stream must always have a page waiting: a stream sends 1000/min_gap pages a
 # second, batch_rows rows each, and every session gives each stream one row.
-rate=$(python3 -c "print(round($overload * $deployments * $batch_rows * 1000 / $min_gap_ms, 3))")
+[[ -n "$rate" ]] || rate=$(python3 -c "print(round($overload * $deployments * $batch_rows * 1000 / $min_gap_ms, 3))")
+python3 -c "import sys; sys.exit(0 if float('$rate') > 0 else 1)" 2>/dev/null ||
+  fail_setup "--rate must be a number above 0"
 
 tmp=$(mktemp -d /tmp/gmsim-pacing.XXXXXX)
 nginx_dir="$tmp/nginx"
