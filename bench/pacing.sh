@@ -92,6 +92,7 @@ done
 python3 -c "import sys; sys.exit(0 if float('$overload') > 1 else 1)" 2>/dev/null ||
   fail_setup "--overload must be a number above 1"
 
+read -r -a wrap_cmd <<<"$wrap"
 streams=$((deployments * 3))
 # Every stream must always have a page waiting: a stream sends 1000/min_gap pages a
 # second, batch_rows rows each, and every session gives each stream one row.
@@ -102,6 +103,7 @@ python3 -c "import sys; sys.exit(0 if float('$rate') > 0 else 1)" 2>/dev/null ||
 tmp=$(mktemp -d /tmp/gmsim-pacing.XXXXXX)
 nginx_dir="$tmp/nginx"
 nginx_pid=""
+# shellcheck disable=SC2317  # called by the trap
 cleanup() {
   if [[ -n "$nginx_pid" ]] && kill -0 "$nginx_pid" 2>/dev/null; then
     kill -QUIT "$nginx_pid" 2>/dev/null || true # our own master only, by its pid
@@ -227,7 +229,7 @@ for workers in $workers_list; do
     nginx_cpu_before=$(nginx_cpu)
     echo "pacing.sh: run $label: gmsim --workers $workers ... (load $load_before)" >&2
     set +e
-    /usr/bin/time -v -o "$dir/time.txt" $wrap "$gmsim" run "$profile" --target "$url" \
+    /usr/bin/time -v -o "$dir/time.txt" "${wrap_cmd[@]}" "$gmsim" run "$profile" --target "$url" \
       --workers "$workers" --quiet --record "$dir/record.ndjson" \
       --summary-json "$dir/summary.json" >"$dir/stdout.txt" 2>"$dir/stderr.txt"
     rc=$?

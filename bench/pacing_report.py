@@ -5,6 +5,10 @@ Each run directory holds: record.ndjson (gmsim --record), summary.json (--summar
 time.txt (/usr/bin/time -v), access.log (nginx: "$msec $connection $request_length
 $status") and meta.json (written by pacing.sh). Exit 0 when every target is met, 1 when
 one is missed, 2 when a run's files cannot be read.
+
+nginx's $msec is when it logs a request (after the response, in ms), so its gaps per
+connection only approximate the gaps between arrivals: the minimum is noisy when nginx
+is busy; the 1st percentile is the steadier figure.
 """
 
 import argparse
