@@ -65,6 +65,9 @@ struct stream_state {
   // would let the next one go 199.6 ms later. The gap is kept here, in real time.
   std::int64_t last_start_us = no_start_us;
   std::int64_t hold_until_us = no_start_us;
+  // When a slot last came free while every slot was taken: no request could start
+  // before it, so the sender's own lateness is counted from there at the earliest.
+  std::int64_t unblocked_us = no_start_us;
 };
 
 struct deployment_state {
@@ -77,7 +80,8 @@ struct deployment_state {
 // The decoded text is unchanged.
 void escape_line_separators(std::string& line) {
   for (std::size_t i = line.find('\xe2'); i != std::string::npos; i = line.find('\xe2', i + 1)) {
-    if (i + 2 < line.size() && line[i + 1] == '\x80' && (line[i + 2] == '\xa8' || line[i + 2] == '\xa9')) {
+    if (i + 2 < line.size() && line[i + 1] == '\x80' &&
+        (line[i + 2] == '\xa8' || line[i + 2] == '\xa9')) {
       line.replace(i, 3, line[i + 2] == '\xa8' ? "\\u2028" : "\\u2029");
     }
   }
@@ -108,7 +112,8 @@ struct engine::impl {
         continue;
       }
       auto local = static_cast<std::uint32_t>(streams.size());
-      deployments[local_dep].local_stream[static_cast<int>(s.type)] = static_cast<std::int32_t>(local);
+      deployments[local_dep].local_stream[static_cast<int>(s.type)] =
+          static_cast<std::int32_t>(local);
       stream_deployment.push_back(static_cast<std::uint32_t>(local_dep));
       streams.emplace_back(s, delivery);
       millis first = std::min(s.phase, model.settings().duration);
@@ -216,9 +221,10 @@ struct engine::impl {
       }
       s.last_start_us = started_us;
       auto released = s.pace.start(now);
-      auto slot_index = static_cast<std::uint32_t>(
-          std::find_if(s.slots.begin(), s.slots.end(), [](const request_slot& r) { return !r.busy; }) -
-          s.slots.begin());
+      auto slot_index =
+          static_cast<std::uint32_t>(std::find_if(s.slots.begin(), s.slots.end(),
+                                                  [](const request_slot& r) { return !r.busy; }) -
+                                     s.slots.begin());
       request_slot& slot = s.slots[slot_index];
       slot.busy = true;
       slot.body_page = std::move(released.body);
@@ -228,6 +234,8 @@ struct engine::impl {
       stats.page_rows.record(static_cast<std::int64_t>(slot.body_page.rows.size()));
       stats.page_bytes.record(static_cast<std::int64_t>(slot.body.size()));
       stats.send_delay_us.record(slot.started_us - time.real_at_us(slot.intended));
+      stats.start_delay_us.record(started_us -
+                                  std::max({time.real_at_us(*start), gate_us, s.unblocked_us}));
       stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
       sender.send(local, slot_index, slot.body);
     }
@@ -275,6 +283,7 @@ struct engine::impl {
     if (outcome.kind != outcome_kind::delivered && setup.lost_rows != nullptr) {
       write_lost(s, slot.body_page, slot.intended, outcome);
     }
+    if (s.pace.in_flight() == static_cast<int>(s.slots.size())) s.unblocked_us = finished_us;
     slot.busy = false;
     s.pace.finish();
     if (!stopped) try_send(local);

@@ -30,6 +30,7 @@ constexpr percentile_block blocks[] = {
     {"latency_uncorrected_ms", "latency_uncorrected_us", 0.001, true},
     {"delivery_lag_ms", "delivery_lag_ms", 1, false},
     {"send_delay_ms", "send_delay_us", 0.001, true},
+    {"start_delay_ms", "start_delay_us", 0.001, true},
     {"page_rows", "page_rows", 1, false},
     {"page_bytes", "page_bytes", 1, false},
 };

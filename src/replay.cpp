@@ -103,6 +103,7 @@ class replay_worker {
     bool in_flight = false;
     bool finished = false;
     std::int64_t last_sent_us = 0;
+    std::int64_t due_us = 0;  // the earliest start the recording and the gap allow
     asio::steady_timer timer;
     std::unique_ptr<http_connection> connection;
     std::string body;  // of the request in flight: it must outlive the send
@@ -119,6 +120,7 @@ class replay_worker {
                             std::max<millis>(config_.min_gap, 0));
       due = std::max(due, s.last_sent_us + time_.at_us(gap));
     }
+    s.due_us = due;
     s.timer.expires_at(time_.start + std::chrono::microseconds(due));
     s.timer.async_wait([this, &s](const boost::system::error_code& ec) {
       if (!ec) on_due(s);
@@ -143,6 +145,7 @@ class replay_worker {
     stats_.page_rows.record(r.rows);
     stats_.page_bytes.record(static_cast<std::int64_t>(s.body.size()));
     stats_.send_delay_us.record(started - time_.at_us(r.t));
+    stats_.start_delay_us.record(started - s.due_us);
     s.connection->send(s.body, [this, &s, started](const request_outcome& outcome) {
       on_answer(s, outcome, started, time_.now_us());
     });

@@ -29,10 +29,16 @@ nlohmann::json percentiles_json(const histogram& h, double scale, bool with_p999
 
 namespace {
 
+// Above this p99 of sender lateness the summary warns that gmsim was the bottleneck.
+// wrk2 keeps about 1 ms; 10 ms leaves room for a busy CI machine and still flags a
+// generator that has fallen behind.
+constexpr std::int64_t sender_lateness_warning_us = 10'000;
+
 std::string percent(std::int64_t part, std::int64_t whole) {
   if (whole == 0) return "-";
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  std::snprintf(buffer, sizeof buffer, "%.1f%%",
+                100.0 * static_cast<double>(part) / static_cast<double>(whole));
   return buffer;
 }
 
@@ -88,7 +94,8 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   for (const auto& [status, n] : s.by_status) by_status[std::to_string(status)] = n;
   nlohmann::json by_error = nlohmann::json::object();
   for (int k = 1; k < failure_kind_count; ++k) {
-    if (s.by_error[k] != 0) by_error[std::string(to_string(static_cast<failure_kind>(k)))] = s.by_error[k];
+    if (s.by_error[k] != 0)
+      by_error[std::string(to_string(static_cast<failure_kind>(k)))] = s.by_error[k];
   }
   nlohmann::json requests_by_type = nlohmann::json::object();
   nlohmann::json rows_by_type = nlohmann::json::object();
@@ -96,10 +103,14 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
     requests_by_type[type_name(t)] = s.requests_by_type[t];
     rows_by_type[type_name(t)] = s.rows_by_type[t];
   }
-  j["requests"] = {{"attempted", s.requests_attempted}, {"delivered", s.requests_delivered},
-                   {"rejected", s.requests_rejected},   {"failed", s.requests_failed},
-                   {"unsent", s.requests_unsent},       {"by_status", by_status},
-                   {"by_error", by_error},              {"by_type", requests_by_type},
+  j["requests"] = {{"attempted", s.requests_attempted},
+                   {"delivered", s.requests_delivered},
+                   {"rejected", s.requests_rejected},
+                   {"failed", s.requests_failed},
+                   {"unsent", s.requests_unsent},
+                   {"by_status", by_status},
+                   {"by_error", by_error},
+                   {"by_type", requests_by_type},
                    {"bytes", s.bytes_sent}};
   j["rows"] = {{"generated", s.rows_generated}, {"delivered", s.rows_delivered},
                {"rejected", s.rows_rejected},   {"failed", s.rows_failed},
@@ -109,12 +120,14 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["latency_uncorrected_ms"] = percentiles_json(s.latency_uncorrected_us, 0.001, true);
   j["delivery_lag_ms"] = percentiles_json(s.lag_ms, 1, false);
   j["send_delay_ms"] = percentiles_json(s.send_delay_us, 0.001, true);
+  j["start_delay_ms"] = percentiles_json(s.start_delay_us, 0.001, true);
   j["page_rows"] = percentiles_json(s.page_rows, 1, false);
   j["page_bytes"] = percentiles_json(s.page_bytes, 1, false);
   j["histograms"] = {{"latency_us", s.latency_us.to_json()},
                      {"latency_uncorrected_us", s.latency_uncorrected_us.to_json()},
                      {"delivery_lag_ms", s.lag_ms.to_json()},
                      {"send_delay_us", s.send_delay_us.to_json()},
+                     {"start_delay_us", s.start_delay_us.to_json()},
                      {"page_rows", s.page_rows.to_json()},
                      {"page_bytes", s.page_bytes.to_json()}};
   if (s.auth_probes != 0) {
@@ -144,8 +157,8 @@ std::string summary_text(const run_config& config, const run_result& r) {
   };
   row("sessions", std::to_string(s.sessions_started) + " started, " +
                       std::to_string(s.events_generated) + " viewer events");
-  row("requests", std::to_string(s.requests_attempted) + " sent: " +
-                      std::to_string(s.requests_delivered) + " delivered, " +
+  row("requests", std::to_string(s.requests_attempted) +
+                      " sent: " + std::to_string(s.requests_delivered) + " delivered, " +
                       std::to_string(s.requests_rejected) + " rejected, " +
                       std::to_string(s.requests_failed) + " failed; " +
                       std::to_string(s.requests_unsent) + " unsent");
@@ -157,9 +170,11 @@ std::string summary_text(const run_config& config, const run_result& r) {
   std::int64_t lost = s.rows_generated - s.rows_delivered;
   row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
                   " delivered (" + percent(s.rows_delivered, s.rows_generated) + ")");
-  row("rows lost", std::to_string(lost) + (lost == 0 ? "" : "  (rejected " + std::to_string(s.rows_rejected) +
-                                                              ", failed " + std::to_string(s.rows_failed) +
-                                                              ", unsent " + std::to_string(s.rows_unsent) + ")"));
+  row("rows lost",
+      std::to_string(lost) + (lost == 0 ? ""
+                                        : "  (rejected " + std::to_string(s.rows_rejected) +
+                                              ", failed " + std::to_string(s.rows_failed) +
+                                              ", unsent " + std::to_string(s.rows_unsent) + ")"));
   if (!s.by_status.empty()) {
     std::string text;
     for (const auto& [status, n] : s.by_status) {
@@ -170,35 +185,50 @@ std::string summary_text(const run_config& config, const run_result& r) {
   std::string errors;
   for (int k = 1; k < failure_kind_count; ++k) {
     if (s.by_error[k] == 0) continue;
-    errors += (errors.empty() ? "" : "  ") + std::string(to_string(static_cast<failure_kind>(k))) + " x" +
-              std::to_string(s.by_error[k]);
+    errors += (errors.empty() ? "" : "  ") + std::string(to_string(static_cast<failure_kind>(k))) +
+              " x" + std::to_string(s.by_error[k]);
   }
   if (!errors.empty()) row("errors", errors);
   // Latencies show p99.9 too (k6 and wrk2 do); lag is per row, p99 is enough there.
   auto dist = [&](const histogram& h, double scale, bool p999 = false) {
     if (h.count() == 0) return std::string("-");
-    return "p50 " + format_ms(h.percentile(50) * scale) + "  p90 " + format_ms(h.percentile(90) * scale) +
-           "  p99 " + format_ms(h.percentile(99) * scale) +
+    return "p50 " + format_ms(h.percentile(50) * scale) + "  p90 " +
+           format_ms(h.percentile(90) * scale) + "  p99 " + format_ms(h.percentile(99) * scale) +
            (p999 ? "  p99.9 " + format_ms(h.percentile(99.9) * scale) : std::string()) + "  max " +
            format_ms(h.max() * scale);
   };
-  row("page rows", s.page_rows.count() == 0 ? "-"
-                                            : "p50 " + std::to_string(s.page_rows.percentile(50)) + "  max " +
-                                                  std::to_string(s.page_rows.max()) + "  (limit " +
-                                                  std::to_string(p.delivery.batch_rows) + ")");
-  row("page bytes", s.page_bytes.count() == 0 ? "-"
-                                              : "p50 " + std::to_string(s.page_bytes.percentile(50)) + "  max " +
-                                                    std::to_string(s.page_bytes.max()));
-  row("delivery lag", dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
+  row("page rows", s.page_rows.count() == 0
+                       ? "-"
+                       : "p50 " + std::to_string(s.page_rows.percentile(50)) + "  max " +
+                             std::to_string(s.page_rows.max()) + "  (limit " +
+                             std::to_string(p.delivery.batch_rows) + ")");
+  row("page bytes", s.page_bytes.count() == 0
+                        ? "-"
+                        : "p50 " + std::to_string(s.page_bytes.percentile(50)) + "  max " +
+                              std::to_string(s.page_bytes.max()));
+  row("delivery lag",
+      dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
   if (!config.dry_run) {
     row("latency", dist(s.latency_us, 0.001, true));
     row("  uncorrected", dist(s.latency_uncorrected_us, 0.001, true));
+    row("sender lateness", dist(s.start_delay_us, 0.001, true));
+    // A load generator that cannot keep its own schedule measures itself, not the
+    // receiver: say so where nobody can miss it.
+    if (s.start_delay_us.count() != 0 &&
+        s.start_delay_us.percentile(99) > sender_lateness_warning_us) {
+      row("WARNING",
+          "gmsim started requests late (p99 " + format_ms(s.start_delay_us.percentile(99) * 0.001) +
+              " after the pacing rules allowed): this machine, not the receiver, limited the run;"
+              " use more --workers or split it with --shard");
+    }
   }
   if (s.auth_probes != 0) {
     if (config.dry_run) {
-      row("auth probes", std::to_string(s.auth_probes) + " planned (a dry run cannot tell whether a receiver refuses them)");
+      row("auth probes", std::to_string(s.auth_probes) +
+                             " planned (a dry run cannot tell whether a receiver refuses them)");
     } else if (s.auth_probes_accepted == 0) {
-      row("auth probes", std::to_string(s.auth_probes) + " sent without or with a wrong Authorization: all refused (good)");
+      row("auth probes", std::to_string(s.auth_probes) +
+                             " sent without or with a wrong Authorization: all refused (good)");
     } else {
       row("auth probes", "SECURITY FINDING: " + std::to_string(s.auth_probes_accepted) + " of " +
                              std::to_string(s.auth_probes) +

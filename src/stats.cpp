@@ -7,6 +7,7 @@ run_stats::run_stats()
       latency_uncorrected_us(3'600'000'000, 3),
       lag_ms(30LL * 86'400'000, 3),
       send_delay_us(3'600'000'000, 3),
+      start_delay_us(3'600'000'000, 3),
       page_rows(1'000'000, 3),
       page_bytes(1LL << 34, 3) {}
 
@@ -36,6 +37,7 @@ void run_stats::merge(const run_stats& o) {
   latency_uncorrected_us.merge(o.latency_uncorrected_us);
   lag_ms.merge(o.lag_ms);
   send_delay_us.merge(o.send_delay_us);
+  start_delay_us.merge(o.start_delay_us);
   page_rows.merge(o.page_rows);
   page_bytes.merge(o.page_bytes);
   over_time.merge(o.over_time);

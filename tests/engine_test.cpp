@@ -9,8 +9,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <string>
 #include <sstream>
+#include <string>
 
 #include "gmsim/runner.hpp"
 #include "gmsim/schema.hpp"
@@ -28,7 +28,8 @@ struct harness {
       : model(p), body_encoder(model), sender(time) {
     std::vector<std::uint32_t> all;
     for (std::uint32_t d = 0; d < model.deployments().size(); ++d) all.push_back(d);
-    work = std::make_unique<engine>(engine_setup{&model, &body_encoder, all, record, lost}, time, sender);
+    work = std::make_unique<engine>(engine_setup{&model, &body_encoder, all, record, lost}, time,
+                                    sender);
     sender.attach(*work);
   }
   scenario model;
@@ -109,7 +110,8 @@ TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
     }
     for (std::size_t i = 0; i < order.size(); i += 5) {
       millis oldest = tick;
-      for (std::size_t j = i; j < std::min(order.size(), i + 5); ++j) oldest = std::min(oldest, first_seen[order[j]]);
+      for (std::size_t j = i; j < std::min(order.size(), i + 5); ++j)
+        oldest = std::min(oldest, first_seen[order[j]]);
       pages.push_back({tick, oldest});
     }
   }
@@ -124,6 +126,58 @@ TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
   }
   EXPECT_EQ(h.work->stats().lag_ms.max(), max_lag);
   EXPECT_GT(max_lag, p.delivery.max_delay * 2);  // the backlog pushes delivery late
+}
+
+// The two delays of a request: from its intended time (the schedule's cadence, which
+// lateness pushes back for good in backlog) and from the earliest moment the rules
+// allowed it (the sender's own lateness, which does not add up).
+TEST(engine, a_late_sender_shows_in_start_delay_without_adding_up) {
+  auto p = small_profile(1, 30'000, 50.0);
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.viewers.count = 100'000;
+  p.delivery.max_delay = 10'000;
+  p.delivery.batch_rows = 5;
+  harness on_time(p);
+  run_to_end(*on_time.work, on_time.time);
+  EXPECT_EQ(on_time.work->stats().start_delay_us.max(), 0);
+  EXPECT_EQ(on_time.work->stats().send_delay_us.max(), 0);
+
+  harness late(p);
+  while (auto t = late.work->next_wakeup()) {  // every wake-up 3 ms late
+    late.time.set(*t + 3);
+    late.work->run_due();
+  }
+  const auto& s = late.work->stats();
+  ASSERT_GT(s.start_delay_us.count(), 100);
+  EXPECT_EQ(s.start_delay_us.max(), 3'000);
+  EXPECT_EQ(s.start_delay_us.percentile(50), 3'000);
+  // In backlog every request inherits the lateness of those before it.
+  EXPECT_GT(s.send_delay_us.max(), 50 * 3'000);
+}
+
+TEST(engine, a_slow_answer_is_not_counted_as_sender_lateness) {
+  auto p = small_profile(1, 30'000, 50.0);
+  p.orgs[0].deployments[0].types = {true, false, false};
+  p.viewers.count = 100'000;
+  p.delivery.batch_rows = 5;
+  harness h(p);
+  h.sender.hold = true;
+  // Each answer comes 1 s after its request: the next request goes at the answer.
+  for (int step = 0; step < 100'000 && !h.work->done(); ++step) {
+    if (!h.sender.held.empty()) {
+      h.time.set(h.time.now() + 1'000);
+      h.sender.release_held();
+    } else if (auto t = h.work->next_wakeup()) {
+      h.time.set(std::max(*t, h.time.now()));
+    }
+    h.work->run_due();
+  }
+  ASSERT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  ASSERT_GT(s.start_delay_us.count(), 20);
+  EXPECT_EQ(s.start_delay_us.max(), 0);
+  EXPECT_GT(s.send_delay_us.max(), 10 * 800'000);  // behind schedule by the slow answers
+  expect_accounted(s);
 }
 
 TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
@@ -155,8 +209,10 @@ TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
     ++lines;
     EXPECT_TRUE(row.contains("identifier"));
     EXPECT_TRUE(row.contains("intended_ms"));
-    if (row["reason"] == "status 413") ++rejected;
-    else EXPECT_EQ(row["reason"], "timeout");
+    if (row["reason"] == "status 413")
+      ++rejected;
+    else
+      EXPECT_EQ(row["reason"], "timeout");
   }
   EXPECT_EQ(lines, s.rows_rejected + s.rows_failed);
   EXPECT_EQ(rejected, s.rows_rejected);

@@ -18,7 +18,8 @@ using testing::scratch_dir;
 
 constexpr const char* percentile_blocks[] = {"latency_ms",      "latency_uncorrected_ms",
                                              "delivery_lag_ms", "send_delay_ms",
-                                             "page_rows",       "page_bytes"};
+                                             "start_delay_ms",  "page_rows",
+                                             "page_bytes"};
 
 json read_json(const std::string& path) { return json::parse(testing::read_text(path)); }
 
@@ -52,6 +53,7 @@ void fill(run_stats& s, std::mt19937_64& random, int requests) {
     s.latency_us.record(static_cast<std::int64_t>(latency(random)));
     s.latency_uncorrected_us.record(static_cast<std::int64_t>(latency(random)));
     s.send_delay_us.record(static_cast<std::int64_t>(random() % 5000));
+    s.start_delay_us.record(static_cast<std::int64_t>(random() % 700));
     s.lag_ms.record(static_cast<std::int64_t>(random() % 60000), rows);
     s.page_rows.record(rows);
     s.page_bytes.record(rows * 180);

@@ -33,6 +33,7 @@ json sample_summary() {
     "latency_ms": {"p50": 1.5, "p90": 4.25, "p99": 12.3, "p999": 40.0, "max": 51.2},
     "latency_uncorrected_ms": {"p50": 1.0, "p90": 3.0, "p99": 10.0, "p999": 30.0, "max": 50.0},
     "delivery_lag_ms": {"p50": 30000, "p90": 55000, "p99": 59000, "max": 60500},
+    "start_delay_ms": {"p50": 0.2, "p90": 0.8, "p99": 1.75, "max": 9.5},
     "receiver": {"invalid": 2, "gap_violations": 0},
     "thresholds": []
   })");
@@ -146,6 +147,8 @@ TEST(thresholds_evaluate, every_metric_from_the_summary) {
                                                   {"lag_p90", 55000},
                                                   {"lag_p99", 59000},
                                                   {"lag_max", 60500},
+                                                  {"sender_lateness_p99", 1.75},
+                                                  {"sender_lateness_max", 9.5},
                                                   {"error_rate", 0.05},
                                                   {"lost_rows", 200},
                                                   {"lost_rate", 0.04},

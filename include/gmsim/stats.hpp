@@ -49,8 +49,15 @@ struct run_stats {
   histogram latency_uncorrected_us;
   // Scenario time, in ms: from a row's oldest event to the answer that delivered it.
   histogram lag_ms;
-  // Actual send minus intended send, in real microseconds: how late the sender was.
+  // Actual send minus intended send, in real microseconds. The intended times keep the
+  // cadence of the schedule, and a stream's gap counts from its actual previous start,
+  // so in backlog a stream's delay only grows: this is how far behind schedule it fell.
   histogram send_delay_us;
+  // Actual send minus the earliest moment the pacing rules allowed it (the page ready,
+  // the gap since the stream's actual previous start over, a request slot free): the
+  // sender's own lateness, request by request. Large values mean gmsim itself, not the
+  // receiver, was the bottleneck.
+  histogram start_delay_us;
   histogram page_rows;
   histogram page_bytes;
   // The same outcomes per bucket of scenario time (by when each request ended), for the
