@@ -203,6 +203,62 @@ viewer_spec read_viewers(const profile_node& node) {
   return viewers;
 }
 
+// More sessions a second than one gmsim process can generate: such a profile cannot be
+// met, only hang. A profile that overloads GMetri's pacing (backlog: 3,000/s on one
+// deployment) is another thing, and allowed: that is what it measures.
+constexpr double max_peak_rate = 1'000'000;
+
+// The highest rate the arrival reaches, spikes included (they multiply where they overlap),
+// refused above max_peak_rate. The rate is linear within a stage and spikes are steps, so
+// the peak is at a stage end or a spike edge.
+void check_peak_rate(const profile_node& node, const arrival_spec& arrival) {
+  const auto base_at = [&](double t) {
+    double start = 0;
+    double from = arrival.rate;
+    for (const auto& stage : arrival.stages) {
+      const double end = start + static_cast<double>(stage.duration);
+      if (t < end)
+        return from + (stage.rate - from) * (t - start) / static_cast<double>(stage.duration);
+      from = stage.rate;
+      start = end;
+    }
+    return from;
+  };
+  std::vector<double> times{0};
+  double stage_end = 0;
+  for (const auto& stage : arrival.stages) {
+    stage_end += static_cast<double>(stage.duration);
+    times.push_back(stage_end - 1);
+    times.push_back(stage_end);
+  }
+  for (const auto& spike : arrival.spikes) {
+    times.push_back(static_cast<double>(spike.at));
+    times.push_back(static_cast<double>(spike.at) + static_cast<double>(spike.duration) - 1);
+  }
+  std::sort(times.begin(), times.end());
+  double peak = 0;
+  double peak_at = 0;
+  for (double t : times) {
+    if (t < 0) continue;
+    double rate = base_at(t);
+    for (const auto& spike : arrival.spikes) {
+      const auto at = static_cast<double>(spike.at);
+      if (t >= at && t < at + static_cast<double>(spike.duration)) rate *= spike.factor;
+    }
+    if (std::isnan(rate)) rate = std::numeric_limits<double>::infinity();  // inf times 0
+    if (rate > peak) {
+      peak = rate;
+      peak_at = t;
+    }
+  }
+  if (!(peak <= max_peak_rate)) {
+    node.fail("the rate reaches " + format_number(peak) + "/s at " +
+              format_duration(static_cast<millis>(peak_at)) +
+              " (rate, stages and spike factors together); one gmsim generates at most " +
+              format_number(max_peak_rate) + " sessions/s");
+  }
+}
+
 arrival_spec read_arrival(const profile_node& node) {
   node.expect_object({"process", "rate", "stages", "spikes"});
   arrival_spec arrival;
@@ -231,6 +287,7 @@ arrival_spec read_arrival(const profile_node& node) {
       arrival.spikes.push_back(out);
     }
   }
+  check_peak_rate(node, arrival);
   const bool generates =
       arrival.rate > 0 || std::any_of(arrival.stages.begin(), arrival.stages.end(),
                                       [](const arrival_stage& stage) { return stage.rate > 0; });

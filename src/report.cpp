@@ -49,7 +49,66 @@ std::string count_of(std::int64_t n, const char* noun) {
 
 std::string type_name(int t) { return std::string(to_string(static_cast<webhook_type>(t))); }
 
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 }  // namespace
+
+bool looks_secret(std::string_view header_name) {
+  const std::string name = lower(header_name);
+  for (const char* whole : {"authorization", "proxy-authorization", "cookie", "set-cookie"}) {
+    if (name == whole) return true;
+  }
+  // Broad on purpose: showing "[redacted]" for a harmless X-Keyboard-Layout costs little;
+  // printing an X-Api-Key costs a rotation.
+  for (const char* part : {"token", "secret", "key", "auth", "password", "passwd", "session",
+                           "signature", "credential"}) {
+    if (name.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string shown_header_value(std::string_view name, std::string_view value) {
+  return looks_secret(name) ? redacted : std::string(value);
+}
+
+nlohmann::json shown_headers(const transport_config& transport) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!transport.auth_string.empty()) out["Authorization"] = redacted;
+  for (const auto& [name, value] : transport.headers) out[name] = shown_header_value(name, value);
+  return out;
+}
+
+std::string shown_target_url(std::string_view url) {
+  const auto query = url.find('?');
+  if (query == std::string_view::npos) return std::string(url);
+  const auto fragment = url.find('#', query);
+  std::string out(url.substr(0, query + 1));
+  const std::string_view params =
+      url.substr(query + 1, fragment == std::string_view::npos ? url.npos : fragment - query - 1);
+  std::size_t begin = 0;
+  while (begin <= params.size()) {
+    auto end = params.find('&', begin);
+    if (end == std::string_view::npos) end = params.size();
+    const std::string_view param = params.substr(begin, end - begin);
+    const auto equals = param.find('=');
+    if (equals != std::string_view::npos && looks_secret(param.substr(0, equals))) {
+      out.append(param.substr(0, equals + 1)).append(redacted);
+    } else {
+      out.append(param);
+    }
+    if (end == params.size()) break;
+    out += '&';
+    begin = end + 1;
+  }
+  if (fragment != std::string_view::npos) out.append(url.substr(fragment));
+  return out;
+}
 
 std::string format_ms(double ms) {
   char buffer[48];
@@ -76,7 +135,8 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["duration_ms"] = config.settings.duration;
   j["shard"] = std::to_string(config.shard.index) + "/" + std::to_string(config.shard.count);
   j["dry_run"] = config.dry_run;
-  j["target"] = r.target;
+  j["target"] = shown_target_url(r.target);
+  j["headers"] = shown_headers(config.transport);
   j["workers"] = r.workers;
   j["deployments"] = r.deployments;
   j["streams"] = r.streams;
@@ -145,7 +205,9 @@ std::string summary_text(const run_config& config, const run_result& r) {
   const auto& p = config.settings;
   o << "\n  gmsim " << GMSIM_VERSION << "  profile " << p.name << "  seed " << p.seed;
   if (config.shard.count > 1) o << "  shard " << config.shard.index << "/" << config.shard.count;
-  o << "\n  " << (config.dry_run ? "dry run: simulated clock, no network" : "live: " + r.target)
+  o << "\n  "
+    << (config.dry_run ? "dry run: simulated clock, no network"
+                       : "live: " + shown_target_url(r.target))
     << "\n  " << r.deployments << " deployments, " << r.streams << " streams, " << r.workers
     << " workers; " << format_duration(p.duration) << " of traffic in "
     << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
@@ -155,6 +217,16 @@ std::string summary_text(const run_config& config, const run_result& r) {
     std::snprintf(line, sizeof line, "  %-18s %s\n", label, text.c_str());
     o << line;
   };
+  if (!config.dry_run) {
+    std::string headers;
+    const nlohmann::json shown = shown_headers(config.transport);
+    for (const auto& [name, value] : shown.items()) {
+      headers += (headers.empty() ? "" : ", ") + name + ": " + value.get<std::string>();
+    }
+    // Not through row(): its line buffer would cut a long list.
+    if (!headers.empty())
+      o << "  " << std::string("headers").append(11, ' ') << " " << headers << "\n";
+  }
   row("sessions", std::to_string(s.sessions_started) + " started, " +
                       std::to_string(s.events_generated) + " viewer events");
   row("requests", std::to_string(s.requests_attempted) +

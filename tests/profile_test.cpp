@@ -779,6 +779,41 @@ TEST(profile_errors, out_of_range) {
   EXPECT_EQ(one(R"({"description": "two\nlines"})"), "x.json:1: description: must be one line");
 }
 
+// "Cannot meet": more sessions a second than one gmsim generates (1,000,000/s), spikes
+// multiplied in where they overlap. Overloading GMetri's pacing is allowed (backlog).
+TEST(profile_errors, rates_it_cannot_meet) {
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": 1e12}})"),
+            "x.json:1: arrival: the rate reaches 1000000000000/s at 0s (rate, stages and spike "
+            "factors together); one gmsim generates at most 1000000 sessions/s");
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": "1e400/s"}})"),
+            "x.json:1: arrival.rate: rate '1e400/s' is too large");
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": "-5/s"}})"),
+            "x.json:1: arrival.rate: rate '-5/s' is negative");
+  // A ramp cannot end below 0: its rates are refused first.
+  EXPECT_EQ(error_of(R"({"arrival": {"stages": [{"duration": "1m", "rate": -1}]}})"),
+            "x.json:1: arrival.stages[0].rate: must be at least 0, got -1");
+  EXPECT_NE(error_of(R"({"arrival": {"stages": [{"duration": "1m", "rate": "2000000/s"}]}})")
+                .find("reaches 2000000/s at 1m"),
+            std::string::npos);
+  // Two overlapping spikes multiply; apart, each is fine.
+  const std::string two_spikes = R"({"arrival": {"rate": "100/s", "spikes": [
+      {"at": "1m", "duration": "1m", "factor": 200}, {"at": "%", "duration": "1m", "factor": 100}]}})";
+  auto at = [&](const std::string& start) {
+    std::string text = two_spikes;
+    text.replace(text.find('%'), 1, start);
+    return error_of(text);
+  };
+  EXPECT_EQ(at("3m"), "");
+  EXPECT_NE(at("90s").find("reaches 2000000/s at 1m30s"), std::string::npos) << at("90s");
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": "1000000/s"}})"), "");
+  EXPECT_EQ(error_of(R"({"arrival": {"rate": "5/s", "spikes": [{"at": "30s", "duration": "90s",
+      "factor": 600}]}})"),
+            "");
+  for (const char* name : {"backlog", "stress", "spike", "ramp-to-break"}) {
+    EXPECT_NO_THROW(load_profile(name)) << name;
+  }
+}
+
 TEST(profile_errors, orgs_and_deployments) {
   EXPECT_EQ(error_of(R"({"orgs": []})"), "x.json:1: orgs: must name at least one org");
   EXPECT_EQ(error_of("{\"orgs\": [\n  \"a\",\n  \"a\"\n]}"),

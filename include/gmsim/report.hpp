@@ -3,11 +3,12 @@
 #pragma once
 
 #include <cstdio>
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
 
 #include "gmsim/runner.hpp"
+#include "gmsim/transport.hpp"
 
 namespace gmsim {
 
@@ -27,5 +28,20 @@ void write_file(const std::string& path, const std::string& text);
 
 // "1.23ms", "4.5s", "2m3s": a latency or lag for people.
 std::string format_ms(double ms);
+
+// Secrets (docs/security.md). A header "looks secret" when its name, case-insensitive, is
+// Authorization, Proxy-Authorization, Cookie or Set-Cookie, or contains token, secret, key,
+// auth, password, passwd, session, signature or credential. Its value is never shown: every
+// report, summary and message shows `redacted` instead.
+inline constexpr const char* redacted = "[redacted]";
+bool looks_secret(std::string_view header_name);
+// The value as reports show it: `redacted` when the name looks secret.
+std::string shown_header_value(std::string_view name, std::string_view value);
+// The extra headers and the Authorization header a run sends, as reports show them:
+// {"Authorization": "[redacted]", "X-Env": "staging"}; empty when there are none.
+nlohmann::json shown_headers(const transport_config& transport);
+// A target URL as reports show it: the value of every query parameter whose name looks
+// secret is `redacted` (webhook URLs often carry a token in the query).
+std::string shown_target_url(std::string_view url);
 
 }  // namespace gmsim

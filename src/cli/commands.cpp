@@ -102,7 +102,6 @@ int run_command(const args& a) {
     options = parse_run_options(a);
   } catch (const usage_error& e) {
     print_error("run", e.what());
-    std::fputs("Run \"gmsim run --help\" for the options.\n", stderr);
     return exit_usage;
   } catch (const profile_error& e) {
     print_error("run", e.what());
@@ -176,11 +175,7 @@ int receive_command(const args& a) {
                         "' (the address goes in --listen ADDR:PORT)");
     }
     rc.listen = vm["listen"].as<std::string>();
-    if (vm.count("auth-string")) {
-      rc.auth_string = vm["auth-string"].as<std::string>();
-    } else if (const char* env = std::getenv("GMSIM_AUTH_STRING")) {
-      rc.auth_string = env;
-    }
+    rc.auth_string = auth_string_option(vm);
     auto duration_of = [](const std::string& name, const std::string& text) {
       try {
         return parse_duration(text);
@@ -230,12 +225,10 @@ int receive_command(const args& a) {
     if (vm.count("summary-json"))
       check_writable("summary-json", vm["summary-json"].as<std::string>());
   } catch (const po::error& e) {
-    print_error("receive", e.what());
-    std::fputs("Run \"gmsim receive --help\" for the options.\n", stderr);
+    print_error("receive", option_error(e, opts, "receive").what());
     return exit_usage;
   } catch (const usage_error& e) {
     print_error("receive", e.what());
-    std::fputs("Run \"gmsim receive --help\" for the options.\n", stderr);
     return exit_usage;
   }
 
@@ -308,7 +301,8 @@ int example_command(const args& a) {
     if (s == "--compact") {
       compact = true;
     } else if (!s.empty() && s[0] == '-') {
-      print_error("example", "unknown option '" + s + "'");
+      print_error("example", "unknown option '" + s.substr(0, s.find('=')) +
+                                 "'; the only option is --compact");
       return exit_usage;
     } else if (type_name.empty()) {
       type_name = s;
@@ -385,7 +379,8 @@ int validate_command(const args& a) {
     if (!options_done && s == "--") {
       options_done = true;
     } else if (!options_done && s.size() > 1 && s[0] == '-') {
-      print_error("validate", "unknown option '" + s + "' (a file named so: put -- before it)");
+      print_error("validate", "unknown option '" + s.substr(0, s.find('=')) +
+                                  "'; validate takes none (a file named so: put -- before it)");
       return exit_usage;
     } else {
       paths.push_back(s);
@@ -456,6 +451,10 @@ int edge_cases_command(const args& a) {
                "\"all\" selects every case GMetri could really send (not the documentation quirks).\n",
                stdout);
     return exit_ok;
+  }
+  if (!a.empty()) {
+    print_error("edge-cases", "takes no arguments, got '" + a.front() + "'");
+    return exit_usage;
   }
   for (const auto& c : edge_case_catalogue()) {
     std::printf("%-30s %-10s %s%s\n", std::string(c.name).c_str(), std::string(c.group).c_str(),

@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 
+#include "../profile_json.hpp"  // nearest_name
 #include "commands.hpp"
 
 namespace {
@@ -57,6 +58,12 @@ int main(int argc, char** argv) {
     print_error(command, e.what());
     return exit_failure;
   }
-  std::fprintf(stderr, "gmsim: unknown command '%s'\n\n%s", command.c_str(), usage);
+  // One line, like every other bad input; `gmsim --help` has the list.
+  const std::string_view commands[] = {"run",      "receive", "example",    "validate",
+                                       "profiles", "replay",  "edge-cases", "merge"};
+  const std::string_view near = gmsim::detail::nearest_name(command, commands);
+  std::fprintf(stderr, "gmsim: unknown command '%s'; %s\n", command.c_str(),
+               near.empty() ? "gmsim --help lists them"
+                            : ("did you mean '" + std::string(near) + "'?").c_str());
   return exit_usage;
 }

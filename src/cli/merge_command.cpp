@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "gmsim/merge.hpp"
 #include "gmsim/report.hpp"
+#include "options.hpp"
 
 namespace gmsim::cli {
 
@@ -29,7 +30,7 @@ int merge_command(const args& a) {
     po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    print_error("merge", e.what());
+    print_error("merge", option_error(e, opts, "merge").what());
     return exit_usage;
   }
   if (vm.count("help")) {
@@ -48,6 +49,12 @@ int merge_command(const args& a) {
   }
   if (!vm.count("output")) {
     print_error("merge", "-o OUT is required: where to write the merged summary");
+    return exit_usage;
+  }
+  try {
+    check_writable("output", vm["output"].as<std::string>());
+  } catch (const usage_error& e) {
+    print_error("merge", e.what());
     return exit_usage;
   }
   nlohmann::json merged;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../profile_json.hpp"  // nearest_name: the profile's "did you mean" for options too
 #include "gmsim/duration.hpp"
 #include "gmsim/edge_cases.hpp"
 
@@ -81,21 +82,105 @@ shard_spec parse_shard(const std::string& text) {
 
 }  // namespace
 
+void check_readable(const std::string& option, const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw usage_error("--" + option + ": " + path + ": cannot read: Is a directory");
+  }
+  errno = 0;
+  std::ifstream probe(path, std::ios::binary);
+  if (!probe) {
+    throw usage_error("--" + option + ": " + path + ": cannot read: " + std::strerror(errno));
+  }
+}
+
+namespace {
+
+// A line break would split the request (header injection); other controls are no text.
+// Tab is allowed, as HTTP allows it in a field value.
+bool has_control(std::string_view text) {
+  for (unsigned char c : text) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::pair<std::string, std::string> parse_header(const std::string& text) {
+  // The text is never quoted whole: after the colon comes a value that may be a secret.
   auto colon = text.find(':');
   if (colon == std::string::npos || colon == 0) {
-    throw usage_error("--header: expected \"Name: value\", got '" + text + "'");
+    throw usage_error(
+        "--header: expected \"Name: value\", got no name before a ':' (the text is not shown: "
+        "it may hold a secret)");
   }
   std::string name = text.substr(0, colon);
   std::string value = text.substr(colon + 1);
-  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.erase(0, 1);
   for (char c : name) {
-    if (c <= ' ' || c == 0x7f) throw usage_error("--header: invalid header name '" + name + "'");
+    if (c <= ' ' || c == 0x7f || c == ':') {
+      throw usage_error("--header: invalid header name '" + name +
+                        "': no spaces or control characters");
+    }
   }
-  for (char c : value) {
-    if (c == '\r' || c == '\n') throw usage_error("--header: a value cannot contain a line break");
+  if (has_control(value)) {
+    throw usage_error("--header: the value of '" + name +
+                      "' holds a line break or another control character (not shown)");
+  }
+  // `--header X-Api-Key: s3cret` unquoted gives "X-Api-Key:" and a stray "s3cret", which a
+  // later error would quote as a profile name: refuse the empty value first.
+  if (value.empty()) {
+    throw usage_error("--header: '" + name + "' has no value; quote the whole \"" + name +
+                      ": value\"");
   }
   return {name, value};
+}
+
+std::string auth_string_option(const po::variables_map& vm) {
+  std::string text;
+  std::string from = "--auth-string";
+  if (vm.count("auth-string")) {
+    text = vm["auth-string"].as<std::string>();
+  } else if (const char* env = std::getenv("GMSIM_AUTH_STRING")) {
+    text = env;
+    from = "GMSIM_AUTH_STRING";
+  }
+  if (has_control(text)) {
+    throw usage_error(from + ": holds a line break or another control character (not shown)");
+  }
+  return text;
+}
+
+target_url target_option(const std::string& text) {
+  // Boost.URL's reasons ("need more", "mismatch") help nobody when this is no URL at all.
+  // The URL itself is never quoted: its query may hold a token.
+  if (text.find("://") == std::string::npos) {
+    throw usage_error("--target: not a URL; expected http://host[:port]/path or https://...");
+  }
+  try {
+    return parse_target(text);
+  } catch (const std::invalid_argument& e) {
+    throw usage_error(std::string("--target: ") + e.what());
+  }
+}
+
+usage_error option_error(const po::error& e, const po::options_description& known,
+                         const std::string& command) {
+  const auto* unknown = dynamic_cast<const po::unknown_option*>(&e);
+  if (unknown == nullptr) return usage_error(e.what());
+  // "--auth-strin=s3cret": the part after '=' is a value, maybe a secret.
+  std::string given = unknown->get_option_name();
+  given = given.substr(0, given.find('='));
+  std::vector<std::string> names;
+  for (const auto& option : known.options()) {
+    if (!option->long_name().empty()) names.push_back("--" + option->long_name());
+  }
+  const std::vector<std::string_view> views(names.begin(), names.end());
+  const std::string_view near = detail::nearest_name(given, views);
+  return usage_error("unknown option '" + given + "'; " +
+                     (near.empty() ? "see gmsim " + command + " --help"
+                                   : "did you mean '" + std::string(near) + "'?"));
 }
 
 namespace {
@@ -162,7 +247,7 @@ run_options parse_run_options(const args& a) {
     po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw usage_error(e.what());
+    throw option_error(e, opts, "run");
   }
   run_options out;
   if (vm.count("help")) {
@@ -176,6 +261,13 @@ run_options parse_run_options(const args& a) {
     out.help = true;
     out.help_text = text.str();
     return out;
+  }
+  // Before anything that could quote a stray argument: see parse_header.
+  transport_config& t = out.config.transport;
+  t.auth_string = auth_string_option(vm);
+  if (vm.count("header")) {
+    for (const auto& h : vm["header"].as<std::vector<std::string>>())
+      t.headers.push_back(parse_header(h));
   }
   if (vm.count("profile")) {
     const auto& names = vm["profile"].as<std::vector<std::string>>();
@@ -255,37 +347,16 @@ run_options parse_run_options(const args& a) {
 
   if (c.dry_run && vm.count("target"))
     throw usage_error("--target: --dry-run sends nothing; drop one of them");
-  for (const char* option : {"summary-json", "record", "lost-rows"}) {
+  for (const char* option : {"summary-json", "record", "lost-rows", "html", "junit"}) {
     if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
   }
-  {
-    transport_config& t = c.transport;
-    if (vm.count("target")) {
-      const auto& text = vm["target"].as<std::string>();
-      // Boost.URL's reasons ("need more", "mismatch") help nobody when this is no URL at all.
-      // The URL itself is never quoted: it may hold credentials.
-      if (text.find("://") == std::string::npos) {
-        throw usage_error("--target: not a URL; expected http://host[:port]/path or https://...");
-      }
-      try {
-        t.target = parse_target(text);
-      } catch (const std::invalid_argument& e) {
-        throw usage_error(std::string("--target: ") + e.what());
-      }
-    }
-    if (vm.count("auth-string")) {
-      t.auth_string = vm["auth-string"].as<std::string>();
-    } else if (const char* env = std::getenv("GMSIM_AUTH_STRING")) {
-      t.auth_string = env;
-    }
-    if (vm.count("header")) {
-      for (const auto& h : vm["header"].as<std::vector<std::string>>())
-        t.headers.push_back(parse_header(h));
-    }
-    t.insecure = vm.count("insecure") != 0;
-    if (vm.count("ca-file")) t.ca_file = vm["ca-file"].as<std::string>();
-    t.request_timeout = p.delivery.timeout;
+  if (vm.count("target")) t.target = target_option(vm["target"].as<std::string>());
+  t.insecure = vm.count("insecure") != 0;
+  if (vm.count("ca-file")) {
+    t.ca_file = vm["ca-file"].as<std::string>();
+    check_readable("ca-file", t.ca_file);
   }
+  t.request_timeout = p.delivery.timeout;
   return out;
 }
 

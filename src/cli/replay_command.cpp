@@ -69,7 +69,7 @@ replay_options parse_replay_options(const args& a) {
     po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw usage_error(e.what());
+    throw option_error(e, opts, "replay");
   }
   replay_options out;
   if (vm.count("help")) {
@@ -87,33 +87,26 @@ replay_options parse_replay_options(const args& a) {
     out.help_text = text.str();
     return out;
   }
+  // Before anything that could quote a stray argument: see parse_header.
+  replay_config& c = out.config;
+  c.transport.auth_string = auth_string_option(vm);
+  if (vm.count("header")) {
+    for (const auto& h : vm["header"].as<std::vector<std::string>>())
+      c.transport.headers.push_back(parse_header(h));
+  }
   if (!vm.count("file")) throw usage_error("FILE is missing: the recording to replay");
   const auto& files = vm["file"].as<std::vector<std::string>>();
   if (files.size() > 1) throw usage_error("one FILE only, got '" + files[1] + "' too");
-  replay_config& c = out.config;
   c.recording_path = files.front();
   c.workers = 0;
   if (!vm.count("target")) throw usage_error("--target is required: where to send the recording");
-  try {
-    c.transport.target = parse_target(vm["target"].as<std::string>());
-  } catch (const std::invalid_argument& e) {
-    throw usage_error(std::string("--target: ") + e.what());
-  }
+  c.transport.target = target_option(vm["target"].as<std::string>());
   if (vm.count("time-scale")) {
     double x = vm["time-scale"].as<double>();
     if (!(x > 0) || x > 1e6) throw usage_error("--time-scale: must be a number in (0, 1e6]");
     c.time_scale = x;
   }
   if (vm.count("min-gap")) c.min_gap = duration_of(vm, "min-gap", 0);
-  if (vm.count("auth-string")) {
-    c.transport.auth_string = vm["auth-string"].as<std::string>();
-  } else if (const char* env = std::getenv("GMSIM_AUTH_STRING")) {
-    c.transport.auth_string = env;
-  }
-  if (vm.count("header")) {
-    for (const auto& h : vm["header"].as<std::vector<std::string>>())
-      c.transport.headers.push_back(parse_header(h));
-  }
   if (vm.count("timeout")) c.transport.request_timeout = duration_of(vm, "timeout", 1);
   if (vm.count("workers")) {
     int n = vm["workers"].as<int>();
@@ -124,8 +117,14 @@ replay_options parse_replay_options(const args& a) {
   if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
+  for (const char* option : {"summary-json", "record", "lost-rows"}) {
+    if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
+  }
   c.transport.insecure = vm.count("insecure") != 0;
-  if (vm.count("ca-file")) c.transport.ca_file = vm["ca-file"].as<std::string>();
+  if (vm.count("ca-file")) {
+    c.transport.ca_file = vm["ca-file"].as<std::string>();
+    check_readable("ca-file", c.transport.ca_file);
+  }
   c.quiet = vm.count("quiet") != 0;
   return out;
 }
@@ -138,12 +137,21 @@ int replay_command(const args& a) {
     options = parse_replay_options(a);
   } catch (const usage_error& e) {
     print_error("replay", e.what());
-    std::fputs("Run \"gmsim replay --help\" for the options.\n", stderr);
     return exit_usage;
   }
   if (options.help) {
     std::fputs(options.help_text.c_str(), stdout);
     return exit_ok;
+  }
+  const transport_config& t = options.config.transport;
+  if (t.target.tls && t.insecure) {
+    // As `gmsim run` warns (live_runner.cpp), even with --quiet. Host and port only: the
+    // URL's query may hold a token.
+    std::fprintf(stderr,
+                 "gmsim: warning: --insecure: the TLS certificate of %s:%s is not verified%s; "
+                 "anyone on the path can read or change the requests, auth string included\n",
+                 t.target.host.c_str(), t.target.port.c_str(),
+                 t.ca_file.empty() ? "" : " (--ca-file is ignored)");
   }
   recording_header header;
   run_result result;
