@@ -6,8 +6,15 @@
 #include <string>
 
 #include "commands.hpp"
+#include "gmsim/duration.hpp"
 #include "gmsim/runner.hpp"
 #include "gmsim/thresholds.hpp"
+#include "gmsim/transport.hpp"
+
+namespace boost::program_options {
+class options_description;
+class variables_map;
+}  // namespace boost::program_options
 
 namespace gmsim::cli {
 
@@ -37,6 +44,24 @@ std::uint64_t parse_unsigned_option(const std::string& name, const std::string& 
 void check_writable(const std::string& option, const std::string& path);
 // "Name: value" of --header (shared by run and replay). Throws usage_error.
 std::pair<std::string, std::string> parse_header(const std::string& text);
+
+// The duration option name (given), at least minimum. Throws usage_error naming it.
+millis duration_option(const boost::program_options::variables_map& vm, const char* name,
+                       millis minimum);
+
+// How and where requests go, the same for run and replay, so that the two commands read
+// them alike: --target, --auth-string, --header, --timeout, --insecure, --ca-file. Only
+// what --target and --timeout default to differs, so their help is the caller's.
+void add_transport_options(boost::program_options::options_description& opts,
+                           const char* target_help, const char* timeout_help);
+// Reads those options into t. What is not given keeps t's value, but the auth string,
+// which then comes from GMSIM_AUTH_STRING. Throws usage_error.
+void read_transport_options(const boost::program_options::variables_map& vm, transport_config& t);
+
+// Parses the words of a command against opts; those that are no option are the values of
+// the option named positional (a list, hidden from the help). Throws usage_error.
+boost::program_options::variables_map parse_command_line(
+    const args& a, const boost::program_options::options_description& opts, const char* positional);
 
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.
