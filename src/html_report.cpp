@@ -14,35 +14,12 @@
 #include "gmsim/histogram.hpp"
 #include "gmsim/report.hpp"
 #include "html_report_assets.hpp"
+#include "markup.hpp"
 
 namespace gmsim {
 namespace {
 
 using nlohmann::json;
-
-void escape_into(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
 
 // A field by JSON pointer, or a default when the summary lacks it (an older version's).
 std::int64_t count(const json& doc, const char* pointer) {
@@ -172,7 +149,7 @@ struct page_writer {
   std::string out;
 
   void raw(std::string_view s) { out += s; }
-  void esc(std::string_view s) { escape_into(out, s); }
+  void esc(std::string_view s) { append_markup_escaped(out, s, markup::html); }
   void row(std::string_view label, const std::string& value) {
     raw("<tr><th>");
     esc(label);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gmsim/thresholds.hpp"
+#include "markup.hpp"
 
 namespace gmsim {
 namespace {
@@ -22,41 +23,7 @@ metric_kind kind_of(std::string_view metric) {
 std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      // Escaped so that attribute values keep them (a parser normalises raw ones to spaces).
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\xEF\xBF\xBD";  // XML 1.0 cannot hold it, even escaped
-        } else {
-          out += c;
-        }
-    }
-  }
+  append_markup_escaped(out, text, markup::xml);
   return out;
 }
 

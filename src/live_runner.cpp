@@ -4,19 +4,12 @@
 // immutable scenario and encoder, and a progress snapshot behind a mutex.
 #include "live_runner.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <mutex>
 #include <thread>
 
@@ -25,6 +18,7 @@
 #include "gmsim/ledger.hpp"
 #include "gmsim/receiver.hpp"
 #include "http_connection.hpp"
+#include "run_control.hpp"
 
 namespace gmsim {
 
@@ -55,17 +49,6 @@ class wall_clock final : public clock {
  private:
   steady::time_point start_;
   double scale_;
-};
-
-// What the main thread may read of a worker while it runs.
-struct progress_snapshot {
-  std::int64_t requests = 0, delivered = 0, errors = 0, rows = 0, rows_delivered = 0;
-  std::int64_t backlog_rows = 0, in_flight = 0, p99_us = 0;
-  bool finished = false;
-  // For run_config::should_stop.
-  std::int64_t requests_rejected = 0, requests_failed = 0, rows_rejected = 0, rows_failed = 0;
-  std::map<int, std::int64_t> by_status;
-  std::array<std::int64_t, failure_kind_count> by_error{};
 };
 
 class worker final : public request_sender {
@@ -245,29 +228,8 @@ class worker final : public request_sender {
   steady::time_point last_publish_{};
 };
 
-// Each stream keeps a connection open: allow as many descriptors as the system lets us.
-void raise_descriptor_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 std::string progress_line(const run_config& config, const wall_clock& time,
-                          const std::vector<std::unique_ptr<worker>>& workers) {
-  progress_snapshot total;
-  for (const auto& w : workers) {
-    auto s = w->snapshot();
-    total.requests += s.requests;
-    total.delivered += s.delivered;
-    total.errors += s.errors;
-    total.rows += s.rows;
-    total.rows_delivered += s.rows_delivered;
-    total.backlog_rows += s.backlog_rows;
-    total.in_flight += s.in_flight;
-    total.p99_us = std::max(total.p99_us, s.p99_us);
-  }
+                          const progress_snapshot& total) {
   char line[256];
   std::snprintf(line, sizeof line,
                 "%s / %s  requests %lld  rows %lld  delivered %.1f%%  errors %lld  p99 %.1fms  "
@@ -282,21 +244,18 @@ std::string progress_line(const run_config& config, const wall_clock& time,
 }
 
 // The counters of all workers so far, for run_config::should_stop; histograms empty.
-run_stats counters_so_far(const std::vector<std::unique_ptr<worker>>& workers) {
+run_stats counters_so_far(const progress_snapshot& s) {
   run_stats total;
-  for (const auto& w : workers) {
-    auto s = w->snapshot();
-    total.requests_attempted += s.requests;
-    total.requests_delivered += s.delivered;
-    total.requests_rejected += s.requests_rejected;
-    total.requests_failed += s.requests_failed;
-    total.rows_generated += s.rows;
-    total.rows_delivered += s.rows_delivered;
-    total.rows_rejected += s.rows_rejected;
-    total.rows_failed += s.rows_failed;
-    for (const auto& [status, n] : s.by_status) total.by_status[status] += n;
-    for (std::size_t k = 0; k < s.by_error.size(); ++k) total.by_error[k] += s.by_error[k];
-  }
+  total.requests_attempted = s.requests;
+  total.requests_delivered = s.delivered;
+  total.requests_rejected = s.requests_rejected;
+  total.requests_failed = s.requests_failed;
+  total.rows_generated = s.rows;
+  total.rows_delivered = s.rows_delivered;
+  total.rows_rejected = s.rows_rejected;
+  total.rows_failed = s.rows_failed;
+  total.by_status = s.by_status;
+  total.by_error = s.by_error;
   return total;
 }
 
@@ -359,72 +318,19 @@ run_result run_live(const run_config& input) {
     result.streams += workers.back()->stream_count();
   }
 
-  // The main thread: signals, progress, and the end. Signals are caught before the
-  // workers start: a Ctrl-C must never meet the default action, which ends the process
-  // without a report.
-  asio::io_context control;
-  asio::signal_set signals(control, SIGINT, SIGTERM);
-  asio::steady_timer tick(control);
-  std::atomic<int> interrupts{0};
-  bool aborted = false;
-  auto all_finished = [&] {
-    for (auto& w : workers) {
-      if (!w->snapshot().finished) return false;
-    }
-    return true;
+  // The main thread: signals, progress, and the end.
+  run_control_hooks hooks;
+  hooks.progress_line = [&](const progress_snapshot& total) {
+    return progress_line(config, time, total);
   };
-  // Each worker reports its end at once, so the run ends when the last one does, not
-  // at the next progress tick.
-  std::function<void()> end_if_finished = [&] {
-    if (!all_finished()) return;
-    signals.cancel();
-    tick.cancel();
-  };
-  std::function<void()> on_worker_end = [&] { asio::post(control, end_if_finished); };
-  std::function<void()> wait_signal = [&] {
-    signals.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      int n = ++interrupts;
-      if (n == 1) {
-        std::fprintf(stderr, "\ngmsim: stopping: letting requests in flight finish (Ctrl-C again to cut them)\n");
-      }
-      for (auto& w : workers) w->request_stop(n > 1);
-      wait_signal();
-    });
-  };
-  wait_signal();
-  std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w, &on_worker_end] { w->run(on_worker_end); });
-  const bool tty = isatty(fileno(stderr)) != 0;
-  auto last_line = steady::now();
-  std::function<void()> on_tick = [&] {
-    if (all_finished()) return end_if_finished();
-    if (!config.quiet) {
-      auto now = steady::now();
-      if (tty) {
-        std::fprintf(stderr, "\r\033[K%s", progress_line(config, time, workers).c_str());
-      } else if (now - last_line >= std::chrono::seconds(10)) {
-        last_line = now;
-        std::fprintf(stderr, "%s\n", progress_line(config, time, workers).c_str());
-      }
-    }
-    if (config.progress) config.progress(progress_line(config, time, workers));
-    if (config.should_stop && !aborted && config.should_stop(counters_so_far(workers))) {
-      aborted = true;
-      for (auto& w : workers) w->request_stop(false);
-    }
-    tick.expires_after(std::chrono::milliseconds(tty ? 250 : 1000));
-    tick.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) on_tick();
-    });
-  };
-  tick.expires_after(std::chrono::milliseconds(100));
-  tick.async_wait([&](const boost::system::error_code& ec) {
-    if (!ec) on_tick();
-  });
-  control.run();
-  for (auto& t : threads) t.join();
-  if (!config.quiet && tty) std::fprintf(stderr, "\r\033[K");
+  if (config.should_stop) {
+    hooks.should_abort = [&](const progress_snapshot& total) {
+      return config.should_stop(counters_so_far(total));
+    };
+  }
+  hooks.quiet = config.quiet;
+  hooks.progress = config.progress;
+  const control_outcome control = run_workers(workers, std::move(hooks));
 
   std::vector<ledger_part*> records, lost;
   for (auto& w : workers) {
@@ -438,8 +344,8 @@ run_result run_live(const run_config& input) {
     embedded->stop();
     result.receiver = embedded->counts();
   }
-  result.interrupted = interrupts > 0;
-  result.aborted = aborted;
+  result.interrupted = control.interrupted;
+  result.aborted = control.aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;
 }

@@ -1,16 +1,11 @@
 // The replay: streams split over worker threads, each with its own io_context, a timer
 // and a keep-alive connection per stream; the main thread handles signals and progress,
-// as in a live run (live_runner.cpp).
+// as in a live run (run_control.cpp).
 #include "gmsim/replay.hpp"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +17,7 @@
 #include "gmsim/ledger.hpp"
 #include "http_connection.hpp"
 #include "recording_index.hpp"
+#include "run_control.hpp"
 
 namespace gmsim {
 namespace {
@@ -41,11 +37,6 @@ struct replay_clock {
   }
 };
 
-struct progress_snapshot {
-  std::int64_t requests = 0, delivered = 0, errors = 0, in_flight = 0, p99_us = 0;
-  bool finished = false;
-};
-
 class replay_worker {
  public:
   replay_worker(const replay_config& config, const recording_index& index,
@@ -62,13 +53,15 @@ class replay_worker {
     remaining_ = streams_.size();
   }
 
-  void run() {
+  // Replays the worker's streams to their end, then calls finished (on this thread).
+  void run(const std::function<void()>& finished) {
     asio::post(io_, [this] {
       for (auto& s : streams_) do_wait(*s);
       if (remaining_ == 0) finish();
     });
     io_.run();
     publish(true);
+    finished();
   }
 
   // From any thread: nothing more starts; what is left is unsent. hard: cut requests in
@@ -331,15 +324,6 @@ class replay_worker {
   steady::time_point last_publish_{};
 };
 
-// Each stream keeps a connection open: allow as many descriptors as the system lets us.
-void raise_descriptor_limit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 std::string replay_header_line(const recording_header& h, const std::string& source) {
   std::string line;
   json_writer w(line);
@@ -359,17 +343,7 @@ std::string replay_header_line(const recording_header& h, const std::string& sou
   return line;
 }
 
-std::string progress_line(std::size_t total,
-                          const std::vector<std::unique_ptr<replay_worker>>& workers) {
-  progress_snapshot sum;
-  for (const auto& w : workers) {
-    auto s = w->snapshot();
-    sum.requests += s.requests;
-    sum.delivered += s.delivered;
-    sum.errors += s.errors;
-    sum.in_flight += s.in_flight;
-    sum.p99_us = std::max(sum.p99_us, s.p99_us);
-  }
+std::string progress_line(std::size_t total, const progress_snapshot& sum) {
   char line[192];
   std::snprintf(
       line, sizeof line,
@@ -406,60 +380,14 @@ run_result replay(const replay_config& config, recording_header* header) {
   for (const auto& streams : assignment) {
     workers.push_back(std::make_unique<replay_worker>(config, index, file, streams, time, tls));
   }
-  std::vector<std::thread> threads;
-  for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
-
   // The main thread: signals, progress, and the end.
-  asio::io_context control;
-  asio::signal_set signals(control, SIGINT, SIGTERM);
-  std::atomic<int> interrupts{0};
-  std::function<void()> wait_signal = [&] {
-    signals.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      int n = ++interrupts;
-      if (n == 1) {
-        std::fprintf(
-            stderr,
-            "\ngmsim: stopping: letting requests in flight finish (Ctrl-C again to cut them)\n");
-      }
-      for (auto& w : workers) w->request_stop(n > 1);
-      wait_signal();
-    });
+  run_control_hooks hooks;
+  hooks.progress_line = [&](const progress_snapshot& sum) {
+    return progress_line(index.header.requests, sum);
   };
-  wait_signal();
-  const bool tty = isatty(fileno(stderr)) != 0;
-  auto last_line = steady::now();
-  asio::steady_timer tick(control);
-  std::function<void()> on_tick = [&] {
-    bool all_done = true;
-    for (auto& w : workers) all_done = all_done && w->snapshot().finished;
-    if (all_done) {
-      signals.cancel();
-      return;
-    }
-    const auto line = progress_line(index.header.requests, workers);
-    if (!config.quiet) {
-      auto now = steady::now();
-      if (tty) {
-        std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      } else if (now - last_line >= std::chrono::seconds(10)) {
-        last_line = now;
-        std::fprintf(stderr, "%s\n", line.c_str());
-      }
-    }
-    if (config.progress) config.progress(line);
-    tick.expires_after(std::chrono::milliseconds(tty ? 250 : 1000));
-    tick.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) on_tick();
-    });
-  };
-  tick.expires_after(std::chrono::milliseconds(50));
-  tick.async_wait([&](const boost::system::error_code& ec) {
-    if (!ec) on_tick();
-  });
-  control.run();
-  for (auto& t : threads) t.join();
-  if (!config.quiet && tty) std::fprintf(stderr, "\r\033[K");
+  hooks.quiet = config.quiet;
+  hooks.progress = config.progress;
+  const control_outcome control = run_workers(workers, std::move(hooks));
 
   run_result result;
   std::vector<ledger_part*> records, lost;
@@ -477,7 +405,7 @@ run_result replay(const replay_config& config, recording_header* header) {
   result.streams = index.streams.size();
   result.workers = count;
   result.target = config.transport.target.text;
-  result.interrupted = interrupts > 0;
+  result.interrupted = control.interrupted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;
 }

@@ -14,7 +14,6 @@
 
 namespace gmsim::cli {
 namespace po = boost::program_options;
-namespace {
 
 millis duration_option(const po::variables_map& vm, const char* name, millis minimum) {
   const auto& text = vm[name].as<std::string>();
@@ -30,8 +29,6 @@ millis duration_option(const po::variables_map& vm, const char* name, millis min
   }
   return value;
 }
-
-}  // namespace
 
 std::uint64_t parse_unsigned_option(const std::string& name, const std::string& text) {
   // program_options reads "-1" into an unsigned as 2^64-1: check the digits ourselves.
@@ -183,6 +180,54 @@ usage_error option_error(const po::error& e, const po::options_description& know
                                    : "did you mean '" + std::string(near) + "'?"));
 }
 
+void add_transport_options(po::options_description& opts, const char* target_help,
+                           const char* timeout_help) {
+  // clang-format off
+  opts.add_options()
+    ("target", po::value<std::string>()->value_name("URL"), target_help)
+    ("auth-string", po::value<std::string>()->value_name("S"), "sent as \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); never printed")
+    ("header", po::value<std::vector<std::string>>()->composing()->value_name("\"K: V\""), "extra header \"Name: value\", repeatable")
+    ("timeout", po::value<std::string>()->value_name("D"), timeout_help)
+    ("insecure", "do not verify the target's TLS certificate")
+    ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle");
+  // clang-format on
+}
+
+void read_transport_options(const po::variables_map& vm, transport_config& t) {
+  // The secrets first, before anything that could quote a stray argument: see
+  // parse_header.
+  t.auth_string = auth_string_option(vm);
+  if (vm.count("header")) {
+    for (const auto& h : vm["header"].as<std::vector<std::string>>())
+      t.headers.push_back(parse_header(h));
+  }
+  if (vm.count("target")) t.target = target_option(vm["target"].as<std::string>());
+  if (vm.count("timeout")) t.request_timeout = duration_option(vm, "timeout", 1);
+  t.insecure = vm.count("insecure") != 0;
+  if (vm.count("ca-file")) {
+    t.ca_file = vm["ca-file"].as<std::string>();
+    check_readable("ca-file", t.ca_file);
+  }
+}
+
+po::variables_map parse_command_line(const args& a, const po::options_description& opts,
+                                     const char* positional, const std::string& command) {
+  po::options_description hidden;
+  hidden.add_options()(positional, po::value<std::vector<std::string>>(), "");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description words;
+  words.add(positional, -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(a).options(all).positional(words).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw option_error(e, opts, command);
+  }
+  return vm;
+}
+
 namespace {
 
 void parse_threshold_options(const po::variables_map& vm, run_options& out) {
@@ -203,19 +248,18 @@ void parse_threshold_options(const po::variables_map& vm, run_options& out) {
 
 run_options parse_run_options(const args& a) {
   po::options_description opts("Options");
+  opts.add_options()("help,h", "show this help");
+  add_transport_options(opts,
+                        "http:// or https:// endpoint; default: the embedded receiver on 127.0.0.1",
+                        "request timeout (the profile's, default 30s)");
   // clang-format off
   opts.add_options()
-    ("help,h", "show this help")
-    ("target", po::value<std::string>()->value_name("URL"), "http:// or https:// endpoint; default: the embedded receiver on 127.0.0.1")
-    ("auth-string", po::value<std::string>()->value_name("S"), "sent as \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); never printed")
-    ("header", po::value<std::vector<std::string>>()->composing()->value_name("\"K: V\""), "extra header \"Name: value\", repeatable")
     ("duration", po::value<std::string>()->value_name("D"), "override the profile's duration (30s, 10m, 1h)")
     ("seed", po::value<std::string>()->value_name("N"), "override the profile's seed")
     ("start-time", po::value<std::string>()->value_name("T"), "ISO 8601 UTC or epoch ms; same seed and start time give the same bytes")
     ("max-delay", po::value<std::string>()->value_name("D"), "flush tick period (GMetri: 60s)")
     ("batch-rows", po::value<int>()->value_name("N"), "rows per request at most (GMetri: 500)")
     ("min-gap", po::value<std::string>()->value_name("D"), "between a stream's request starts (GMetri: 200ms)")
-    ("timeout", po::value<std::string>()->value_name("D"), "request timeout (the profile's, default 30s)")
     ("in-flight", po::value<int>()->value_name("N"), "requests of one stream outstanding at once (GMetri: 1)")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
@@ -230,25 +274,10 @@ run_options parse_run_options(const args& a) {
     ("threshold", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"), "pass/fail criterion, repeatable: \"p99<500ms\", \"error_rate<1%\", \"lost_rows==0\"; exit 99 when one fails")
     ("abort-on-fail", "stop the run as soon as a threshold on a count can no longer pass")
     ("junit", po::value<std::string>()->value_name("F"), "write a JUnit XML report (thresholds and invariants) here")
-    ("insecure", "do not verify the target's TLS certificate")
-    ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle")
     ("edge-case", po::value<std::vector<std::string>>()->composing()->value_name("NAME[:N]"), "inject an edge case (or all), repeatable; see gmsim edge-cases")
     ("quiet,q", "no live progress");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("profile", po::value<std::vector<std::string>>(), "");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("profile", -1);
-
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw option_error(e, opts, "run");
-  }
+  const po::variables_map vm = parse_command_line(a, opts, "profile", "run");
   run_options out;
   if (vm.count("help")) {
     std::ostringstream text;
@@ -264,11 +293,7 @@ run_options parse_run_options(const args& a) {
   }
   // Before anything that could quote a stray argument: see parse_header.
   transport_config& t = out.config.transport;
-  t.auth_string = auth_string_option(vm);
-  if (vm.count("header")) {
-    for (const auto& h : vm["header"].as<std::vector<std::string>>())
-      t.headers.push_back(parse_header(h));
-  }
+  read_transport_options(vm, t);
   if (vm.count("profile")) {
     const auto& names = vm["profile"].as<std::vector<std::string>>();
     if (names.size() > 1) throw usage_error("one profile at most, got '" + names[1] + "' too");
@@ -288,7 +313,6 @@ run_options parse_run_options(const args& a) {
   }
   if (vm.count("max-delay")) p.delivery.max_delay = duration_option(vm, "max-delay", 1);
   if (vm.count("min-gap")) p.delivery.min_gap = duration_option(vm, "min-gap", 0);
-  if (vm.count("timeout")) p.delivery.timeout = duration_option(vm, "timeout", 1);
   if (vm.count("batch-rows")) {
     int rows = vm["batch-rows"].as<int>();
     if (rows < 1 || rows > 100000)
@@ -350,12 +374,8 @@ run_options parse_run_options(const args& a) {
   for (const char* option : {"summary-json", "record", "lost-rows", "html", "junit"}) {
     if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
   }
-  if (vm.count("target")) t.target = target_option(vm["target"].as<std::string>());
-  t.insecure = vm.count("insecure") != 0;
-  if (vm.count("ca-file")) {
-    t.ca_file = vm["ca-file"].as<std::string>();
-    check_readable("ca-file", t.ca_file);
-  }
+  // The profile's timeout, unless --timeout overrides both.
+  if (vm.count("timeout")) p.delivery.timeout = t.request_timeout;
   t.request_timeout = p.delivery.timeout;
   return out;
 }

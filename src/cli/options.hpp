@@ -9,8 +9,15 @@
 #include <string>
 
 #include "commands.hpp"
+#include "gmsim/duration.hpp"
 #include "gmsim/runner.hpp"
 #include "gmsim/thresholds.hpp"
+#include "gmsim/transport.hpp"
+
+namespace boost::program_options {
+class options_description;
+class variables_map;
+}  // namespace boost::program_options
 
 namespace gmsim::cli {
 
@@ -54,6 +61,26 @@ target_url target_option(const std::string& text);
 usage_error option_error(const boost::program_options::error& e,
                          const boost::program_options::options_description& known,
                          const std::string& command);
+
+// The duration option name (given), at least minimum. Throws usage_error naming it.
+millis duration_option(const boost::program_options::variables_map& vm, const char* name,
+                       millis minimum);
+
+// How and where requests go, the same for run and replay, so that the two commands read
+// them alike: --target, --auth-string, --header, --timeout, --insecure, --ca-file. Only
+// what --target and --timeout default to differs, so their help is the caller's.
+void add_transport_options(boost::program_options::options_description& opts,
+                           const char* target_help, const char* timeout_help);
+// Reads those options into t. What is not given keeps t's value, but the auth string,
+// which then comes from GMSIM_AUTH_STRING. Throws usage_error.
+void read_transport_options(const boost::program_options::variables_map& vm, transport_config& t);
+
+// Parses the words of a command against opts; those that are no option are the values of
+// the option named positional (a list, hidden from the help). Throws usage_error, which
+// for an unknown option names the nearest one of opts (see option_error).
+boost::program_options::variables_map parse_command_line(
+    const args& a, const boost::program_options::options_description& opts, const char* positional,
+    const std::string& command);
 
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.
