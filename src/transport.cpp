@@ -339,6 +339,13 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     if (ec == asio::error::connection_refused) {
       return fail(failure_kind::connect_refused, "connection refused by " + authority());
     }
+    // A server that accepts and resets at once: its RST may arrive before the connect
+    // completes or just after the request is written. Same server, same kind: `reset`, or
+    // for https `tls`, as a reset during the handshake is.
+    if (ec == asio::error::connection_reset || ec == asio::error::connection_aborted) {
+      return fail(config_.target.tls ? failure_kind::tls : failure_kind::reset,
+                  "connection to " + authority() + " reset by the server as it was accepted");
+    }
     if (ec) return fail(failure_kind::other, "connecting to " + authority() + ": " + ec.message());
     if (tls_) {
       do_handshake();
