@@ -1,6 +1,12 @@
 // The dry run end to end (generation, merging, pacing, encoding) on one worker: rows per
-// second of simulated traffic, and the aggregator's merge and the histogram alone.
+// second of simulated traffic, and the aggregator's merge and the histogram alone. The
+// built-in stress profile's dry run against building its very bodies with nlohmann::json
+// (issue 6: at least 10x).
 #include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "bench_support.hpp"
 #include "gmsim/aggregator.hpp"
@@ -24,10 +30,85 @@ void dry_run_one_worker(benchmark::State& state) {
   }
   state.SetItemsProcessed(rows);
   state.SetBytesProcessed(bytes);
-  state.counters["rows_per_run"] = static_cast<double>(rows) / static_cast<double>(state.iterations());
+  state.counters["rows_per_run"] =
+      static_cast<double>(rows) / static_cast<double>(state.iterations());
 }
 // Minutes of simulated traffic: 60 is DESIGN's "one hour of a 10,000-viewer profile".
 BENCHMARK(dry_run_one_worker)->Arg(10)->Arg(60)->Unit(benchmark::kMillisecond);
+
+run_config stress_dry_run_config() {
+  run_config c;
+  c.settings = load_profile("stress");  // as `gmsim run stress --dry-run --workers 1`
+  c.dry_run = true;
+  c.workers = 1;
+  c.quiet = true;
+  return c;
+}
+
+// The real path: scenario, generation, merging, pacing, encoding, stats, as the CLI runs it.
+void stress_dry_run(benchmark::State& state) {
+  const run_config c = stress_dry_run_config();
+  std::int64_t rows = 0, bytes = 0;
+  for (auto _ : state) {
+    auto r = run(c);
+    rows += r.stats.rows_delivered;
+    bytes += r.stats.bytes_sent;
+  }
+  state.SetItemsProcessed(rows);
+  state.SetBytesProcessed(bytes);
+  state.counters["rows_per_run"] =
+      static_cast<double>(rows) / static_cast<double>(state.iterations());
+}
+BENCHMARK(stress_dry_run)->Unit(benchmark::kMillisecond);
+
+// The bodies of that dry run, taken from its recording, as plain values; and a check
+// that nlohmann's documents are the same JSON as gmsim's bodies.
+struct stress_bodies {
+  stress_bodies() {
+    run_config c = stress_dry_run_config();
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("gmsim-bench-stress-" + std::to_string(::getpid()) + ".ndjson");
+    c.record_path = path.string();
+    run(c);
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);  // the recording's header
+    while (std::getline(in, line)) {
+      const std::string body = nlohmann::json::parse(line)["body"];
+      pages.push_back(bench::plain_of(body));
+      rows += static_cast<std::int64_t>(pages.back().rows.size());
+      if (nlohmann::json::parse(bench::nlohmann_body(pages.back())) !=
+          nlohmann::json::parse(body)) {
+        error = "nlohmann's document differs from gmsim's body";
+      }
+    }
+    std::filesystem::remove(path);
+    if (pages.empty()) error = "the stress dry run recorded no request";
+  }
+  std::vector<bench::plain_page> pages;
+  std::int64_t rows = 0;
+  std::string error;
+};
+
+void stress_nlohmann(benchmark::State& state) {
+  static const stress_bodies bodies;
+  if (!bodies.error.empty()) {
+    state.SkipWithError(bodies.error.c_str());
+    return;
+  }
+  std::int64_t bytes = 0;
+  for (auto _ : state) {
+    for (const auto& p : bodies.pages) {
+      const auto text = bench::nlohmann_body(p);
+      bytes += static_cast<std::int64_t>(text.size());
+      benchmark::DoNotOptimize(text.data());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * bodies.rows);
+  state.SetBytesProcessed(bytes);
+  state.counters["rows_per_run"] = static_cast<double>(bodies.rows);
+}
+BENCHMARK(stress_nlohmann)->Unit(benchmark::kMillisecond);
 
 void scenario_generation(benchmark::State& state) {
   scenario model(bench::heavy_profile(600'000));

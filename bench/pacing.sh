@@ -37,6 +37,8 @@ EOF
 }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/nginx_common.sh
+source "$root/bench/nginx_common.sh"
 gmsim="$root/build-rel/gmsim"
 deployments=334
 workers_list="1 2"
@@ -83,7 +85,7 @@ fail_setup() {
   exit 2
 }
 [[ -x "$gmsim" ]] || fail_setup "no gmsim binary at $gmsim (build: cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DGMSIM_BUILD_TESTS=OFF && ninja -C build-rel gmsim)"
-[[ -x /usr/sbin/nginx ]] || fail_setup "no /usr/sbin/nginx (apt-get install nginx-light or nginx)"
+nginx_check || fail_setup "no nginx"
 [[ -x /usr/bin/time ]] || fail_setup "no /usr/bin/time (apt-get install time)"
 command -v python3 >/dev/null || fail_setup "no python3"
 for n in "$deployments" "$repeat" "$duration_s" "$batch_rows" "$max_delay_s"; do
@@ -101,14 +103,9 @@ python3 -c "import sys; sys.exit(0 if float('$rate') > 0 else 1)" 2>/dev/null ||
   fail_setup "--rate must be a number above 0"
 
 tmp=$(mktemp -d /tmp/gmsim-pacing.XXXXXX)
-nginx_dir="$tmp/nginx"
-nginx_pid=""
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
-  if [[ -n "$nginx_pid" ]] && kill -0 "$nginx_pid" 2>/dev/null; then
-    kill -QUIT "$nginx_pid" 2>/dev/null || true # our own master only, by its pid
-    for _ in $(seq 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
-  fi
+  nginx_stop
   if [[ $keep -eq 1 ]]; then
     echo "pacing.sh: kept $tmp" >&2
   else
@@ -118,78 +115,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-# nginx. A `return 200` location, or a static file answering POST with 405 turned into
-# 200 by error_page, never reads the body: nginx discards it, and $request_length counts
-# the headers only. The mirror module reads the whole body before the content phase
-# (mirror_request_body on), so this location really receives every byte; its subrequest
-# to /sink is internal and answers 204 without I/O.
-mkdir -p "$nginx_dir"/{logs,html,temp}
-echo ok >"$nginx_dir/html/ok"
-echo ok >"$nginx_dir/html/webhook"
-connections=$((streams * 2 + 256))
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user root root;" # else workers would run as nobody
-cat >"$nginx_dir/nginx.conf" <<EOF
-$user_line
-worker_processes $nginx_workers;
-worker_rlimit_nofile $((connections + 256));
-pid $nginx_dir/nginx.pid;
-error_log $nginx_dir/logs/error.log warn;
-events { worker_connections $connections; }
-http {
-  log_format pacing '\$msec \$connection \$request_length \$status';
-  access_log $nginx_dir/logs/access.log pacing buffer=256k flush=1s;
-  client_body_temp_path $nginx_dir/temp/body;
-  proxy_temp_path $nginx_dir/temp/proxy;
-  fastcgi_temp_path $nginx_dir/temp/fastcgi;
-  uwsgi_temp_path $nginx_dir/temp/uwsgi;
-  scgi_temp_path $nginx_dir/temp/scgi;
-  client_body_buffer_size 1m;
-  client_max_body_size 16m;
-  keepalive_requests 1000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:$port backlog=4096;
-    root $nginx_dir/html;
-    location = /webhook {
-      mirror /sink;
-      mirror_request_body on;
-      error_page 405 =200 /ok;
-    }
-    location = /sink { internal; return 204; }
-    location = /ok { }
-  }
-}
-EOF
-/usr/sbin/nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" -e "$nginx_dir/logs/error.log" ||
-  fail_setup "nginx did not start: $(tail -3 "$nginx_dir/logs/error.log" 2>/dev/null)"
-for _ in $(seq 50); do [[ -s "$nginx_dir/nginx.pid" ]] && break; sleep 0.1; done
-nginx_pid=$(cat "$nginx_dir/nginx.pid")
-url="http://127.0.0.1:$port/webhook"
-probe=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary '{"probe":1}' "$url" || true)
-[[ "$probe" == 200 ]] || fail_setup "nginx answers $probe to a POST on $url, not 200"
-
-nginx_worker_pids() { pgrep -P "$nginx_pid" || true; }
-# CPU seconds (user + sys) of nginx's workers, from /proc.
-nginx_cpu() {
-  local total=0 ticks pid
-  ticks=$(getconf CLK_TCK)
-  for pid in $(nginx_worker_pids); do
-    [[ -r /proc/$pid/stat ]] || continue
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-  done
-  python3 -c "print($total / $ticks)"
-}
-# Moves the access log aside: nginx writes its buffer and reopens on USR1.
-rotate_access_log() {
-  sleep 1.5 # past flush=1s
-  mv "$nginx_dir/logs/access.log" "$1"
-  kill -USR1 "$nginx_pid"
-  for _ in $(seq 50); do [[ -e "$nginx_dir/logs/access.log" ]] && break; sleep 0.1; done
-  sleep 0.2
-}
+nginx_start "$tmp/nginx" $((streams * 2 + 256)) "$nginx_workers" || fail_setup "nginx setup failed"
+port=$nginx_port
+url=$nginx_url
 rotate_access_log "$tmp/probe.access.log"
 
 profile="$tmp/pacing.json"

@@ -124,7 +124,11 @@ struct engine::impl {
   // Sends first, then ticks, the clock read again after each: a tick can take a while
   // (generation, merging, cutting), and many fall due together (the last one of every
   // stream is at the end of the duration); requests due meanwhile must not wait for
-  // them. What a tick cuts depends on its time only, not on when it runs.
+  // them. What a tick cuts depends on its time only, not on when it runs. One tick per
+  // call at most: when the worker cannot keep up (more generation than its core does at
+  // this time scale), ticks keep falling due while it works, and an open-ended loop
+  // never gave the thread back to the answers and writes in flight (they stalled for
+  // seconds). The order is the same as in one loop: the caller calls again while due.
   void run_due() {
     for (;;) {
       if (holds.due(time.real_now_us())) {
@@ -143,6 +147,7 @@ struct engine::impl {
       } else if (ticks.due(now)) {
         wake w = ticks.pop();
         tick(w.stream, w.t);
+        return;
       } else {
         return;
       }

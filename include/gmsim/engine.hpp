@@ -72,7 +72,9 @@ class engine {
   // yet. Only a clock whose real time runs between milliseconds (the wall clock) holds
   // requests; on the simulated clock this is next_wakeup() in µs.
   std::optional<std::int64_t> next_wakeup_real_us() const;
-  // Does everything due at or before the clock's now.
+  // Does what is due at or before the clock's now, but one flush tick at most (a tick
+  // can take long: a live worker must get back to its I/O between ticks); while
+  // next_wakeup() is due, call again.
   void run_due();
   // A request ended. Called by the sender, once per send().
   void complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
