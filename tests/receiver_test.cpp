@@ -845,7 +845,15 @@ TEST(receiver_abuse, a_client_that_never_reads_is_cut_off_and_does_not_block_oth
   client good(r.port());
   EXPECT_EQ(good.exchange(webhook(variables_body())).result_int(), 200);
 
-  // Whatever was answered before the cut, the connection ends: EOF or reset.
+  // Still reading nothing (reading would unstick the receiver's answer): the receiver gives up
+  // on it and closes, which, its input unread, resets the connection.
+  bool cut = false;
+  hog.async_wait(tcp::socket::wait_error, [&](beast::error_code ec) { cut = !ec; });
+  ioc.restart();
+  ioc.run_for(io_limit);
+  EXPECT_TRUE(cut) << "no reset from the receiver";
+
+  // Whatever was answered before the cut, the connection has ended: EOF or reset.
   beast::error_code read_error;
   std::vector<char> sink(1 << 16);
   const auto until = std::chrono::steady_clock::now() + io_limit;
