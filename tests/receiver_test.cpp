@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -449,6 +451,7 @@ TEST(receiver, counts_gap_violations_per_stream) {
 TEST(receiver, no_gap_violation_when_requests_are_far_enough_apart) {
   receiver_config config = loopback();
   config.min_gap = 1;
+  config.gap_tolerance = 0;
   receiver r(config);
   r.start();
   client c(r.port());
@@ -456,6 +459,34 @@ TEST(receiver, no_gap_violation_when_requests_are_far_enough_apart) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
   EXPECT_EQ(r.counts().gap_violations, 0);
+}
+
+// Arrival jitter, with the clock taken out of it: gaps far longer than any test's, and a
+// tolerance that leaves either much or nothing of min_gap.
+TEST(receiver, gap_tolerance_forgives_gaps_within_it) {
+  receiver_config config = loopback();
+  config.min_gap = 600'000;
+  config.gap_tolerance = 600'000 - 100;  // only gaps under 100 ms count
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  EXPECT_EQ(r.counts().gap_violations, 0);  // without the tolerance: under 600 s, counted
+}
+
+TEST(receiver, gap_tolerance_does_not_forgive_gaps_beyond_it) {
+  receiver_config config = loopback();
+  config.min_gap = 600'000;
+  config.gap_tolerance = 1'000;  // gaps under 599 s count
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  EXPECT_EQ(r.counts().gap_violations, 1);
 }
 
 TEST(receiver, closes_connections_beyond_max_connections) {
@@ -507,6 +538,12 @@ TEST(receiver, refuses_bad_listen_addresses_and_config) {
   EXPECT_THROW(receiver(config).start(), std::invalid_argument);
   config = loopback();
   config.fail_ratio = 1.5;
+  EXPECT_THROW(receiver(config).start(), std::invalid_argument);
+  config = loopback();
+  config.request_timeout = 0;
+  EXPECT_THROW(receiver(config).start(), std::invalid_argument);
+  config = loopback();
+  config.gap_tolerance = -1;
   EXPECT_THROW(receiver(config).start(), std::invalid_argument);
 }
 
@@ -561,6 +598,276 @@ TEST(receiver, counts_stay_consistent_across_threads) {
   EXPECT_EQ(n.valid, 100);
   EXPECT_EQ(n.rows_accepted, 100);
   EXPECT_EQ(n.by_status.at(200), 100);
+}
+
+// ---- under abuse ----------------------------------------------------------------------
+// Abusive clients (slow, silent, flooding, malformed, not reading) must each be answered or
+// cut off within the configured timeouts, while valid requests go on being served. The
+// timeouts are short here and the waits bounded by io_limit; nothing asserts a speed.
+
+using namespace std::chrono_literals;
+
+// Timeouts short enough for a test; a long linger, so that a client still dribbling when
+// its 408 is sent reads the 408 rather than a reset.
+receiver_config guarded(millis request_timeout) {
+  receiver_config config = loopback();
+  config.request_timeout = request_timeout;
+  config.linger_timeout = 5'000;
+  return config;
+}
+
+// Waits (bounded) until `done` holds.
+template <class Done>
+bool eventually(Done done) {
+  const auto until = std::chrono::steady_clock::now() + io_limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+// Sends `bytes` one at a time, `pause` apart, each well within any request timeout here;
+// stops early if the receiver has closed the connection.
+void dribble(client& c, const std::string& bytes, std::chrono::milliseconds pause) {
+  for (char b : bytes) {
+    if (c.send_raw(std::string(1, b))) return;
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+std::string raw_post_head(std::size_t content_length) {
+  return "POST /w HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+         "Content-Length: " +
+         std::to_string(content_length) + "\r\n\r\n";
+}
+
+TEST(receiver_abuse, slowloris_headers_get_408_while_others_are_served) {
+  receiver r(guarded(1'000));
+  r.start();
+  client slow(r.port());
+  ASSERT_FALSE(slow.send_raw("POST /w HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "));
+  client good(r.port());
+  EXPECT_EQ(good.exchange(webhook(variables_body())).result_int(), 200);
+  // A byte every 30 ms: each read is quick, the headers never end; 2 s in all.
+  dribble(slow, std::string(60, 'a'), 30ms);
+  auto [ec, res] = slow.receive();
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.result_int(), 408);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(slow.closed_by_peer());
+  EXPECT_EQ(good.exchange(webhook(variables_body())).result_int(), 200);
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.requests, 2);  // the slow one was never read whole
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 2}, {408, 1}}));
+}
+
+TEST(receiver_abuse, a_slow_body_gets_408) {
+  receiver r(guarded(1'000));
+  r.start();
+  client slow(r.port());
+  const std::string body = variables_body();
+  ASSERT_FALSE(slow.send_raw(raw_post_head(body.size())));
+  dribble(slow, body.substr(0, 60), 30ms);  // 2 s of a body that would have been valid
+  auto [ec, res] = slow.receive();
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(res.result_int(), 408);
+  EXPECT_TRUE(slow.closed_by_peer());
+  client good(r.port());
+  EXPECT_EQ(good.exchange(webhook(body)).result_int(), 200);
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.valid, 1);
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 1}, {408, 1}}));
+}
+
+TEST(receiver_abuse, silent_connections_are_closed_unanswered_after_the_request_timeout) {
+  receiver_config config = guarded(200);
+  config.idle_timeout = 600'000;
+  receiver r(config);
+  r.start();
+  client silent(r.port());
+  EXPECT_TRUE(silent.closed_by_peer());  // no byte: nothing to answer, not even 408
+  EXPECT_TRUE(r.counts().by_status.empty());
+}
+
+TEST(receiver_abuse, kept_alive_connections_get_the_idle_timeout_not_the_request_timeout) {
+  receiver_config config = guarded(250);
+  config.idle_timeout = 600'000;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  std::this_thread::sleep_for(1s);  // idle four request timeouts, well within the idle one
+  EXPECT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+}
+
+TEST(receiver_abuse, idle_kept_alive_connections_are_closed_after_the_idle_timeout) {
+  receiver_config config = guarded(600'000);
+  config.idle_timeout = 200;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_EQ(c.exchange(webhook(variables_body())).result_int(), 200);
+  EXPECT_TRUE(c.closed_by_peer());
+  EXPECT_EQ(r.counts().by_status, (std::map<int, std::int64_t>{{200, 1}}));
+}
+
+TEST(receiver_abuse, a_connection_flood_is_capped_and_service_resumes_when_it_times_out) {
+  receiver_config config = guarded(3'000);
+  config.max_connections = 4;
+  receiver r(config);
+  r.start();
+  std::vector<std::unique_ptr<client>> holders, excess;
+  for (int i = 0; i < 4; ++i) holders.push_back(std::make_unique<client>(r.port()));
+  ASSERT_TRUE(eventually([&] { return r.counts().connections == 4; }));
+  for (int i = 0; i < 8; ++i) excess.push_back(std::make_unique<client>(r.port()));
+  for (auto& c : excess) EXPECT_TRUE(c->closed_by_peer());
+  EXPECT_EQ(r.counts().connections, 4);  // the excess were closed at once, never admitted
+  // The holders send nothing: after the request timeout they are closed, freeing the cap.
+  for (auto& c : holders) EXPECT_TRUE(c->closed_by_peer());
+  // A holder's place is freed as its session ends, a moment after its socket closes.
+  int status = 0;
+  ASSERT_TRUE(eventually([&] {
+    try {
+      client c(r.port());
+      status = c.exchange(webhook(variables_body())).result_int();
+    } catch (const std::runtime_error&) {
+      // Refused: the cap is not free yet.
+    }
+    return status != 0;
+  }));
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(r.counts().by_status, (std::map<int, std::int64_t>{{200, 1}}));
+}
+
+TEST(receiver_abuse, each_malformed_request_gets_400_and_valid_ones_interleaved_get_200) {
+  receiver r(loopback());
+  r.start();
+  const std::vector<std::string> malformed = {
+      "GARBAGE\r\n\r\n",
+      [] {
+        constexpr char control_method[] = "\0\1\2\3 / HTTP/1.1\r\n\r\n";
+        return std::string(control_method, sizeof control_method - 1);
+      }(),
+      "POST /w HTTP/1.1\r\nno colon\r\n\r\n",
+      "POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+      "POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+      "POST /w HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+      "POST /w HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      "POST /w HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+      "POST /w HTTP/x.y\r\nHost: x\r\n\r\n",
+  };
+  client good(r.port());
+  constexpr int rounds = 3;
+  for (int round = 0; round < rounds; ++round) {
+    for (const auto& bytes : malformed) {
+      client bad(r.port());
+      ASSERT_FALSE(bad.send_raw(bytes));
+      auto [ec, res] = bad.receive();
+      ASSERT_FALSE(ec) << ec.message() << " for " << json(bytes).dump();
+      EXPECT_EQ(res.result_int(), 400) << json(bytes).dump();
+      EXPECT_TRUE(bad.closed_by_peer()) << json(bytes).dump();
+      EXPECT_EQ(good.exchange(webhook(variables_body())).result_int(), 200);
+    }
+  }
+  const auto n = static_cast<std::int64_t>(rounds * malformed.size());
+  EXPECT_EQ(r.counts().by_status, (std::map<int, std::int64_t>{{200, n}, {400, n}}));
+}
+
+TEST(receiver_abuse, oversized_headers_and_bodies_are_refused_and_service_goes_on) {
+  receiver_config config = loopback();
+  config.max_header = 1024;
+  config.max_body = 1000;
+  receiver r(config);
+  r.start();
+  const std::vector<std::pair<std::string, int>> abuses = {
+      // One header line that never ends: read up to the limit only.
+      {"POST /w HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(256 << 10, 'x'), 431},
+      // Many small headers.
+      {"POST /w HTTP/1.1\r\n" +
+           [] {
+             std::string h;
+             for (int i = 0; i < 200; ++i) h += "X-" + std::to_string(i) + ": y\r\n";
+             return h;
+           }() +
+           "\r\n",
+       431},
+      // A huge declared body, refused on its Content-Length before any of it is sent.
+      {raw_post_head(std::size_t{1} << 40), 413},
+      // A body over the limit, sent.
+      {raw_post_head(64 << 10) + std::string(64 << 10, ' '), 413},
+  };
+  client good(r.port());
+  for (const auto& [bytes, status] : abuses) {
+    client bad(r.port());
+    ASSERT_FALSE(bad.send_raw(bytes));
+    auto [ec, res] = bad.receive();
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(res.result_int(), status);
+    EXPECT_FALSE(res.keep_alive());
+    EXPECT_TRUE(bad.closed_by_peer());
+    EXPECT_EQ(good.exchange(webhook(variables_body())).result_int(), 200);
+  }
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.too_large, 2);
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 4}, {413, 2}, {431, 2}}));
+}
+
+// A client that pipelines requests and never reads: once the answers fill the socket buffers,
+// the receiver's write waits; it gives up after the request timeout and closes, while other
+// connections are served. The idle timeout is long, so only the write timeout can close it.
+TEST(receiver_abuse, a_client_that_never_reads_is_cut_off_and_does_not_block_others) {
+  receiver_config config = guarded(500);
+  config.idle_timeout = 600'000;
+  receiver r(config);
+  r.start();
+  // Some 15 MB of answers, more than loopback's socket buffers hold.
+  std::string pipeline;
+  const std::string stats = "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  for (int i = 0; i < 50'000; ++i) pipeline += stats;
+
+  net::io_context ioc;
+  tcp::socket hog(ioc);
+  hog.open(tcp::v4());
+  hog.set_option(net::socket_base::receive_buffer_size(4096));
+  hog.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), r.port()));
+  bool wrote = false;
+  beast::error_code write_error;
+  net::async_write(hog, net::buffer(pipeline), [&](beast::error_code ec, std::size_t) {
+    wrote = true;
+    write_error = ec;
+  });
+  // Runs the write until the receiver stops reading (its answers being stuck) and cuts the
+  // connection; bounded in any case.
+  ioc.run_for(io_limit);
+  EXPECT_TRUE(wrote) << "the receiver kept the connection of a client that does not read";
+
+  client good(r.port());
+  EXPECT_EQ(good.exchange(webhook(variables_body())).result_int(), 200);
+
+  // Still reading nothing (reading would unstick the receiver's answer): the receiver gives up
+  // on it and closes, which, its input unread, resets the connection.
+  bool cut = false;
+  hog.async_wait(tcp::socket::wait_error, [&](beast::error_code ec) { cut = !ec; });
+  ioc.restart();
+  ioc.run_for(io_limit);
+  EXPECT_TRUE(cut) << "no reset from the receiver";
+
+  // Whatever was answered before the cut, the connection has ended: EOF or reset.
+  beast::error_code read_error;
+  std::vector<char> sink(1 << 16);
+  const auto until = std::chrono::steady_clock::now() + io_limit;
+  hog.non_blocking(true);
+  while (!read_error && std::chrono::steady_clock::now() < until) {
+    hog.read_some(net::buffer(sink), read_error);
+    if (read_error == net::error::would_block) {
+      read_error = {};
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  EXPECT_TRUE(read_error == net::error::eof || read_error == net::error::connection_reset)
+      << read_error.message();
+  EXPECT_LT(r.counts().by_status.at(200), 50'000);  // cut off before all were answered
 }
 
 }  // namespace

@@ -19,11 +19,18 @@ struct receiver_config {
   std::size_t max_body = 16u << 20;       // 413 beyond
   std::size_t max_header = 16u << 10;     // 431 beyond
   int max_connections = 4096;             // further connections are closed at once
-  millis idle_timeout = 60'000;           // a connection idle this long is closed
+  // A kept-alive connection that sends nothing of its next request this long is closed.
+  millis idle_timeout = 60'000;
   // After an answer that closes the connection (413, 431, 400 on bad HTTP, Connection:
   // close), unread request bytes are drained this long, so that the client reads the answer
   // rather than a reset; stop() also waits at most this for the connections to close.
   millis linger_timeout = 1'000;
+  // A request must arrive whole within this of its first byte, or it is answered 408 and the
+  // connection closed; a new connection must send its first byte within this too (or it is
+  // closed unanswered), and each answer must be taken by the client within this.
+  millis request_timeout = 10'000;
+  // Arrival jitter: a gap short of min_gap by at most this is not counted as a violation.
+  millis gap_tolerance = 5;
   // Fault injection, applied to valid, authorised requests:
   int status = 200;       // the answer's status
   double fail_ratio = 0;  // this fraction answers fail_status instead
@@ -49,7 +56,8 @@ struct receiver_counts {
                                     // (malformed HTTP is in by_status["400"] only)
   std::int64_t unauthorized = 0;    // answered 401
   std::int64_t too_large = 0;       // answered 413 (not in requests: never read whole)
-  std::int64_t gap_violations = 0;  // valid requests of a stream under min_gap after the last
+  std::int64_t gap_violations = 0;  // valid requests of a stream under min_gap - gap_tolerance
+                                    // after the last
   std::int64_t dropped = 0;         // connections closed on purpose (close_ratio)
   std::int64_t rows_accepted = 0;   // rows in valid bodies answered 2xx
   std::map<std::string, std::int64_t> rows_by_type;  // of rows_accepted

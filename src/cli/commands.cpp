@@ -136,7 +136,12 @@ int receive_command(const args& a) {
     ("listen", po::value<std::string>()->default_value("127.0.0.1:8080")->value_name("ADDR:PORT"), "ADDR:PORT to listen on (port 0: any free port)")
     ("auth-string", po::value<std::string>()->value_name("S"), "require \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); 401 otherwise")
     ("min-gap", po::value<std::string>()->default_value("200ms")->value_name("D"), "count a stream's requests closer than this")
+    ("gap-tolerance", po::value<std::string>()->default_value("5ms")->value_name("D"), "arrival jitter forgiven: only gaps under min-gap minus this are counted")
     ("max-body", po::value<std::string>()->default_value("16777216")->value_name("N"), "bytes; 413 beyond")
+    ("max-header", po::value<std::string>()->default_value("16384")->value_name("N"), "bytes of request line and headers; 431 beyond")
+    ("max-connections", po::value<std::string>()->default_value("4096")->value_name("N"), "open connections at most; further ones are closed at once")
+    ("request-timeout", po::value<std::string>()->default_value("10s")->value_name("D"), "a request must arrive whole within this of its first byte (else 408 and close); also a new connection's first byte, and the client's taking of each answer")
+    ("idle-timeout", po::value<std::string>()->default_value("60s")->value_name("D"), "close a kept-alive connection that sends nothing for this long")
     ("status", po::value<int>()->default_value(200)->value_name("N"), "answer valid requests with this status")
     ("fail-ratio", po::value<double>()->default_value(0)->value_name("X"), "this fraction of valid requests answers --fail-status")
     ("fail-status", po::value<int>()->default_value(500)->value_name("N"), "status of the failed fraction")
@@ -184,8 +189,21 @@ int receive_command(const args& a) {
       }
     };
     rc.min_gap = duration_of("min-gap", vm["min-gap"].as<std::string>());
+    rc.gap_tolerance = duration_of("gap-tolerance", vm["gap-tolerance"].as<std::string>());
     rc.max_body = parse_unsigned_option("max-body", vm["max-body"].as<std::string>());
     if (rc.max_body < 1) throw usage_error("--max-body: must be at least 1 byte");
+    rc.max_header = parse_unsigned_option("max-header", vm["max-header"].as<std::string>());
+    if (rc.max_header < 1) throw usage_error("--max-header: must be at least 1 byte");
+    const auto connections =
+        parse_unsigned_option("max-connections", vm["max-connections"].as<std::string>());
+    if (connections < 1 || connections > 1'000'000)
+      throw usage_error("--max-connections: must be in 1..1000000");
+    rc.max_connections = static_cast<int>(connections);
+    for (auto [name, field] : {std::pair{"request-timeout", &rc.request_timeout},
+                               std::pair{"idle-timeout", &rc.idle_timeout}}) {
+      *field = duration_of(name, vm[name].as<std::string>());
+      if (*field < 1) throw usage_error(std::string("--") + name + ": must be more than 0");
+    }
     rc.status = vm["status"].as<int>();
     rc.fail_ratio = vm["fail-ratio"].as<double>();
     rc.fail_status = vm["fail-status"].as<int>();
