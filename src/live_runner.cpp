@@ -271,6 +271,9 @@ run_result run_live(const run_config& input) {
     rc.listen = "127.0.0.1:0";
     rc.auth_string = config.transport.auth_string;
     rc.min_gap = static_cast<millis>(static_cast<double>(config.settings.delivery.min_gap) / config.time_scale);
+    // The tolerance for arrival jitter scales too (5 ms of 200 ms by default), or at a
+    // large --time-scale it would swallow the whole gap and no violation could show.
+    rc.gap_tolerance = std::min(rc.gap_tolerance, rc.min_gap / 40);
     embedded = std::make_unique<receiver>(rc);
     embedded->start();
     config.transport.target = parse_target("http://127.0.0.1:" + std::to_string(embedded->port()) + "/webhook");
