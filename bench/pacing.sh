@@ -23,11 +23,12 @@ usage: bench/pacing.sh [options]
   --rate R              sessions per second, instead of what --overload computes: a rate
                         below it measures streams that are not in backlog (memory, CPU)
   --nginx-workers N|auto  nginx worker_processes (default 1)
-  --max-late-ms X       target: p99 of actual - intended send time (default 2)
-  --late-measure M      what --max-late-ms bounds: "intended" (sent_us - t_ms, the default)
-                        or "allowed" (sent_us - the earliest start the rules allowed: t_ms,
-                        the previous start + min_gap, the previous answer). Under backlog
-                        the first adds up along a stream; the second is per request.
+  --max-late-ms X       target: p99 of the sender's lateness (default 2)
+  --late-measure M      what --max-late-ms bounds: "allowed" (the default: sent_us - the
+                        earliest start the rules allowed: t_ms, the previous start +
+                        min_gap, the previous answer; the summary's start_delay_ms) or
+                        "intended" (sent_us - t_ms: the summary's send_delay_ms). Under
+                        backlog the second adds up along a stream; the first is per request.
   --max-rss-mib N       target: max RSS of gmsim (default: none)
   --json FILE           also write every figure as JSON
   --keep                keep the temporary directory (recordings, logs) and say where
@@ -51,7 +52,7 @@ overload=1.1
 rate=""
 nginx_workers=1
 max_late_ms=2
-late_measure=intended
+late_measure=allowed
 max_rss_mib=""
 json_out=""
 keep=0
