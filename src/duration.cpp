@@ -12,6 +12,10 @@ namespace {
 
 constexpr millis max_millis = std::numeric_limits<millis>::max();
 constexpr const char* unit_hint = "use ms, s, m or h";
+// 9999-12-31T23:59:59.999Z: the last instant format_iso8601 writes as parse_start_time reads
+// it (four-digit years); later epoch ms would not read back, and leave little room for
+// timestamps to grow before they overflow.
+constexpr millis last_start_time = 253'402'300'799'999;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -188,6 +192,9 @@ millis parse_start_time(std::string_view text) {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
     if (ec != std::errc() || end != text.data() + text.size()) {
       fail("start time " + quoted(text) + " is too large");
+    }
+    if (ms > last_start_time) {
+      fail("start time " + quoted(text) + " is after 9999-12-31T23:59:59.999Z");
     }
     return ms;
   }

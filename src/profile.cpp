@@ -1,7 +1,5 @@
 #include "gmsim/profile.hpp"
 
-#include "gmsim/edge_cases.hpp"
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -10,6 +8,7 @@
 #include <memory>
 #include <system_error>
 
+#include "gmsim/edge_cases.hpp"
 #include "profile_json.hpp"
 
 namespace gmsim {
@@ -357,8 +356,11 @@ double read_moment(const profile_node& node, number_domain domain, double min) {
 }
 
 std::string format_amount(double value, number_domain domain) {
-  return domain == number_domain::duration ? format_duration(static_cast<millis>(value))
-                                           : format_number(value);
+  // A duration near INT64_MAX ms rounds up to 2^63 as a double, which no millis holds.
+  constexpr double past_max_millis = 0x1p63;
+  if (domain != number_domain::duration) return format_number(value);
+  return format_duration(value >= past_max_millis ? std::numeric_limits<millis>::max()
+                                                  : static_cast<millis>(value));
 }
 
 // Reads the distribution keys of `node` (checked by the caller). Normal and exponential
@@ -711,7 +713,8 @@ std::vector<edge_case_selection> read_edge_cases(const profile_node& node) {
     } else {
       item.expect_object({"name", "count"});
       name_node = item.required("name");
-      if (auto count = item.get("count")) selection.count = static_cast<int>(count->as_integer(1, 10000));
+      if (auto count = item.get("count"))
+        selection.count = static_cast<int>(count->as_integer(1, 10000));
     }
     selection.name = name_node->as_nonempty_string();
     if (selection.name != "all" && find_edge_case(selection.name) == nullptr) {
@@ -719,7 +722,8 @@ std::vector<edge_case_selection> read_edge_cases(const profile_node& node) {
       for (const auto& c : edge_case_catalogue()) names.push_back(c.name);
       auto near = detail::nearest_name(selection.name, names);
       name_node->fail("unknown edge case '" + selection.name + "'" +
-                      (near.empty() ? "; `gmsim edge-cases` lists them" : "; did you mean '" + std::string(near) + "'?"));
+                      (near.empty() ? "; `gmsim edge-cases` lists them"
+                                    : "; did you mean '" + std::string(near) + "'?"));
     }
     out.push_back(std::move(selection));
   }
@@ -739,14 +743,17 @@ profile read_profile(const profile_node& root) {
   }
   if (auto seed = root.get("seed")) out.seed = seed->as_uint64();
   if (auto start = root.get("start_time")) {
-    if (start->json().is_string()) {
+    if (start->json().is_string() || start->json().is_number()) {
+      // Numbers go through parse_start_time too, so that both forms keep to its range.
+      const std::string text =
+          start->json().is_string()
+              ? start->as_string()
+              : std::to_string(start->as_integer(0, std::numeric_limits<millis>::max()));
       try {
-        out.start_time = parse_start_time(start->as_string());
+        out.start_time = parse_start_time(text);
       } catch (const std::invalid_argument& e) {
         start->fail(e.what());
       }
-    } else if (start->json().is_number()) {
-      out.start_time = start->as_integer(0, std::numeric_limits<millis>::max());
     } else {
       start->fail("expected a time such as \"2026-01-01T00:00:00Z\" or epoch milliseconds, got " +
                   start->describe());
@@ -829,7 +836,7 @@ profile load_profile(std::string_view name_or_path) {
   }
   const std::string_view near = detail::nearest_name(name_or_path, names);
   if (!near.empty()) message += "; did you mean '" + std::string(near) + "'?";
-  throw profile_error(message);
+  throw profile_error(detail::one_line(message));
 }
 
 }  // namespace gmsim

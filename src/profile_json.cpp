@@ -50,8 +50,9 @@ class json_parser {
   }
 
   [[noreturn]] void syntax_error_at(position at, std::string_view reason) const {
-    throw profile_error(out_.source + ":" + std::to_string(at.line) + ":" +
-                        std::to_string(at.column) + ": syntax error: " + std::string(reason));
+    throw profile_error(one_line(out_.source + ":" + std::to_string(at.line) + ":" +
+                                 std::to_string(at.column) +
+                                 ": syntax error: " + std::string(reason)));
   }
   [[noreturn]] void syntax_error(std::string_view reason) const { syntax_error_at(here(), reason); }
 
@@ -154,9 +155,9 @@ class json_parser {
       std::string key = parse_string();
       std::string child = member_path(path, key);
       if (object.contains(key)) {
-        throw profile_error(out_.source + ":" + std::to_string(key_line) + ": " + child +
-                            ": duplicate key '" + key + "' (first at line " +
-                            std::to_string(out_.lines[child]) + ")");
+        throw profile_error(one_line(out_.source + ":" + std::to_string(key_line) + ": " + child +
+                                     ": duplicate key '" + key + "' (first at line " +
+                                     std::to_string(out_.lines[child]) + ")"));
       }
       out_.lines[child] = key_line;
       skip_space();
@@ -461,6 +462,28 @@ located_json parse_located_json(std::string_view text, std::string_view source) 
   return out;
 }
 
+std::string one_line(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (const char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      char escape[8];
+      std::snprintf(escape, sizeof escape, "\\u%04X", byte);
+      out += escape;
+    }
+  }
+  return out;
+}
+
 std::string member_path(std::string_view parent, std::string_view key) {
   if (parent.empty()) return std::string(key);
   std::string out(parent);
@@ -523,7 +546,7 @@ void profile_node::fail_at(int line, std::string_view reason) const {
   message += ": ";
   if (!path_.empty()) message += path_ + ": ";
   message += reason;
-  throw profile_error(message);
+  throw profile_error(one_line(message));
 }
 
 void profile_node::expect_object(std::span<const std::string_view> allowed,
@@ -614,8 +637,12 @@ std::int64_t profile_node::as_integer(std::int64_t min, std::int64_t max) const 
   if (value_->is_number_float()) {
     const double value = value_->get<double>();
     if (value != std::floor(value)) fail("expected an integer, got " + describe());
-    if (value < static_cast<double>(min) || value > static_cast<double>(max)) out_of_range();
-    return static_cast<std::int64_t>(value);
+    // Only doubles in [-2^63, 2^63) convert; comparing with double(max) would not do, as
+    // INT64_MAX rounds up to 2^63.
+    if (!(value >= -0x1p63 && value < 0x1p63)) out_of_range();
+    const auto integer = static_cast<std::int64_t>(value);
+    if (integer < min || integer > max) out_of_range();
+    return integer;
   }
   fail("expected an integer, got " + describe());
 }

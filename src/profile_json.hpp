@@ -32,6 +32,10 @@ struct located_json {
 // "<source>:<line>: <path>: duplicate key '<key>' (first at line N)".
 located_json parse_located_json(std::string_view text, std::string_view source);
 
+// A profile_error's message on one line, whatever the user's keys and names hold: control
+// characters (a key may be "a\nb") are escaped as in JSON.
+std::string one_line(std::string_view message);
+
 std::string member_path(std::string_view parent, std::string_view key);
 std::string element_path(std::string_view parent, std::size_t index);
 

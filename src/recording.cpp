@@ -33,6 +33,9 @@ class line_checker {
       return doc;
     } catch (const json::parse_error& e) {
       fail(std::string(what) + " is not JSON (at byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception&) {
+      // nlohmann throws out_of_range, not parse_error, for a number beyond a double (1e999).
+      fail(std::string(what) + " is not JSON: a number is out of range");
     }
   }
 
@@ -83,7 +86,7 @@ recording_header read_header(const line_checker& check, const std::string& line)
   json doc;
   try {
     doc = json::parse(line);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {  // parse_error, or out_of_range for 1e999
     check.fail(std::string("not a recording: the first line is not JSON; ") + expected);
   }
   if (!doc.is_object() || !doc.contains("gmsim_record")) {

@@ -409,6 +409,8 @@ threshold parse_threshold(std::string_view text) {
     throw fail("unknown unit '" + unit + "': use ms, s, % or none");
   }
   if (!fits) throw fail(unit_advice(name, t.kind) + ", not '" + unit + "'");
+  // A finite number of seconds can overflow in ms; an infinite bound would always pass.
+  if (!std::isfinite(value)) throw fail("the number " + std::string(number) + " is too large");
   t.value = value;
   return t;
 }

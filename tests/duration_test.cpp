@@ -125,6 +125,19 @@ TEST(duration_start_time, epoch_millis) {
   EXPECT_EQ(start_reason("99999999999999999999"), "start time '99999999999999999999' is too large");
 }
 
+// Found by fuzz_duration (tests/fuzz/corpus/duration/regression-year-37290823): epoch ms past
+// year 9999 parsed, but format_iso8601 wrote them in a form that did not read back.
+TEST(duration_start_time, the_last_is_the_end_of_year_9999) {
+  constexpr millis last = 253'402'300'799'999;
+  EXPECT_EQ(format_iso8601(last), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(parse_start_time("9999-12-31T23:59:59.999Z"), last);
+  EXPECT_EQ(parse_start_time(std::to_string(last)), last);
+  EXPECT_EQ(start_reason("253402300800000"),
+            "start time '253402300800000' is after 9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(start_reason("1176722560301010000"),
+            "start time '1176722560301010000' is after 9999-12-31T23:59:59.999Z");
+}
+
 TEST(duration_start_time, rejects_with_a_reason) {
   const std::string shape =
       "expected an ISO 8601 UTC time such as \"2026-01-01T00:00:00Z\" or epoch milliseconds, got ";

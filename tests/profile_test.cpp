@@ -682,6 +682,33 @@ TEST(profile_errors, bad_units) {
             "x.json:1: arrival.rate: must be at least 0, got -1");
 }
 
+// Found in the fuzzing work (docs/fuzzing.md; tests/fuzz/corpus/profile/regression-*):
+// a key holding an escaped line break broke the one-line message across lines.
+TEST(profile_errors, messages_stay_on_one_line_whatever_the_keys) {
+  EXPECT_EQ(error_of(R"({"a\nb": 1})"),
+            "x.json:1: unknown key 'a\\nb'; valid keys: name, description, seed, start_time, "
+            "duration, delivery, orgs, viewers, arrival, session, edge_cases");
+  EXPECT_EQ(error_of(R"({"orgs": [{"slug": "o", "deployments": [{"slug": "d", "x\u0001": 1}]}]})"),
+            "x.json:1: orgs[0].deployments[0]: unknown key 'x\\u0001'; valid keys: slug, types, "
+            "weight");
+  EXPECT_EQ(error_of("{\"\\t\": 1, \"\\t\": 2}"),
+            "x.json:1: \\t: duplicate key '\\t' (first at line 1)");
+}
+
+// Found in the fuzzing work: doubles at 2^63 (INT64_MAX rounds up to it) were converted to
+// int64, which is undefined behaviour; now they are out of range, and messages print them.
+TEST(profile_errors, integers_at_two_to_the_63_are_out_of_range) {
+  EXPECT_EQ(error_of(R"({"duration": 9223372036854775807.0})"),
+            "x.json:1: duration: must be from 0 to 9223372036854775807, got 9.223372036854776e+18");
+  EXPECT_EQ(error_of(R"({"seed": 1, "viewers": {"count": -9.3e18}})"),
+            "x.json:1: viewers.count: must be from 1 to 1000000000, got -9.3e+18");
+  const std::string message = error_of(
+      R"({"session": {"length": {"dist": "uniform", "min": "9223372036854775807ms", "max": "1ms"}}})");
+  EXPECT_NE(message.find("2562047788015h12m55s807ms"), std::string::npos) << message;
+  EXPECT_EQ(error_of(R"({"start_time": 253402300800000})"),
+            "x.json:1: start_time: start time '253402300800000' is after 9999-12-31T23:59:59.999Z");
+}
+
 TEST(profile_errors, out_of_range) {
   const auto one = [](std::string_view text) { return error_of(text); };
   EXPECT_EQ(one(R"({"duration": "0s"})"), "x.json:1: duration: must be more than 0, got \"0s\"");

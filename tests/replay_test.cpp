@@ -425,6 +425,28 @@ TEST(replay, a_file_that_is_not_a_recording_exits_2_naming_the_line) {
   EXPECT_EQ(server.count(), 0u);  // nothing goes out before the whole file checks
 }
 
+// Found in the fuzzing work (docs/fuzzing.md; tests/fuzz/corpus/recording/regression-*): nlohmann
+// throws out_of_range, not parse_error, for 1e999, and it escaped as "gmsim failed".
+TEST(recording_index, a_number_beyond_a_double_is_not_json_on_its_line) {
+  scratch_dir dir;
+  const auto path = dir.file("r.ndjson");
+  const auto error_of = [&](const std::string& text) -> std::string {
+    write(path, text);
+    try {
+      index_recording(path);
+    } catch (const recording_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(error_of("{\"gmsim_record\":1,\"seed\":1e999}\n"),
+            path +
+                ":1: not a recording: the first line is not JSON; a recording starts with a "
+                "{\"gmsim_record\":1,...} line");
+  EXPECT_EQ(error_of("{\"gmsim_record\":1}\n{\"t_ms\":1e999}\n"),
+            path + ":2: the line is not JSON: a number is out of range");
+}
+
 TEST(recording_index, streams_in_order_of_appearance_with_their_lines) {
   scratch_dir dir;
   const auto path = dir.file("r.ndjson");

@@ -132,6 +132,15 @@ TEST(thresholds_parse, errors_name_the_expression_and_the_reason) {
             "'error_rate<5': 'error_rate' is a ratio in [0, 1]: write 5% for a percentage");
 }
 
+// Found in the fuzzing work (docs/fuzzing.md; tests/fuzz/corpus/threshold/regression-*): a number
+// that fits a double but not once in ms became an infinite bound, which always passes.
+TEST(thresholds_parse, a_bound_too_large_in_ms_is_refused) {
+  const std::string huge(308, '9');
+  EXPECT_EQ(parse_error("p99<" + huge + "s"),
+            "'p99<" + huge + "s': the number " + huge + " is too large");
+  EXPECT_EQ(parse_threshold("p99<" + huge + "ms").value, 1e308);
+}
+
 TEST(thresholds_evaluate, every_metric_from_the_summary) {
   const std::map<std::string, double> expected = {{"p50", 1.5},
                                                   {"p90", 4.25},

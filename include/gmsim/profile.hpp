@@ -48,6 +48,10 @@ struct value_spec {
   std::vector<std::string> values_json;  // enumeration: each value as compact JSON text
   std::vector<double> weights;           // enumeration: same size as values_json, or empty
   std::vector<std::pair<std::string, value_spec>> fields;  // object
+
+  // Declared, not implied: clang (14, with libstdc++) otherwise asks whether this recursive
+  // type is default-constructible before it is complete, and fails (the fuzz build uses clang).
+  value_spec() = default;
 };
 
 enum class change_timing : std::uint8_t { spread, start, end };

@@ -1,0 +1,74 @@
+// Recordings, as `gmsim replay` reads them: index_recording() either indexes the file or
+// throws recording_error naming the path; every request it indexed reads back with
+// read_body(), and its body goes through validate_body() as `gmsim validate` checks it.
+// The bytes live in a memfd, so that a run of millions of inputs never touches the disk.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+
+#include "fuzz_target.hpp"
+#include "gmsim/schema.hpp"
+#include "recording_index.hpp"
+
+namespace gmsim::fuzz {
+namespace {
+
+// The memfd closes with the input, whatever way the entry leaves.
+class memory_file {
+ public:
+  memory_file(const std::uint8_t* data, std::size_t size)
+      : fd_(::memfd_create("gmsim-fuzz-recording", MFD_CLOEXEC)) {
+    if (fd_ < 0) broken("memfd_create works");
+    for (std::size_t done = 0; done < size;) {
+      const ssize_t n = ::write(fd_, data + done, size - done);
+      if (n <= 0) broken("a memfd takes the whole input");
+      done += static_cast<std::size_t>(n);
+    }
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
+  }
+  ~memory_file() { ::close(fd_); }
+  memory_file(const memory_file&) = delete;
+  memory_file& operator=(const memory_file&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+}  // namespace
+
+int recording_entry(const std::uint8_t* data, std::size_t size) {
+  const memory_file file(data, size);
+  recording_index index;
+  try {
+    index = index_recording(file.path());
+  } catch (const recording_error& e) {
+    expect(std::string_view(e.what()).starts_with(file.path()), "a recording_error names the path");
+    return 0;
+  }
+  std::size_t requests = 0;
+  millis last = 0;
+  const recording_file bodies(file.path());
+  std::string body, why;
+  for (const auto& stream : index.streams) {
+    expect(!stream.org.empty() && !stream.dep.empty(), "an indexed stream has its slugs");
+    for (const auto& request : stream.requests) {
+      ++requests;
+      last = std::max(last, request.t);
+      expect(request.offset + request.length <= size, "a request's line lies inside the file");
+      expect(bodies.read_body(request, body, why), "an indexed request reads back");
+      validate_body(body);
+    }
+  }
+  expect(requests == index.header.requests, "the header counts every request indexed");
+  expect(last == index.header.last_t_ms, "last_t_ms is the latest request's t_ms");
+  expect(index.deployments <= index.streams.size(), "no more deployments than streams");
+  return 0;
+}
+
+}  // namespace gmsim::fuzz
+
+GMSIM_FUZZ_TARGET(recording_entry)
