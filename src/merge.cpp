@@ -184,6 +184,9 @@ summary_file read_summary(const std::string& path) {
     f.doc = json::parse(in);
   } catch (const json::parse_error& e) {
     fail(path, "not JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // out_of_range: a number beyond a double (1e999) is no summary gmsim wrote.
+    fail(path, std::string("not a summary: ") + e.what());
   }
   check_summary(f);
   return f;

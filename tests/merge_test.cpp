@@ -195,6 +195,7 @@ TEST_F(merge_binary, bad_inputs_exit_2_naming_the_file) {
     return doc.dump();
   }();
   std::ofstream(dir_.file("not.json")) << "{\"requests\":";
+  std::ofstream(dir_.file("huge.json")) << "{\"requests\": 1e999}";
   std::ofstream(dir_.file("receiver.json")) << R"({"requests": 3, "rows_accepted": 10})";
   struct bad_case {
     std::vector<std::string> inputs;
@@ -204,6 +205,7 @@ TEST_F(merge_binary, bad_inputs_exit_2_naming_the_file) {
       {{a, a}, "duplicate shard 1/2"},
       {{a}, "shard 2/2 is missing"},
       {{a, dir_.file("not.json")}, "not.json: not JSON"},
+      {{a, dir_.file("huge.json")}, "huge.json: not a summary"},
       {{a, dir_.file("receiver.json")}, "receiver.json: not a gmsim summary"},
       {{a, dir_.file("missing.json")}, "missing.json: cannot read"},
   };
