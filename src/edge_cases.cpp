@@ -96,7 +96,7 @@ class planner {
       vars(t, v, {{"note\u2029", literal("a\u2028b\u2029c")}});
     } else if (name == "text-control-chars") {
       auto v = identifier(tag + "-ctl\x01\t@edge.example");
-      vars(t, v, {{"ctl\n", literal(std::string("tab\tnl\ncr\rnul", 15) + std::string(1, '\0') + "bell\x07")}});
+      vars(t, v, {{"ctl\n", literal(std::string("tab\tnl\ncr\rnul") + '\0' + "bell\x07")}});
     } else if (name == "text-quotes-backslashes") {
       auto v = identifier(tag + "-\"quoted\"\\back@edge.example");
       vars(t, v, {{"a\"b\\c", literal("C:\\path\\\"x\"; DROP TABLE rows;--")}});

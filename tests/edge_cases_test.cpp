@@ -58,6 +58,22 @@ std::set<std::string> tags_in(const std::vector<nlohmann::json>& bodies) {
   return tags;
 }
 
+// The value once read a byte past its string literal (ASan: global-buffer-overflow), so
+// its bytes depended on the build.
+TEST(edge_cases, control_chars_value_is_exactly_the_documented_bytes) {
+  edge_run run({{"text-control-chars", 1}});
+  const std::string expected = std::string("tab\tnl\ncr\rnul") + '\0' + "bell\x07";
+  int seen = 0;
+  for (const auto& b : run.bodies(webhook_type::variables)) {
+    for (const auto& row : b["data"]["rows"]) {
+      if (!row["variables"].contains("ctl\n")) continue;
+      ++seen;
+      EXPECT_EQ(row["variables"]["ctl\n"].get<std::string>(), expected);
+    }
+  }
+  EXPECT_EQ(seen, 1);
+}
+
 TEST(edge_cases, all_valid_cases_are_present_and_every_body_stays_valid) {
   edge_run run({{"all", 1}});
   for (const auto& r : run.sender->sent) {

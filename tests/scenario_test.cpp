@@ -142,7 +142,9 @@ TEST(scenario, stream_phases_are_seeded_within_the_max_delay_or_aligned) {
   }
   EXPECT_GT(phases.size(), 10u);
   p.delivery.align_ticks = true;
-  for (const auto& s : scenario(p).streams()) EXPECT_EQ(s.phase, 0);
+  // Named: a range-for over a temporary's member would read it after its destruction.
+  scenario aligned(p);
+  for (const auto& s : aligned.streams()) EXPECT_EQ(s.phase, 0);
 }
 
 TEST(scenario, a_profile_without_deployments_is_refused) {
