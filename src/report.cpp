@@ -212,10 +212,10 @@ std::string summary_text(const run_config& config, const run_result& r) {
     << " workers; " << format_duration(p.duration) << " of traffic in "
     << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
 
-  char line[256];
-  auto row = [&](const char* label, const std::string& text) {
-    std::snprintf(line, sizeof line, "  %-18s %s\n", label, text.c_str());
-    o << line;
+  // A label padded to 18 columns, then the text, however long (a list of headers can be).
+  auto row = [&](std::string_view label, const std::string& text) {
+    o << "  " << label << std::string(label.size() < 18 ? 18 - label.size() : 0, ' ') << " "
+      << text << "\n";
   };
   if (!config.dry_run) {
     std::string headers;
@@ -223,9 +223,7 @@ std::string summary_text(const run_config& config, const run_result& r) {
     for (const auto& [name, value] : shown.items()) {
       headers += (headers.empty() ? "" : ", ") + name + ": " + value.get<std::string>();
     }
-    // Not through row(): its line buffer would cut a long list.
-    if (!headers.empty())
-      o << "  " << std::string("headers").append(11, ' ') << " " << headers << "\n";
+    if (!headers.empty()) row("headers", headers);
   }
   row("sessions", std::to_string(s.sessions_started) + " started, " +
                       std::to_string(s.events_generated) + " viewer events");

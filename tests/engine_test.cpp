@@ -44,6 +44,17 @@ void expect_accounted(const run_stats& s) {
   EXPECT_EQ(s.requests_attempted, s.requests_delivered + s.requests_rejected + s.requests_failed);
 }
 
+// One variables stream under a backlog: 30 s at 50 sessions/s, pages of 5 rows, a flush
+// tick every 10 s.
+profile one_stream_in_backlog() {
+  auto p = small_profile(1, 30'000, 50.0);
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.viewers.count = 100'000;
+  p.delivery.max_delay = 10'000;
+  p.delivery.batch_rows = 5;
+  return p;
+}
+
 TEST(engine, pages_respect_batch_rows_and_streams_respect_min_gap) {
   auto p = small_profile(3, 600'000, 20.0);
   p.delivery.batch_rows = 50;
@@ -84,11 +95,7 @@ TEST(engine, under_light_load_every_event_is_delivered_within_the_max_delay) {
 // One stream under a backlog: each send time is exactly what the pacing law gives,
 // computed here from the events themselves, and delays grow past the max delay.
 TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
-  auto p = small_profile(1, 30'000, 50.0);
-  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
-  p.viewers.count = 100'000;
-  p.delivery.max_delay = 10'000;
-  p.delivery.batch_rows = 5;
+  auto p = one_stream_in_backlog();
   p.delivery.align_ticks = true;  // ticks at 0, 10 s, 20 s and the final one at 30 s
   harness h(p);
   run_to_end(*h.work, h.time);
@@ -132,11 +139,7 @@ TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
 // lateness pushes back for good in backlog) and from the earliest moment the rules
 // allowed it (the sender's own lateness, which does not add up).
 TEST(engine, a_late_sender_shows_in_start_delay_without_adding_up) {
-  auto p = small_profile(1, 30'000, 50.0);
-  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
-  p.viewers.count = 100'000;
-  p.delivery.max_delay = 10'000;
-  p.delivery.batch_rows = 5;
+  auto p = one_stream_in_backlog();
   harness on_time(p);
   run_to_end(*on_time.work, on_time.time);
   EXPECT_EQ(on_time.work->stats().start_delay_us.max(), 0);
@@ -156,10 +159,7 @@ TEST(engine, a_late_sender_shows_in_start_delay_without_adding_up) {
 }
 
 TEST(engine, a_slow_answer_is_not_counted_as_sender_lateness) {
-  auto p = small_profile(1, 30'000, 50.0);
-  p.orgs[0].deployments[0].types = {true, false, false};
-  p.viewers.count = 100'000;
-  p.delivery.batch_rows = 5;
+  auto p = one_stream_in_backlog();
   harness h(p);
   h.sender.hold = true;
   // Each answer comes 1 s after its request: the next request goes at the answer.

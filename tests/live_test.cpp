@@ -24,12 +24,16 @@
 #include <thread>
 #include <vector>
 
+#include "binary_support.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
+using gmsim::testing::accepts_connections;
+using gmsim::testing::free_port;
 
 constexpr const char* auth_string = "live-test-auth-string-0123456789";
 constexpr const char* nginx_path = "/usr/sbin/nginx";
@@ -56,35 +60,6 @@ std::vector<std::string> read_lines(const fs::path& path) {
     if (!line.empty()) lines.push_back(line);
   }
   return lines;
-}
-
-// A port nothing listens on right now: bound, then released. Another process could
-// take it in between; on a test machine that is rare enough.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-bool accepts_connections(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
 }
 
 // A child process in a process group of its own (so that nginx's workers die with it),

@@ -24,6 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
+using gmsim::testing::accepts_connections;
+using gmsim::testing::free_port;
 using gmsim::testing::gmsim_process;
 using gmsim::testing::process_result;
 using gmsim::testing::read_text;
@@ -37,33 +39,6 @@ const std::string auth = "gmsim-secret-AUTH-5c1f0e9a7d3b";
 const std::string api_key = "gmsim-secret-KEY-8e2d4b6a0c1f";
 const std::string cookie = "sid=gmsim-secret-COOKIE-3a7b9c";
 const std::string query_token = "gmsim-secret-QUERY-6d0e2f";
-
-// A port nothing listens on right now: bound, then released.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-bool accepts_connections(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
 
 args with(args a, const args& more) {
   a.insert(a.end(), more.begin(), more.end());
