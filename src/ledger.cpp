@@ -1,17 +1,41 @@
 #include "gmsim/ledger.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <tuple>
 
 namespace gmsim {
 
-ledger_part::ledger_part() : file_(std::tmpfile()) {
+namespace {
+
+// An anonymous file in $TMPDIR when it is set (the convention of mktemp and sort), else
+// where tmpfile() puts it (/tmp).
+std::FILE* anonymous_file() {
+  const char* dir = std::getenv("TMPDIR");
+  if (dir == nullptr || *dir == '\0') return std::tmpfile();
+  std::string path = std::string(dir) + "/gmsim-ledger-XXXXXX";
+  int fd = ::mkstemp(path.data());
+  if (fd < 0) return nullptr;
+  ::unlink(path.c_str());
+  std::FILE* file = ::fdopen(fd, "w+b");
+  if (file == nullptr) ::close(fd);
+  return file;
+}
+
+}  // namespace
+
+ledger_part::ledger_part() : file_(anonymous_file()) {
   if (file_ == nullptr) {
-    throw std::runtime_error(std::string("cannot create a temporary file: ") +
-                             std::strerror(errno));
+    const char* dir = std::getenv("TMPDIR");
+    throw std::runtime_error(
+        std::string("cannot create a temporary file in ") +
+        (dir != nullptr && *dir != '\0' ? std::string(dir) + " ($TMPDIR)" : std::string("/tmp")) +
+        ": " + std::strerror(errno));
   }
 }
 

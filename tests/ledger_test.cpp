@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <optional>
 #include <sstream>
 
 namespace gmsim {
@@ -33,6 +36,61 @@ TEST(ledger, an_unwritable_path_is_an_error_that_names_it) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.ndjson"), std::string::npos);
   }
+}
+
+// Sets an environment variable for the scope of a test, and puts the old value back.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+  }
+  ~scoped_env() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+std::size_t entries_in(const std::filesystem::path& dir) {
+  return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(dir),
+                                                std::filesystem::directory_iterator()));
+}
+
+TEST(ledger, parts_live_in_tmpdir_when_it_is_set_and_leave_nothing_behind) {
+  auto dir = std::filesystem::temp_directory_path() / "gmsim_ledger_tmpdir_test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    scoped_env env("TMPDIR", dir.string());
+    ledger_part a;
+    a.append(1, 0, 0, "line\n");
+    EXPECT_EQ(entries_in(dir), 0u);  // unlinked at once: nothing to clean up after a crash
+    auto out = (dir / "out.ndjson").string();
+    merge_ledger_parts({&a}, "", out);
+    std::ifstream in(out);
+    std::ostringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), "line\n");
+  }
+  {
+    scoped_env env("TMPDIR", (dir / "missing").string());
+    try {
+      ledger_part b;
+      FAIL() << "a part in a missing directory";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find((dir / "missing").string() + " ($TMPDIR)"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
