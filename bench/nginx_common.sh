@@ -91,6 +91,13 @@ nginx_stop() {
 
 nginx_worker_pids() { pgrep -P "$nginx_pid" || true; }
 
+# The machine's CPU steal so far, in seconds summed over its cores (/proc/stat): time
+# the hypervisor gave our virtual CPUs to others. On a shared VM it is the noise that
+# no change of ours removes; the benchmarks print it beside their timing figures.
+machine_steal() {
+  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { print $9 / hz; exit }' /proc/stat
+}
+
 # CPU seconds (user + sys) of nginx's workers, from /proc.
 nginx_cpu() {
   local total=0 ticks pid

@@ -32,6 +32,9 @@ usage: bench/pacing.sh [options]
   --max-rss-mib N       target: max RSS of gmsim (default: none)
   --json FILE           also write every figure as JSON
   --keep                keep the temporary directory (recordings, logs) and say where
+  --pin                 nginx on the last CPU, gmsim on the others (taskset): on one machine
+                        the receiver otherwise preempts the sender on its core, which a
+                        receiver on its own machine never does
   --wrap "CMD"          run gmsim under CMD, e.g. "perf record -g -o /tmp/perf.data"
                         (its CPU and RSS then count in the figures)
 EOF
@@ -57,6 +60,7 @@ max_rss_mib=""
 json_out=""
 keep=0
 wrap=""
+pin=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -76,6 +80,7 @@ while [[ $# -gt 0 ]]; do
     --json) json_out=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --wrap) wrap=$2; shift 2 ;;
+    --pin) pin=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "pacing.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -96,6 +101,12 @@ python3 -c "import sys; sys.exit(0 if float('$overload') > 1 else 1)" 2>/dev/nul
   fail_setup "--overload must be a number above 1"
 
 read -r -a wrap_cmd <<<"$wrap"
+cpus=$(nproc)
+if [[ $pin -eq 1 ]]; then
+  command -v taskset >/dev/null || fail_setup "--pin needs taskset (util-linux)"
+  [[ $cpus -ge 2 ]] || fail_setup "--pin needs 2 CPUs or more"
+  wrap_cmd=(taskset -c "0-$((cpus - 2))" "${wrap_cmd[@]}")
+fi
 streams=$((deployments * 3))
 # Every stream must always have a page waiting: a stream sends 1000/min_gap pages a
 # second, batch_rows rows each, and every session gives each stream one row.
@@ -118,6 +129,9 @@ trap 'exit 130' INT TERM
 
 nginx_start "$tmp/nginx" $((streams * 2 + 256)) "$nginx_workers" || fail_setup "nginx setup failed"
 port=$nginx_port
+if [[ $pin -eq 1 ]]; then
+  for pid in $nginx_pid $(nginx_worker_pids); do taskset -a -p -c "$((cpus - 1))" "$pid" >/dev/null; done
+fi
 url=$nginx_url
 rotate_access_log "$tmp/probe.access.log"
 
@@ -156,6 +170,7 @@ for workers in $workers_list; do
     mkdir -p "$dir"
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     nginx_cpu_before=$(nginx_cpu)
+    steal_before=$(machine_steal)
     echo "pacing.sh: run $label: gmsim --workers $workers ... (load $load_before)" >&2
     set +e
     /usr/bin/time -v -o "$dir/time.txt" "${wrap_cmd[@]}" "$gmsim" run "$profile" --target "$url" \
@@ -164,6 +179,7 @@ for workers in $workers_list; do
     rc=$?
     set -e
     nginx_cpu_after=$(nginx_cpu)
+    steal_after=$(machine_steal)
     load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     rotate_access_log "$dir/access.log"
     cat >"$dir/meta.json" <<EOF
@@ -171,6 +187,7 @@ for workers in $workers_list; do
   "batch_rows": $batch_rows, "min_gap_ms": $min_gap_ms, "duration_s": $duration_s,
   "nginx_workers": "$nginx_workers",
   "nginx_cpu_s": $(python3 -c "print(round($nginx_cpu_after - $nginx_cpu_before, 2))"),
+  "steal_s": $(python3 -c "print(round($steal_after - $steal_before, 2))"),
   "load_before": "$load_before", "load_after": "$load_after" }
 EOF
     if [[ $rc -ne 0 ]]; then
