@@ -12,10 +12,9 @@ namespace {
 
 constexpr millis max_millis = std::numeric_limits<millis>::max();
 constexpr const char* unit_hint = "use ms, s, m or h";
-// 9999-12-31T23:59:59.999Z: the last instant format_iso8601 writes as parse_start_time reads
-// it (four-digit years); later epoch ms would not read back, and leave little room for
-// timestamps to grow before they overflow.
-constexpr millis last_start_time = 253'402'300'799'999;
+// Later epoch ms would not read back, and leave little room for timestamps to grow before
+// they overflow.
+constexpr millis last_start_time = last_instant;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }

@@ -163,6 +163,13 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
   const auto& p = profile_;
   if (p.orgs.empty()) throw profile_error(p.source + ": orgs: the profile has no organisations");
   if (p.viewers.count == 0) throw profile_error(p.source + ": viewers.count: must be at least 1");
+  // Every timestamp of the run is start_time + t: the end must still be a four-digit year
+  // (and far from overflowing), as the start is.
+  if (p.duration > last_instant - p.start_time) {
+    throw profile_error(p.source + ": duration: " + format_duration(p.duration) +
+                        " from the start time " + format_iso8601(p.start_time) +
+                        " ends after " + format_iso8601(last_instant));
+  }
   if (!p.edge_cases.empty()) {
     // The cases get a deployment of their own, with no organic sessions, so that a case
     // owns its tick window (exact batch sizes) and is easy to find at the receiver.

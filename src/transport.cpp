@@ -178,7 +178,8 @@ std::shared_ptr<ssl::context> make_tls_context(const transport_config& config) {
     error_code ec;
     context->load_verify_file(config.ca_file, ec);
     if (ec) {
-      throw std::invalid_argument("cannot read CA file '" + config.ca_file + "': " + ec.message());
+      throw std::invalid_argument("--ca-file: " + config.ca_file +
+                                  ": not a PEM certificate bundle: " + ec.message());
     }
   } else {
     // A missing system store is not fatal here: verification then fails on the first

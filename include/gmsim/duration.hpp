@@ -23,6 +23,10 @@ std::string format_duration(millis ms);
 // milliseconds as digits. Throws std::invalid_argument with the reason.
 millis parse_start_time(std::string_view text);
 
+// 9999-12-31T23:59:59.999Z in epoch ms: the last instant format_iso8601 writes as
+// parse_start_time reads it (four-digit years). No start time, and no run's end, is later.
+inline constexpr millis last_instant = 253'402'300'799'999;
+
 // Epoch ms to "2026-01-01T00:00:00.000Z".
 std::string format_iso8601(millis epoch_ms);
 
