@@ -161,6 +161,11 @@ TEST(security, no_secret_reaches_any_output) {
       {"run", "--dry-run", "--auth-strig=" + auth},
       {"replay", dir.file("run.ndjson"), "--target", target, "--header", "X-Api-Key:", api_key},
       {"receive", "--auth-string", auth + "\n", "--duration", "1s"},
+      // An auth string with a space, unquoted: its second half is a stray argument.
+      {"run", "--dry-run", "--auth-string", "first-half", auth},
+      {"run", "quickstart", "--dry-run", "--auth-string", "first-half", auth},
+      {"run", "--dry-run", "--auth-string=first-half", auth},
+      {"replay", dir.file("run.ndjson"), "--target", target, "--auth-string", "first-half", auth},
   };
   for (const auto& a : bad) {
     auto r = run_gmsim(a, dir, 30s);

@@ -149,6 +149,19 @@ std::string auth_string_option(const po::variables_map& vm) {
   return text;
 }
 
+std::string shown_argument(const args& a, const std::string& word) {
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != word) continue;
+    const bool after_value = (i >= 2 && a[i - 2] == "--auth-string") ||
+                             (i >= 1 && a[i - 1].starts_with("--auth-string="));
+    if (after_value) {
+      return "a word after the value of --auth-string (not shown: it may be part of it; "
+             "quote a value that holds spaces)";
+    }
+  }
+  return "'" + word + "'";
+}
+
 target_url target_option(const std::string& text) {
   // Boost.URL's reasons ("need more", "mismatch") help nobody when this is no URL at all.
   // The URL itself is never quoted: its query may hold a token.
@@ -296,11 +309,20 @@ run_options parse_run_options(const args& a) {
   read_transport_options(vm, t);
   if (vm.count("profile")) {
     const auto& names = vm["profile"].as<std::vector<std::string>>();
-    if (names.size() > 1) throw usage_error("one profile at most, got '" + names[1] + "' too");
+    if (names.size() > 1) {
+      throw usage_error("one profile at most, got " + shown_argument(a, names[1]) + " too");
+    }
     out.profile_name = names.front();
   }
   run_config& c = out.config;
-  c.settings = load_profile(out.profile_name);
+  try {
+    c.settings = load_profile(out.profile_name);
+  } catch (const profile_error&) {
+    // The error quotes the name: not when it may be a piece of the auth string.
+    const std::string shown = shown_argument(a, out.profile_name);
+    if (shown.front() != '\'') throw usage_error("no profile: " + shown);
+    throw;
+  }
   profile& p = c.settings;
   if (vm.count("duration")) p.duration = duration_option(vm, "duration", 1);
   if (vm.count("seed")) p.seed = parse_unsigned_option("seed", vm["seed"].as<std::string>());

@@ -59,7 +59,9 @@ replay_options parse_replay_options(const args& a) {
   read_transport_options(vm, c.transport);
   if (!vm.count("file")) throw usage_error("FILE is missing: the recording to replay");
   const auto& files = vm["file"].as<std::vector<std::string>>();
-  if (files.size() > 1) throw usage_error("one FILE only, got '" + files[1] + "' too");
+  if (files.size() > 1) {
+    throw usage_error("one FILE only, got " + shown_argument(a, files[1]) + " too");
+  }
   c.recording_path = files.front();
   c.workers = 0;
   if (!vm.count("target")) throw usage_error("--target is required: where to send the recording");
