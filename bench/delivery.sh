@@ -114,20 +114,23 @@ echo "delivery.sh: nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///') ($nginx_wor
   "127.0.0.1:$nginx_port; ${duration_s}s each; body $(wc -c <"$tmp/body.json") bytes, 500 rows" >&2
 
 # measure NAME CMD...: runs CMD under /usr/bin/time, then moves nginx's log of it aside;
-# NAME.meta holds the load average before and after, and nginx's CPU seconds meanwhile.
+# NAME.meta holds the load average before and after, nginx's CPU seconds meanwhile, and
+# the machine's CPU steal meanwhile (machine_steal).
 measure() {
-  local name=$1 load_before cpu_before rc
+  local name=$1 load_before cpu_before steal_before rc
   shift
   load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "delivery.sh: $name: $* (load $load_before)" >&2
   cpu_before=$(nginx_cpu)
+  steal_before=$(machine_steal)
   set +e
   /usr/bin/time -v -o "$tmp/$name.time.txt" "$@" >"$tmp/$name.txt" 2>&1
   rc=$?
   set -e
   [[ $rc -eq 0 ]] || echo "delivery.sh: $name exited $rc: $(tail -3 "$tmp/$name.txt")" >&2
-  printf '%s\n%s\n%s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" \
-    "$(python3 -c "print(round($(nginx_cpu) - $cpu_before, 2))")" >"$tmp/$name.meta"
+  printf '%s\n%s\n%s\n%s\n' "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+    "$(python3 -c "print(round($(nginx_cpu) - $cpu_before, 2))")" \
+    "$(python3 -c "print(round($(machine_steal) - $steal_before, 2))")" >"$tmp/$name.meta"
   rotate_access_log "$tmp/$name.access.log"
 }
 

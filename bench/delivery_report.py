@@ -5,9 +5,9 @@ usage: delivery_report.py DIR SECONDS MIN_RATIO NAME...   (the first NAME is wrk
 
 DIR holds, per run NAME: NAME.access.log (nginx: "$msec $connection $request_length
 $status $content_length"), NAME.time.txt (/usr/bin/time -v), NAME.meta (load average
-before, after, nginx's CPU seconds) and for gmsim NAME.summary.json. Bytes are
-$request_length (request line, headers and body) over the first SECONDS of each run's
-requests, by when nginx logged them. Exit 0 when the best gmsim run reaches MIN_RATIO
+before, after, nginx's CPU seconds, the machine's CPU steal) and for gmsim
+NAME.summary.json. Bytes are $request_length (request line, headers and body) over the
+first SECONDS of each run's requests, by when nginx logged them. Exit 0 when the best gmsim run reaches MIN_RATIO
 of wrk's bytes per second, 1 when not, 2 when a run left no request.
 """
 
@@ -51,9 +51,10 @@ def main():
         if not run:
             print(f"delivery_report.py: nginx logged no request of {name}", file=sys.stderr)
             return 2
-        load_before, load_after, nginx_cpu = open(f"{folder}/{name}.meta").read().splitlines()
+        load_before, load_after, nginx_cpu, steal = open(f"{folder}/{name}.meta").read().splitlines()
         run.update(load_before=load_before.split()[0], load_after=load_after.split()[0],
-                   nginx_cpu=float(nginx_cpu), cpu=cpu_seconds(f"{folder}/{name}.time.txt"))
+                   nginx_cpu=float(nginx_cpu), steal=float(steal),
+                   cpu=cpu_seconds(f"{folder}/{name}.time.txt"))
         try:
             run["unsent"] = json.load(open(f"{folder}/{name}.summary.json"))["rows"]["unsent"]
         except OSError:
@@ -73,6 +74,7 @@ def main():
     line("client CPU s (whole run)", lambda r: f"{r['cpu']:.2f}")
     line("nginx CPU s", lambda r: f"{r['nginx_cpu']:.2f}")
     line("rows unsent at the end", lambda r: f"{r['unsent']}")
+    line("machine CPU steal s", lambda r: f"{r['steal']:.2f}")
     line("load average before", lambda r: r["load_before"])
     line("load average after", lambda r: r["load_after"])
     print(f"(bytes received by nginx over the first {seconds:g} s of each run's requests; rows "
