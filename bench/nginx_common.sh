@@ -95,7 +95,7 @@ nginx_worker_pids() { pgrep -P "$nginx_pid" || true; }
 # the hypervisor gave our virtual CPUs to others. On a shared VM it is the noise that
 # no change of ours removes; the benchmarks print it beside their timing figures.
 machine_steal() {
-  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { print $9 / hz; exit }' /proc/stat
+  awk -v hz="$(getconf CLK_TCK)" '$1 == "cpu" { printf "%.2f\n", $9 / hz; exit }' /proc/stat
 }
 
 # CPU seconds (user + sys) of nginx's workers, from /proc.

@@ -276,9 +276,11 @@ def print_medians(results, args, out):
         mid = len(values) // 2
         median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
         within = sum(1 for v in values if v <= args.max_late_ms)
+        steals = [r["steal_s"] for r in runs if r.get("steal_s") is not None]
+        steal = f"; steal {min(steals):.2f}-{max(steals):.2f} s per run" if steals else ""
         out.write(f"w{workers}: median p99 over {len(values)} runs {median:.3f}ms "
                   f"(target {args.max_late_ms:g}ms: {'met' if median <= args.max_late_ms else 'MISSED'}); "
-                  f"{within} of {len(values)} runs within it\n")
+                  f"{within} of {len(values)} runs within it{steal}\n")
 
 
 def main():

@@ -166,6 +166,9 @@ TEST(security, no_secret_reaches_any_output) {
       {"run", "quickstart", "--dry-run", "--auth-string", "first-half", auth},
       {"run", "--dry-run", "--auth-string=first-half", auth},
       {"replay", dir.file("run.ndjson"), "--target", target, "--auth-string", "first-half", auth},
+      {"replay", "--target", target, "--auth-string", "first-half", auth},  // no FILE
+      {"run", "--dry-run", "--auth", "first-half", auth},                   // abbreviated
+      {"run", "--dry-run", "--auth-string", "first", "second", auth},       // two spaces
   };
   for (const auto& a : bad) {
     auto r = run_gmsim(a, dir, 30s);

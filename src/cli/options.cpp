@@ -150,13 +150,18 @@ std::string auth_string_option(const po::variables_map& vm) {
 }
 
 std::string shown_argument(const args& a, const std::string& word) {
+  // The words after the auth string's value, up to the next option, may all be pieces of
+  // it ("a b c"). The option may be abbreviated, as program_options allows ("--auth").
+  constexpr std::string_view auth = "--auth-string";
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != word) continue;
-    const bool after_value = (i >= 2 && a[i - 2] == "--auth-string") ||
-                             (i >= 1 && a[i - 1].starts_with("--auth-string="));
-    if (after_value) {
-      return "a word after the value of --auth-string (not shown: it may be part of it; "
-             "quote a value that holds spaces)";
+    const std::string_view name = std::string_view(a[i]).substr(0, a[i].find('='));
+    if (name.size() < 4 || !auth.starts_with(name)) continue;
+    std::size_t next = i + (name.size() < a[i].size() ? 1 : 2);  // past "--auth=v" or "v"
+    for (; next < a.size() && !a[next].starts_with("-"); ++next) {
+      if (a[next] == word) {
+        return "a word after the value of --auth-string (not shown: it may be part of it; "
+               "quote a value that holds spaces)";
+      }
     }
   }
   return "'" + word + "'";

@@ -2,6 +2,7 @@
 // writes.
 #include <boost/program_options.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -63,6 +64,12 @@ replay_options parse_replay_options(const args& a) {
     throw usage_error("one FILE only, got " + shown_argument(a, files[1]) + " too");
   }
   c.recording_path = files.front();
+  // `replay --auth-string abc def` with no FILE: 'def' is no recording, and may be half of
+  // the secret, which the "cannot read" error would quote.
+  if (const std::string shown = shown_argument(a, c.recording_path);
+      shown.front() != '\'' && !std::filesystem::exists(c.recording_path)) {
+    throw usage_error("FILE: " + shown + " is no file");
+  }
   c.workers = 0;
   if (!vm.count("target")) throw usage_error("--target is required: where to send the recording");
   if (vm.count("time-scale")) {
