@@ -12,9 +12,6 @@ namespace {
 
 constexpr millis max_millis = std::numeric_limits<millis>::max();
 constexpr const char* unit_hint = "use ms, s, m or h";
-// Later epoch ms would not read back, and leave little room for timestamps to grow before
-// they overflow.
-constexpr millis last_start_time = last_instant;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -192,7 +189,8 @@ millis parse_start_time(std::string_view text) {
     if (ec != std::errc() || end != text.data() + text.size()) {
       fail("start time " + quoted(text) + " is too large");
     }
-    if (ms > last_start_time) {
+    // Later epoch ms would not read back, and leave little room for timestamps to grow.
+    if (ms > last_instant) {
       fail("start time " + quoted(text) + " is after 9999-12-31T23:59:59.999Z");
     }
     return ms;

@@ -13,12 +13,16 @@ namespace gmsim {
 
 namespace {
 
-// An anonymous file in $TMPDIR when it is set (the convention of mktemp and sort), else
-// where tmpfile() puts it (/tmp).
-std::FILE* anonymous_file() {
+// $TMPDIR when it is set (the convention of mktemp and sort), else "".
+std::string tmpdir() {
   const char* dir = std::getenv("TMPDIR");
-  if (dir == nullptr || *dir == '\0') return std::tmpfile();
-  std::string path = std::string(dir) + "/gmsim-ledger-XXXXXX";
+  return dir != nullptr ? dir : "";
+}
+
+// An anonymous file in dir, or where tmpfile() puts it (/tmp) when dir is "".
+std::FILE* anonymous_file(const std::string& dir) {
+  if (dir.empty()) return std::tmpfile();
+  std::string path = dir + "/gmsim-ledger-XXXXXX";
   int fd = ::mkstemp(path.data());
   if (fd < 0) return nullptr;
   ::unlink(path.c_str());
@@ -29,13 +33,13 @@ std::FILE* anonymous_file() {
 
 }  // namespace
 
-ledger_part::ledger_part() : file_(anonymous_file()) {
+ledger_part::ledger_part() {
+  const std::string dir = tmpdir();
+  file_ = anonymous_file(dir);
   if (file_ == nullptr) {
-    const char* dir = std::getenv("TMPDIR");
-    throw std::runtime_error(
-        std::string("cannot create a temporary file in ") +
-        (dir != nullptr && *dir != '\0' ? std::string(dir) + " ($TMPDIR)" : std::string("/tmp")) +
-        ": " + std::strerror(errno));
+    throw std::runtime_error("cannot create a temporary file in " +
+                             (dir.empty() ? std::string("/tmp") : dir + " ($TMPDIR)") + ": " +
+                             std::strerror(errno));
   }
 }
 

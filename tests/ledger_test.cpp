@@ -63,6 +63,20 @@ std::size_t entries_in(const std::filesystem::path& dir) {
                                                 std::filesystem::directory_iterator()));
 }
 
+// This process's open files that were made in dir and unlinked since ("... (deleted)").
+std::size_t deleted_files_open_in(const std::filesystem::path& dir) {
+  std::size_t n = 0;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (!ec && target.starts_with(dir.string() + "/gmsim-ledger-") &&
+        target.ends_with(" (deleted)")) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 TEST(ledger, parts_live_in_tmpdir_when_it_is_set_and_leave_nothing_behind) {
   auto dir = std::filesystem::temp_directory_path() / "gmsim_ledger_tmpdir_test";
   std::filesystem::remove_all(dir);
@@ -71,7 +85,8 @@ TEST(ledger, parts_live_in_tmpdir_when_it_is_set_and_leave_nothing_behind) {
     scoped_env env("TMPDIR", dir.string());
     ledger_part a;
     a.append(1, 0, 0, "line\n");
-    EXPECT_EQ(entries_in(dir), 0u);  // unlinked at once: nothing to clean up after a crash
+    EXPECT_EQ(deleted_files_open_in(dir), 1u);  // made there...
+    EXPECT_EQ(entries_in(dir), 0u);  // ...and unlinked at once: nothing to clean up after a crash
     auto out = (dir / "out.ndjson").string();
     merge_ledger_parts({&a}, "", out);
     std::ifstream in(out);

@@ -149,7 +149,7 @@ std::string auth_string_option(const po::variables_map& vm) {
   return text;
 }
 
-std::string shown_argument(const args& a, const std::string& word) {
+bool may_be_auth_piece(const args& a, const std::string& word) {
   // The words after the auth string's value, up to the next option, may all be pieces of
   // it ("a b c"). The option may be abbreviated, as program_options allows ("--auth").
   constexpr std::string_view auth = "--auth-string";
@@ -158,13 +158,17 @@ std::string shown_argument(const args& a, const std::string& word) {
     if (name.size() < 4 || !auth.starts_with(name)) continue;
     std::size_t next = i + (name.size() < a[i].size() ? 1 : 2);  // past "--auth=v" or "v"
     for (; next < a.size() && !a[next].starts_with("-"); ++next) {
-      if (a[next] == word) {
-        return "a word after the value of --auth-string (not shown: it may be part of it; "
-               "quote a value that holds spaces)";
-      }
+      if (a[next] == word) return true;
     }
   }
-  return "'" + word + "'";
+  return false;
+}
+
+std::string shown_argument(const args& a, const std::string& word) {
+  return may_be_auth_piece(a, word)
+             ? "a word after the value of --auth-string (not shown: it may be part of it; "
+               "quote a value that holds spaces)"
+             : "'" + word + "'";
 }
 
 target_url target_option(const std::string& text) {
@@ -324,8 +328,9 @@ run_options parse_run_options(const args& a) {
     c.settings = load_profile(out.profile_name);
   } catch (const profile_error&) {
     // The error quotes the name: not when it may be a piece of the auth string.
-    const std::string shown = shown_argument(a, out.profile_name);
-    if (shown.front() != '\'') throw usage_error("no profile: " + shown);
+    if (may_be_auth_piece(a, out.profile_name)) {
+      throw usage_error("no profile: " + shown_argument(a, out.profile_name));
+    }
     throw;
   }
   profile& p = c.settings;

@@ -54,9 +54,12 @@ std::pair<std::string, std::string> parse_header(const std::string& text);
 // The auth string (--auth-string, else GMSIM_AUTH_STRING; "" when neither). Throws
 // usage_error, never quoting it, when it holds a line break or another control character.
 std::string auth_string_option(const boost::program_options::variables_map& vm);
-// A word of the command line, quoted for an error message; but a word right after the
-// value of --auth-string is described, not quoted: `--auth-string abc def` (a value with a
-// space, unquoted) leaves 'def' as a stray argument that may be half of the secret.
+// Whether word comes after the value of --auth-string, before the next option:
+// `--auth-string abc def` (a value with a space, unquoted) leaves 'def' as a stray
+// argument that may be half of the secret.
+bool may_be_auth_piece(const args& a, const std::string& word);
+// A word of the command line, quoted for an error message; described instead when it may
+// be a piece of the auth string.
 std::string shown_argument(const args& a, const std::string& word);
 // The --target URL. Throws usage_error; the URL itself is never quoted (it may hold a token).
 target_url target_option(const std::string& text);

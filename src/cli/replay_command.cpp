@@ -66,9 +66,8 @@ replay_options parse_replay_options(const args& a) {
   c.recording_path = files.front();
   // `replay --auth-string abc def` with no FILE: 'def' is no recording, and may be half of
   // the secret, which the "cannot read" error would quote.
-  if (const std::string shown = shown_argument(a, c.recording_path);
-      shown.front() != '\'' && !std::filesystem::exists(c.recording_path)) {
-    throw usage_error("FILE: " + shown + " is no file");
+  if (may_be_auth_piece(a, c.recording_path) && !std::filesystem::exists(c.recording_path)) {
+    throw usage_error("FILE: " + shown_argument(a, c.recording_path) + " is no file");
   }
   c.workers = 0;
   if (!vm.count("target")) throw usage_error("--target is required: where to send the recording");
