@@ -48,6 +48,49 @@ TEST(scenario, generation_is_the_same_whatever_the_steps) {
   for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_TRUE(same(whole[i], stepped[i])) << i;
 }
 
+// The generator draws a session's events when it begins and reads them back a block of
+// time at a time (a calendar queue). Whatever the steps it is asked in, it gives the
+// same events in the same order, at equal times in the order the sessions began, and
+// counts exactly the sessions begun before each step. Two shapes: sessions of up to 30
+// minutes (the calendar spans ~1,800 blocks) and rare, short ones (mostly empty blocks,
+// skipped).
+TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_steps) {
+  auto long_sessions = testing::small_profile(1, 2'400'000, 0.05);
+  long_sessions.session.length_ms = {distribution_kind::uniform, 1'000, 1'800'000, 0, 0};
+  auto rare_sessions = testing::small_profile(1, 2'400'000, 0.01);
+  rare_sessions.session.length_ms = {distribution_kind::uniform, 0, 2'000, 0, 0};
+  for (const auto& p : {long_sessions, rare_sessions}) {
+    scenario model(p);
+    const auto whole = generate_all(model, 0, p.duration);
+    ASSERT_GT(whole.size(), 100u);
+    for (millis step : {1, 999, 1'024, 1'025, 7'777, 600'000}) {
+      SCOPED_TRACE(step);
+      deployment_generator g(model, 0);
+      std::vector<event> out;
+      std::set<std::uint64_t> begun;  // the sessions whose creation is out: payload = ordinal
+      for (millis t = step; t < p.duration + step; t += step) {
+        const auto before = out.size();
+        g.generate_until(t, out);
+        for (auto i = before; i < out.size(); ++i) {
+          if (out[i].type == webhook_type::session) begun.insert(out[i].payload);
+        }
+        ASSERT_EQ(g.sessions_started(), begun.size()) << "at " << t;
+      }
+      ASSERT_EQ(out.size(), whole.size());
+      for (std::size_t i = 0; i < whole.size(); ++i) ASSERT_TRUE(same(whole[i], out[i])) << i;
+    }
+    for (std::size_t i = 1; i < whole.size(); ++i) {
+      const event& a = whole[i - 1];
+      const event& b = whole[i];
+      ASSERT_LE(a.t, b.t);
+      if (a.t == b.t && a.type == webhook_type::session && b.type == webhook_type::session &&
+          a.payload != b.payload) {
+        EXPECT_LT(a.payload, b.payload) << "equal times in the order the sessions began";
+      }
+    }
+  }
+}
+
 TEST(scenario, the_seed_decides_and_a_deployment_does_not_depend_on_the_others) {
   auto p = testing::small_profile(2);
   scenario a(p);

@@ -108,7 +108,9 @@ class scenario {
 };
 
 // Generates one deployment's events, lazily and in time order. Memory grows with the
-// sessions in progress, not with the run's length.
+// sessions in progress, not with the run's length. A call may draw the sessions that
+// begin up to about a second past `until` (a block of the calendar), and none of them
+// counts in sessions_started() or shows in the output before its time.
 class deployment_generator {
  public:
   deployment_generator(const scenario& model, std::uint32_t deployment);
