@@ -33,10 +33,9 @@ void aggregator::flush(millis tick, std::vector<page>& out) {
   for (auto r : row_of_event_) ++row_start_[r + 1];
   for (std::uint32_t r = 0; r < rows; ++r) row_start_[r + 1] += row_start_[r];
   sorted_.resize(pending_.size());
-  {
-    std::vector<std::uint32_t>& cursor = row_of_event_;  // reused: row -> next position
-    std::vector<std::uint32_t> next(row_start_.begin(), row_start_.end() - 1);
-    for (std::size_t i = 0; i < pending_.size(); ++i) sorted_[next[cursor[i]]++] = pending_[i];
+  next_of_row_.assign(row_start_.begin(), row_start_.end() - 1);
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    sorted_[next_of_row_[row_of_event_[i]]++] = pending_[i];
   }
 
   // 3. Merge each row and cut pages.
@@ -48,7 +47,12 @@ void aggregator::flush(millis tick, std::vector<page>& out) {
       current->stream = stream_.index;
       current->sequence = next_sequence_++;
       current->ready = tick;
-      current->rows.reserve(std::min<std::size_t>(batch_rows_, rows - r));
+      const auto last_row = static_cast<std::uint32_t>(std::min<std::size_t>(rows, r + batch_rows_));
+      current->rows.reserve(last_row - r);
+      // A row has at most one item per event: one allocation for the page's items.
+      if (stream_.type != webhook_type::session) {
+        current->items.reserve(row_start_[last_row] - row_start_[r]);
+      }
     }
     const event* first = sorted_.data() + row_start_[r];
     const event* last = sorted_.data() + row_start_[r + 1];

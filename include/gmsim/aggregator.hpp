@@ -61,6 +61,7 @@ class aggregator {
   // Reused across ticks so that a flush allocates only the pages it returns.
   std::vector<std::uint32_t> row_of_event_;
   std::vector<std::uint32_t> row_start_;
+  std::vector<std::uint32_t> next_of_row_;
   std::vector<event> sorted_;
   struct slot {
     std::uint64_t key;
