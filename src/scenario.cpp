@@ -446,12 +446,13 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
 // --- the generator ---------------------------------------------------------------------
 
 // A calendar queue. A session draws all its events when it begins; each goes to the
-// bucket of its block of time (block_ms wide), appended in session order, so a bucket
-// holds its events in (session, event) order. When the output reaches a block, every
+// bucket of its block of time (block_ms wide), so a bucket holds its events session by
+// session, in the order the sessions began. When the output reaches a block, every
 // session beginning in that block is started first (their events may fall in it), then
-// the bucket is sorted by time with a stable counting sort, which gives (t, session,
-// event) order: the order in which a heap of sessions in progress would emit them, read
-// from one contiguous array instead of one cache miss per event across the sessions.
+// the bucket is sorted by time with a stable counting sort, and a session's events at
+// one ms are put in their order: (t, session, event), the order in which a heap of
+// sessions in progress would emit them, read from one contiguous array instead of one
+// cache miss per event across the sessions.
 struct deployment_generator::state {
   static constexpr int block_shift = 10;  // blocks of 1,024 ms
   static constexpr millis block_ms = millis{1} << block_shift;
@@ -468,7 +469,6 @@ struct deployment_generator::state {
   std::uint64_t started = 0;
   millis generated_until = 0;
 
-  std::vector<event> drawn;  // one session's events while it is drawn
   // ring[b & (ring.size() - 1)] holds block b's events for b in [base, base + ring.size()).
   std::vector<std::vector<event>> ring;
   std::int64_t base = 0;     // the first block not yet sorted into ready
@@ -530,14 +530,22 @@ struct deployment_generator::state {
     const auto& spec = p.session;
     std::uint64_t ordinal = started++;
     rng random(mix64(info.seed, ordinal + 1));
-    drawn.clear();
     auto viewer = static_cast<std::uint32_t>(random.below(p.viewers.count));
     millis length = std::max<millis>(0, std::llround(sample(spec.length_ms, random)));
     millis end = at + length;
+    // Every event is within [at, end], and before the run's end.
+    reach(std::min(end, p.duration - 1) >> block_shift);
+    const std::size_t mask = ring.size() - 1;
+    const auto tag = static_cast<std::uint32_t>(ordinal);
+    // Each event goes straight to its block's bucket. Within a bucket the session's
+    // events are together, after those of older sessions: the block's counting sort
+    // keeps that, and its events at one ms are put in order there (in_session_order).
     auto add = [&](millis t, webhook_type type, std::uint32_t item, std::uint64_t payload) {
       if (t >= p.duration) return;  // the run is over before the viewer gets there
       // Rules carry their timestamp in `created`: edge cases write other times than t.
-      drawn.push_back(event{t, type == webhook_type::rules ? t : at, payload, viewer, item, type});
+      ring[static_cast<std::size_t>(t >> block_shift) & mask].push_back(
+          event{t, type == webhook_type::rules ? t : at, payload, viewer, item, type, tag});
+      ++pending;
     };
     auto within = [&]() { return at + static_cast<millis>(random.below(length + 1)); };
     if (info.types[static_cast<int>(webhook_type::session)]) {
@@ -567,24 +575,20 @@ struct deployment_generator::state {
         }
       }
     }
-    if (drawn.empty()) return;
-    // A total order on the fields: the same sequence whatever the sort algorithm does
-    // with ties (and std::sort, unlike stable_sort, allocates nothing).
-    std::sort(drawn.begin(), drawn.end(), [](const event& a, const event& b) {
-      if (a.t != b.t) return a.t < b.t;
-      if (a.type != b.type) return a.type > b.type;  // a session's creation first
-      if (a.item != b.item) return a.item < b.item;
-      return a.payload < b.payload;
-    });
-    reach(drawn.back().t >> block_shift);
-    const std::size_t mask = ring.size() - 1;
-    for (const event& e : drawn) ring[static_cast<std::size_t>(e.t >> block_shift) & mask].push_back(e);
-    pending += drawn.size();
   }
 
-  // Sorts a block's events (from first) into ready by time, stably. A counting sort on
-  // the ms within the block costs block_ms counters; a sparse block (a quiet deployment,
-  // long sessions spread over many blocks) sorts in two passes of 32 counters instead.
+  // A session's events at one ms: its creation first, then by item and payload. A total
+  // order on the fields, so the sequence does not depend on the sort algorithm.
+  static bool in_session_order(const event& a, const event& b) {
+    if (a.type != b.type) return a.type > b.type;  // a session's creation first
+    if (a.item != b.item) return a.item < b.item;
+    return a.payload < b.payload;
+  }
+
+  // Sorts a block's events (from first) into ready by time, stably, then each session's
+  // events at one ms by in_session_order. A counting sort on the ms within the block
+  // costs block_ms counters; a sparse block (a quiet deployment, long sessions spread
+  // over many blocks) sorts in two passes of 32 counters instead (sort_sparse).
   void sort_block(const std::vector<event>& bucket, millis first) {
     const std::size_t n = bucket.size();
     ready.resize(n);
@@ -594,8 +598,25 @@ struct deployment_generator::state {
       for (const event& e : bucket) ++counts[ms(e) + 1];
       for (std::size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
       for (const event& e : bucket) ready[counts[ms(e)]++] = e;
-      return;
+    } else {
+      sort_sparse(bucket, first);
     }
+    // Where one session has several events at one ms (its end, say: the session's and
+    // a variable's), they are side by side and in the order drawn: put them in order.
+    for (std::size_t i = 0; i + 1 < n;) {
+      std::size_t j = i + 1;
+      while (j < n && ready[j].t == ready[i].t && ready[j].session_tag == ready[i].session_tag) ++j;
+      if (j - i > 1) {
+        std::sort(ready.begin() + static_cast<std::ptrdiff_t>(i),
+                  ready.begin() + static_cast<std::ptrdiff_t>(j), in_session_order);
+      }
+      i = j;
+    }
+  }
+
+  void sort_sparse(const std::vector<event>& bucket, millis first) {
+    const std::size_t n = bucket.size();
+    auto ms = [first](const event& e) { return static_cast<std::size_t>(e.t - first); };
     constexpr int digit_bits = block_shift / 2;
     constexpr std::size_t digits = std::size_t{1} << digit_bits;
     static_assert(block_shift % 2 == 0);

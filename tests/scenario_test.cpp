@@ -59,10 +59,22 @@ TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_step
   long_sessions.session.length_ms = {distribution_kind::uniform, 1'000, 1'800'000, 0, 0};
   auto rare_sessions = testing::small_profile(1, 2'400'000, 0.01);
   rare_sessions.session.length_ms = {distribution_kind::uniform, 0, 2'000, 0, 0};
+  // A session's events at one ms: its creation with up to 3 changes of a variable set
+  // at the start, its end with quizCompleted's change.
+  for (auto* p : {&long_sessions, &rare_sessions}) {
+    p->session.send_on_end = true;
+    variable_spec entered = p->session.variables.front();
+    entered.name = "entered";
+    entered.when = change_timing::start;
+    entered.changes_min = 1;
+    entered.changes_max = 3;
+    p->session.variables.push_back(entered);
+  }
   for (const auto& p : {long_sessions, rare_sessions}) {
     scenario model(p);
     const auto whole = generate_all(model, 0, p.duration);
     ASSERT_GT(whole.size(), 100u);
+    std::size_t ties_in_a_session = 0;
     for (millis step : {1, 999, 1'024, 1'025, 7'777, 600'000}) {
       SCOPED_TRACE(step);
       deployment_generator g(model, 0);
@@ -87,7 +99,17 @@ TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_step
           a.payload != b.payload) {
         EXPECT_LT(a.payload, b.payload) << "equal times in the order the sessions began";
       }
+      if (a.t == b.t && a.session_tag == b.session_tag) {
+        // One session's events at one ms: its creation (or end) first, then by item and
+        // value, as the session drew them sorted.
+        EXPECT_TRUE(a.type != b.type ? a.type > b.type
+                    : a.item != b.item ? a.item < b.item
+                                       : a.payload <= b.payload)
+            << i;
+        ++ties_in_a_session;
+      }
     }
+    EXPECT_GT(ties_in_a_session, 50u);
   }
 }
 
