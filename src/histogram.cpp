@@ -51,8 +51,8 @@ histogram::histogram(std::int64_t highest, int significant_digits)
     throw std::invalid_argument("histogram: significant digits must be in [1, 5]");
   sub_bucket_bits_ = sub_bucket_bits_for(significant_digits);
   sub_bucket_mask_ = (std::uint64_t{1} << sub_bucket_bits_) - 1;
-  // Sized to reach exactly the counter of highest: the rest of its bucket could never fill.
-  counts_.assign(index_of(highest) + 1, 0);
+  // Up to exactly the counter of highest: the rest of its bucket could never fill.
+  counter_limit_ = index_of(highest) + 1;
 }
 
 std::size_t histogram::index_of(std::int64_t value) const {
@@ -85,7 +85,9 @@ void histogram::record(std::int64_t value, std::int64_t count) {
   const std::int64_t v = std::clamp<std::int64_t>(value, 0, highest_);
   const std::int64_t n = std::max<std::int64_t>(count, 0);
   clamped_ += (v != value) ? n : 0;
-  counts_[index_of(v)] += n;
+  const std::size_t index = index_of(v);
+  if (index >= counts_.size()) [[unlikely]] counts_.resize(index + 1);
+  counts_[index] += n;
   total_ += n;
   sum_ = wrapping_add(sum_, static_cast<std::uint64_t>(v) * static_cast<std::uint64_t>(n));
   // All ones when nothing is recorded: min and max then see int64 max and 0, which change
@@ -101,7 +103,8 @@ void histogram::merge(const histogram& other) {
         "histogram: cannot merge highest " + std::to_string(other.highest_) + " with " +
         std::to_string(other.digits_) + " digits into highest " + std::to_string(highest_) +
         " with " + std::to_string(digits_) + " digits");
-  for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size());
+  for (std::size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
   total_ += other.total_;
   sum_ = wrapping_add(sum_, static_cast<std::uint64_t>(other.sum_));
   clamped_ += other.clamped_;
@@ -109,8 +112,20 @@ void histogram::merge(const histogram& other) {
   max_ = std::max(max_, other.max_);
 }
 
+bool operator==(const histogram& a, const histogram& b) {
+  if (a.highest_ != b.highest_ || a.digits_ != b.digits_ || a.total_ != b.total_ ||
+      a.min_ != b.min_ || a.max_ != b.max_ || a.sum_ != b.sum_ || a.clamped_ != b.clamped_) {
+    return false;
+  }
+  const auto& shorter = a.counts_.size() <= b.counts_.size() ? a.counts_ : b.counts_;
+  const auto& longer = a.counts_.size() <= b.counts_.size() ? b.counts_ : a.counts_;
+  return std::equal(shorter.begin(), shorter.end(), longer.begin()) &&
+         std::all_of(longer.begin() + static_cast<std::ptrdiff_t>(shorter.size()), longer.end(),
+                     [](std::int64_t n) { return n == 0; });
+}
+
 void histogram::reset() {
-  std::fill(counts_.begin(), counts_.end(), 0);
+  counts_.clear();  // keeps the allocation
   total_ = 0;
   min_ = int64_max;
   max_ = 0;
@@ -181,10 +196,10 @@ histogram histogram::from_json(const nlohmann::json& doc) {
     if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number_integer() ||
         !pair[1].is_number_integer())
       malformed("\"counts\" holds an entry that is not an [index, count] pair of integers");
-    if (pair[0].is_number_unsigned() && pair[0].get<std::uint64_t>() >= h.counts_.size())
+    if (pair[0].is_number_unsigned() && pair[0].get<std::uint64_t>() >= h.counter_limit_)
       malformed("\"counts\" index " + pair[0].dump() + " is out of range");
     const std::int64_t index = pair[0].get<std::int64_t>();
-    if (index < 0 || static_cast<std::size_t>(index) >= h.counts_.size())
+    if (index < 0 || static_cast<std::size_t>(index) >= h.counter_limit_)
       malformed("\"counts\" index " + pair[0].dump() + " is out of range");
     if (index <= previous) malformed("\"counts\" indices are not strictly increasing");
     if (pair[1].is_number_unsigned() &&
@@ -194,7 +209,8 @@ histogram histogram::from_json(const nlohmann::json& doc) {
     if (n <= 0)
       malformed("\"counts\" holds a count that is not positive at index " + pair[0].dump());
     if (n > int64_max - total) malformed("\"counts\" add up past int64");
-    h.counts_[index] = n;
+    h.counts_.resize(static_cast<std::size_t>(index) + 1);  // indices increase
+    h.counts_[static_cast<std::size_t>(index)] = n;
     total += n;
     previous = index;
   }

@@ -97,6 +97,35 @@ TEST(histogram, default_configuration_is_fixed_and_about_23k_counters) {
   EXPECT_LE(h.counter_count(), 25'000u);
 }
 
+// Counters are allocated as values reach them: a histogram of small values stays small
+// (the time series keeps one per bucket), and how many a histogram has allocated changes
+// nothing it reports, compares, merges or writes.
+TEST(histogram, counters_are_allocated_up_to_the_largest_value_only) {
+  histogram small;
+  EXPECT_EQ(small.counters_allocated(), 0u);
+  for (int v = 0; v < 1000; ++v) small.record(v);
+  EXPECT_LE(small.counters_allocated(), 1'100u);  // the 1,000th value's counter, roughly
+  EXPECT_EQ(small.percentile(100), 999);
+
+  histogram large;
+  large.record(default_highest);
+  EXPECT_EQ(large.counters_allocated(), large.counter_count());
+  large.reset();
+  EXPECT_EQ(large, histogram()) << "equal whatever either has allocated";
+  for (int v = 0; v < 1000; ++v) large.record(v);
+  EXPECT_EQ(large, small);
+
+  histogram merged;
+  merged.merge(small);  // the larger takes the smaller's counters, and the other way
+  merged.record(3'000'000);
+  small.merge(merged);
+  EXPECT_EQ(small.count(), 2001);
+  EXPECT_EQ(small.percentile(50), 500);  // 0..999 twice, and one far value
+  EXPECT_GE(small.percentile(100), 3'000'000);
+  EXPECT_EQ(histogram::from_json(small.to_json()), small);
+  EXPECT_NE(merged, small);
+}
+
 TEST(histogram, rejects_bad_configuration) {
   EXPECT_THROW(histogram(1, 3), std::invalid_argument);
   EXPECT_THROW(histogram(1000, 0), std::invalid_argument);

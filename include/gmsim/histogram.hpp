@@ -1,5 +1,7 @@
-// A log-linear histogram in the HdrHistogram manner: fixed memory, 3 significant
+// A log-linear histogram in the HdrHistogram manner: bounded memory, 3 significant
 // digits, exact merge. Each worker owns its own; they are merged once at the end.
+// Counters are allocated up to the largest value's, as values reach them: a histogram
+// of small values stays small (the time series keeps one per bucket).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,8 @@ class histogram {
   // highest < 2 or significant_digits is out of range.
   explicit histogram(std::int64_t highest = 3'600'000'000, int significant_digits = 3);
 
-  // O(1), no allocation. Negative values count as 0 (and in clamped()). A count < 1 records
+  // O(1); allocates only when the value's counter is past every earlier value's
+  // (geometrically, so a run's histogram allocates a few times). Negative values count as 0 (and in clamped()). A count < 1 records
   // nothing. The sum, and so mean(), is exact while it fits in int64 (9.2e18).
   void record(std::int64_t value, std::int64_t count = 1);
   // Adds other's counts. Both must have the same highest and significant digits;
@@ -38,8 +41,10 @@ class histogram {
 
   std::int64_t highest() const { return highest_; }
   int significant_digits() const { return digits_; }
-  // The number of counters, fixed at construction (8 bytes each).
-  std::size_t counter_count() const { return counts_.size(); }
+  // The number of counters it may use, fixed at construction (8 bytes each).
+  std::size_t counter_count() const { return counter_limit_; }
+  // The number of counters allocated so far: up to the largest value's.
+  std::size_t counters_allocated() const { return counts_.size(); }
 
   // A compact, exact serialisation (for summaries that `gmsim merge` reads back):
   // {"highest":..,"digits":..,"min":..,"max":..,"count":..,"sum":..,"clamped":..,
@@ -49,7 +54,8 @@ class histogram {
   // document. "clamped" may be absent (0).
   static histogram from_json(const nlohmann::json& doc);
 
-  friend bool operator==(const histogram&, const histogram&) = default;
+  // Equal counts and statistics, however many counters each has allocated.
+  friend bool operator==(const histogram& a, const histogram& b);
 
  private:
   std::size_t index_of(std::int64_t value) const;
@@ -62,7 +68,9 @@ class histogram {
   std::uint64_t sub_bucket_mask_;  // sub-bucket count - 1: values below it are bucket 0
   // Index (bucket << (sub_bucket_bits_ - 1)) + sub-bucket, as HdrHistogram lays it out: the
   // lower half of every bucket but the first repeats the previous one's range, so is unused.
+  // Allocated up to the largest index recorded: the rest are 0.
   std::vector<std::int64_t> counts_;
+  std::size_t counter_limit_ = 0;  // index_of(highest_) + 1
   std::int64_t total_ = 0;
   // Tracked as if no value were recorded yet; min() and max() report 0 when empty.
   std::int64_t min_ = std::numeric_limits<std::int64_t>::max();

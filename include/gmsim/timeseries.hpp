@@ -42,9 +42,9 @@ class timeseries {
  public:
   static constexpr std::size_t default_max_buckets = 1200;
   static constexpr millis default_bucket_ms = 1000;
-  // Per bucket, latencies up to an hour in µs with 1 significant digit: 459 counters
-  // (3.7 kB), so that 1,200 buckets stay under 5 MB a worker (2 digits would take 26 kB a
-  // bucket, 31 MB a worker). p50 and p99 per bucket are
+  // Per bucket, latencies up to an hour in µs with 1 significant digit: at most 459
+  // counters (3.7 kB, allocated up to the bucket's largest latency), so that 1,200
+  // buckets stay under 5 MB a worker (2 digits would take 26 kB a bucket, 31 MB a worker). p50 and p99 per bucket are
   // then within 1/16 (6%) of the exact value; the run's percentiles come from run_stats'
   // 3-digit histograms.
   static constexpr std::int64_t latency_highest_us = 3'600'000'000;
