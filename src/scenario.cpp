@@ -457,6 +457,9 @@ struct deployment_generator::state {
   static constexpr int block_shift = 10;  // blocks of 1,024 ms
   static constexpr millis block_ms = millis{1} << block_shift;
   static constexpr std::size_t first_ring_size = 16;  // 16 s ahead; grows with sessions
+  static constexpr std::size_t max_ring_size = 128;   // about 2 minutes; farther: far
+  static constexpr std::size_t kept_ring_size = 64;   // up to which buckets keep capacity
+  static constexpr std::size_t small_block = 24;      // sorted by insertion up to this
 
   const scenario& model;
   std::uint32_t deployment;
@@ -473,6 +476,19 @@ struct deployment_generator::state {
   std::vector<std::vector<event>> ring;
   std::int64_t base = 0;     // the first block not yet sorted into ready
   std::size_t pending = 0;   // events in the ring
+  // Events past the ring, a min-heap on (block, order drawn): they enter their bucket
+  // when the ring reaches their block, before any later session's, so a bucket is still
+  // in the order drawn. Memory stays with the events pending however long the sessions.
+  struct far_event {
+    std::int64_t block;
+    std::uint64_t drawn;  // a count of far events: the order they were drawn in
+    event e;
+    bool operator>(const far_event& o) const {
+      return block != o.block ? block > o.block : drawn > o.drawn;
+    }
+  };
+  std::vector<far_event> far;
+  std::uint64_t far_drawn = 0;
   std::vector<event> ready;  // block base - 1, in time order
   std::size_t ready_next = 0;
   std::vector<std::uint32_t> counts;  // the one-pass counting sort's, block_ms + 1
@@ -511,9 +527,9 @@ struct deployment_generator::state {
     next_arrival = model.time_of_cumulative(cumulative_target);
   }
 
-  // Makes the ring hold blocks up to last (from base).
+  // Makes the ring hold blocks up to last (from base), or as far as it may.
   void reach(std::int64_t last) {
-    auto need = static_cast<std::size_t>(last - base + 1);
+    auto need = static_cast<std::size_t>(std::min<std::int64_t>(last - base + 1, max_ring_size));
     if (need <= ring.size()) return;
     std::size_t size = std::max(first_ring_size, ring.size());
     while (size < need) size *= 2;
@@ -523,6 +539,23 @@ struct deployment_generator::state {
       grown[b & (size - 1)] = std::move(ring[b & (ring.size() - 1)]);
     }
     ring = std::move(grown);
+    take_far();
+  }
+
+  std::int64_t ring_end() const { return base + static_cast<std::int64_t>(ring.size()); }
+
+  // Moves the far events whose block the ring now holds into their buckets. Called
+  // whenever the ring's end moves, before any session draws into the new blocks.
+  void take_far() {
+    if (far.empty()) return;  // and so while the ring is still empty
+    const std::int64_t end = ring_end();
+    const std::size_t mask = ring.size() - 1;
+    while (!far.empty() && far.front().block < end) {
+      std::pop_heap(far.begin(), far.end(), std::greater<>());
+      ring[static_cast<std::size_t>(far.back().block) & mask].push_back(far.back().e);
+      far.pop_back();
+      ++pending;
+    }
   }
 
   void start_session(millis at) {
@@ -536,6 +569,7 @@ struct deployment_generator::state {
     // Every event is within [at, end], and before the run's end.
     reach(std::min(end, p.duration - 1) >> block_shift);
     const std::size_t mask = ring.size() - 1;
+    const std::int64_t near_end = ring_end();
     const auto tag = static_cast<std::uint32_t>(ordinal);
     // Each event goes straight to its block's bucket. Within a bucket the session's
     // events are together, after those of older sessions: the block's counting sort
@@ -543,9 +577,15 @@ struct deployment_generator::state {
     auto add = [&](millis t, webhook_type type, std::uint32_t item, std::uint64_t payload) {
       if (t >= p.duration) return;  // the run is over before the viewer gets there
       // Rules carry their timestamp in `created`: edge cases write other times than t.
-      ring[static_cast<std::size_t>(t >> block_shift) & mask].push_back(
-          event{t, type == webhook_type::rules ? t : at, payload, viewer, item, type, tag});
-      ++pending;
+      const event e{t, type == webhook_type::rules ? t : at, payload, viewer, item, type, tag};
+      const std::int64_t block = t >> block_shift;
+      if (block < near_end) {
+        ring[static_cast<std::size_t>(block) & mask].push_back(e);
+        ++pending;
+      } else {
+        far.push_back(far_event{block, far_drawn++, e});
+        std::push_heap(far.begin(), far.end(), std::greater<>());
+      }
     };
     auto within = [&]() { return at + static_cast<millis>(random.below(length + 1)); };
     if (info.types[static_cast<int>(webhook_type::session)]) {
@@ -593,7 +633,17 @@ struct deployment_generator::state {
     const std::size_t n = bucket.size();
     ready.resize(n);
     auto ms = [first](const event& e) { return static_cast<std::size_t>(e.t - first); };
-    if (n >= 2 * block_ms) {
+    if (n <= small_block) {
+      // A few events: an insertion sort, stable, with no counters to clear.
+      for (std::size_t i = 0; i < n; ++i) {
+        std::size_t j = i;
+        while (j > 0 && ready[j - 1].t > bucket[i].t) {
+          ready[j] = ready[j - 1];
+          --j;
+        }
+        ready[j] = bucket[i];
+      }
+    } else if (n >= 2 * block_ms) {
       counts.assign(block_ms + 1, 0);
       for (const event& e : bucket) ++counts[ms(e) + 1];
       for (std::size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
@@ -634,7 +684,12 @@ struct deployment_generator::state {
   // Starts the sessions that begin in block k and sorts its events into ready. Blocks
   // before k are done, and those from base to k are empty when base < k.
   void open_block(std::int64_t k) {
-    if (pending == 0) base = k;  // nothing drawn ahead: the ring may move freely
+    if (pending == 0 && base < k) {
+      // Nothing in the ring: it moves to k freely, and takes the far events it now holds
+      // before any session of block k draws.
+      base = k;
+      take_far();
+    }
     started_before_ready = started;
     ready_arrivals.clear();
     const millis block_end = (k + 1) << block_shift;
@@ -645,13 +700,24 @@ struct deployment_generator::state {
     }
     ready.clear();
     ready_next = 0;
+    if (!ring.empty()) {
+      auto& bucket = ring[static_cast<std::size_t>(k) & (ring.size() - 1)];
+      if (!bucket.empty()) {
+        sort_block(bucket, k << block_shift);
+        pending -= bucket.size();
+        // The bucket is next used for block k + ring.size(). A small ring (short
+        // sessions) keeps its buckets' capacity: each refills within a minute. A large
+        // one releases it, or a quiet deployment would keep a bucket's worth for each
+        // of its 128 blocks when it has a few events pending.
+        if (ring.size() <= kept_ring_size) {
+          bucket.clear();
+        } else {
+          std::vector<event>().swap(bucket);
+        }
+      }
+    }
     base = k + 1;
-    if (ring.empty()) return;
-    auto& bucket = ring[static_cast<std::size_t>(k) & (ring.size() - 1)];
-    if (bucket.empty()) return;
-    sort_block(bucket, k << block_shift);
-    pending -= bucket.size();
-    bucket.clear();  // keeps its capacity for block k + ring.size()
+    take_far();
   }
 
   // Appends ready's events and the script's with t < to, in time order (at equal times,
@@ -699,11 +765,12 @@ void deployment_generator::generate_until(millis until, std::vector<event>& out)
   while (from < until) {
     std::int64_t k = from >> state::block_shift;
     if (k >= s.base) {
-      // Nothing drawn ahead and no session before a later block: skip to it (a quiet
-      // deployment, or the edge cases' own with its script only).
+      // Nothing in the ring, and no session or far event before a later block: skip to
+      // it (a quiet deployment, or the edge cases' own with its script only).
       if (s.pending == 0) {
         millis at = s.arrival();
         std::int64_t next = at >= 0 ? at >> state::block_shift : std::numeric_limits<std::int64_t>::max();
+        if (!s.far.empty()) next = std::min(next, s.far.front().block);
         if (next > k) {
           millis to = next <= (until >> state::block_shift) ? next << state::block_shift : until;
           s.emit(to, out);

@@ -50,18 +50,22 @@ TEST(scenario, generation_is_the_same_whatever_the_steps) {
 
 // The generator draws a session's events when it begins and reads them back a block of
 // time at a time (a calendar queue). Whatever the steps it is asked in, it gives the
-// same events in the same order, at equal times in the order the sessions began, and
-// counts exactly the sessions begun before each step. Two shapes: sessions of up to 30
-// minutes (the calendar spans ~1,800 blocks) and rare, short ones (mostly empty blocks,
-// skipped).
+// same events in the same order: by time, at equal times in the order the sessions
+// began (their tags), and one session's in its own order; and it counts exactly the
+// sessions begun before each step. Three shapes: 20 sessions a second of up to 30
+// minutes (most events are drawn past the ring's 128 blocks and wait in its far heap), rare short ones
+// (mostly empty blocks, skipped), and 800 sessions a second (over 2,048 events a block:
+// the one-pass counting sort, and many sessions' events at one ms).
 TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_steps) {
-  auto long_sessions = testing::small_profile(1, 2'400'000, 0.05);
+  auto long_sessions = testing::small_profile(1, 600'000, 20);
   long_sessions.session.length_ms = {distribution_kind::uniform, 1'000, 1'800'000, 0, 0};
   auto rare_sessions = testing::small_profile(1, 2'400'000, 0.01);
   rare_sessions.session.length_ms = {distribution_kind::uniform, 0, 2'000, 0, 0};
+  auto dense_sessions = testing::small_profile(1, 20'000, 800);
+  dense_sessions.session.length_ms = {distribution_kind::uniform, 500, 3'000, 0, 0};
   // A session's events at one ms: its creation with up to 3 changes of a variable set
   // at the start, its end with quizCompleted's change.
-  for (auto* p : {&long_sessions, &rare_sessions}) {
+  for (auto* p : {&long_sessions, &rare_sessions, &dense_sessions}) {
     p->session.send_on_end = true;
     variable_spec entered = p->session.variables.front();
     entered.name = "entered";
@@ -70,11 +74,12 @@ TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_step
     entered.changes_max = 3;
     p->session.variables.push_back(entered);
   }
-  for (const auto& p : {long_sessions, rare_sessions}) {
+  for (const auto& p : {long_sessions, rare_sessions, dense_sessions}) {
     scenario model(p);
     const auto whole = generate_all(model, 0, p.duration);
     ASSERT_GT(whole.size(), 100u);
     std::size_t ties_in_a_session = 0;
+    std::size_t ties_between_sessions = 0;
     for (millis step : {1, 999, 1'024, 1'025, 7'777, 600'000}) {
       SCOPED_TRACE(step);
       deployment_generator g(model, 0);
@@ -99,6 +104,10 @@ TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_step
           a.payload != b.payload) {
         EXPECT_LT(a.payload, b.payload) << "equal times in the order the sessions began";
       }
+      if (a.t == b.t && a.session_tag != b.session_tag) {
+        EXPECT_LT(a.session_tag, b.session_tag) << "equal times in the order the sessions began";
+        ++ties_between_sessions;
+      }
       if (a.t == b.t && a.session_tag == b.session_tag) {
         // One session's events at one ms: its creation (or end) first, then by item and
         // value, as the session drew them sorted.
@@ -110,6 +119,7 @@ TEST(scenario, the_calendar_gives_the_same_events_and_sessions_whatever_the_step
       }
     }
     EXPECT_GT(ties_in_a_session, 50u);
+    if (p.arrival.rate >= 20) EXPECT_GT(ties_between_sessions, 1'000u);
   }
 }
 
