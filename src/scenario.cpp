@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -27,47 +28,51 @@ constexpr std::string_view unicode_letters[] = {
     "a", "z", "0", "é", "ß", "ñ", "ж", "я", "α", "ω", "中", "文", "日", "本", "한",
     "글", "ا", "ب", "ע", "ש", "अ", "क", "ก", "😀", "🎯", "𝄞", "ü", "ø", "ç", "Ω"};
 
-constexpr char hex_digits[] = "0123456789abcdef";
+// The 8 hex digits of v as 8 bytes in the order a memcpy writes them: each nibble spread
+// to a byte, then '0'-'9' or 'a'-'f' added to all eight at once.
+std::uint64_t hex8(std::uint32_t v) {
+  std::uint64_t x = v;
+  x = ((x & 0xffff0000ull) << 16) | (x & 0x0000ffffull);
+  x = ((x & 0x0000ff000000ff00ull) << 8) | (x & 0x000000ff000000ffull);
+  x = ((x & 0x00f000f000f000f0ull) << 4) | (x & 0x000f000f000f000full);
+  const std::uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
+  x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
+  // The first digit is in the highest byte, which a little-endian word stores last.
+  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  return x;
+}
 
-// "000102...ff": the two hex digits of every byte, so that a byte is one copy.
-constexpr std::array<char, 512> hex_pairs = [] {
-  std::array<char, 512> pairs{};
-  for (int i = 0; i < 256; ++i) {
-    pairs[2 * i] = hex_digits[i >> 4];
-    pairs[2 * i + 1] = hex_digits[i & 0xf];
-  }
-  return pairs;
-}();
-
-// Writes the low `digits` hex digits of value at p (no allocation, no append per char).
-// digits is even, as every caller's is.
-void put_hex(char* p, std::uint64_t value, int digits) {
-  for (int i = digits - 2; i >= 0; i -= 2) {
-    std::memcpy(p + i, &hex_pairs[2 * (value & 0xff)], 2);
-    value >>= 8;
-  }
+// Writes the 16 hex digits of value at p.
+void put_hex16(char* p, std::uint64_t value) {
+  const std::uint64_t high = hex8(static_cast<std::uint32_t>(value >> 32));
+  const std::uint64_t low = hex8(static_cast<std::uint32_t>(value));
+  std::memcpy(p, &high, 8);
+  std::memcpy(p + 8, &low, 8);
 }
 
 void append_hex(std::string& out, std::uint64_t value, int digits) {
   char buffer[16];
-  put_hex(buffer, value, digits);
-  out.append(buffer, static_cast<std::size_t>(digits));
+  put_hex16(buffer, value);
+  out.append(buffer + 16 - digits, static_cast<std::size_t>(digits));
 }
 
 void append_uuid(std::string& out, std::uint64_t hi, std::uint64_t lo) {
   // Version 4, variant 1, as a random UUID would be.
   hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
   lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
-  char text[36];
-  put_hex(text, hi >> 32, 8);
+  char digits[32];
+  put_hex16(digits, hi);
+  put_hex16(digits + 16, lo);
+  char text[36];  // 8-4-4-4-12
+  std::memcpy(text, digits, 8);
   text[8] = '-';
-  put_hex(text + 9, (hi >> 16) & 0xffff, 4);
+  std::memcpy(text + 9, digits + 8, 4);
   text[13] = '-';
-  put_hex(text + 14, hi & 0xffff, 4);
+  std::memcpy(text + 14, digits + 12, 4);
   text[18] = '-';
-  put_hex(text + 19, lo >> 48, 4);
+  std::memcpy(text + 19, digits + 16, 4);
   text[23] = '-';
-  put_hex(text + 24, lo & 0xffffffffffffull, 12);
+  std::memcpy(text + 24, digits + 20, 12);
   out.append(text, sizeof text);
 }
 
@@ -460,6 +465,7 @@ struct deployment_generator::state {
   static constexpr std::size_t max_ring_size = 128;   // about 2 minutes; farther: far
   static constexpr std::size_t kept_ring_size = 64;   // up to which buckets keep capacity
   static constexpr std::size_t small_block = 24;      // sorted by insertion up to this
+  static constexpr std::size_t one_pass_block = 256;  // from this, one pass of 1,025
 
   const scenario& model;
   std::uint32_t deployment;
@@ -627,8 +633,8 @@ struct deployment_generator::state {
 
   // Sorts a block's events (from first) into ready by time, stably, then each session's
   // events at one ms by in_session_order. A counting sort on the ms within the block
-  // costs block_ms counters; a sparse block (a quiet deployment, long sessions spread
-  // over many blocks) sorts in two passes of 32 counters instead (sort_sparse).
+  // clears and sums block_ms counters, which a few hundred events outweigh; a sparser
+  // block sorts in two passes of 32 counters (sort_sparse), a handful by insertion.
   void sort_block(const std::vector<event>& bucket, millis first) {
     const std::size_t n = bucket.size();
     ready.resize(n);
@@ -643,7 +649,7 @@ struct deployment_generator::state {
         }
         ready[j] = bucket[i];
       }
-    } else if (n >= 2 * block_ms) {
+    } else if (n >= one_pass_block) {
       counts.assign(block_ms + 1, 0);
       for (const event& e : bucket) ++counts[ms(e) + 1];
       for (std::size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
