@@ -461,7 +461,9 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
 struct deployment_generator::state {
   static constexpr int block_shift = 10;  // blocks of 1,024 ms
   static constexpr millis block_ms = millis{1} << block_shift;
-  static constexpr std::size_t first_ring_size = 16;  // 16 s ahead; grows with sessions
+  // The ring holds as many blocks as the longest session yet needs, in powers of two:
+  // its buckets keep their capacity, so it is no bigger than that (1 s sessions: 2).
+  static constexpr std::size_t first_ring_size = 2;
   static constexpr std::size_t max_ring_size = 128;   // about 2 minutes; farther: far
   static constexpr std::size_t kept_ring_size = 64;   // up to which buckets keep capacity
   static constexpr std::size_t small_block = 24;      // sorted by insertion up to this
@@ -497,8 +499,6 @@ struct deployment_generator::state {
   std::uint64_t far_drawn = 0;
   std::vector<event> ready;  // block base - 1, in time order
   std::size_t ready_next = 0;
-  std::vector<std::uint32_t> counts;  // the one-pass counting sort's, block_ms + 1
-  std::vector<event> half_sorted;     // the two-pass radix sort's middle
   // Sessions counted so far are those that began before generated_until, whatever was
   // drawn ahead: started_before_ready, plus those of ready's block that began before it.
   std::uint64_t started_before_ready = 0;
@@ -650,6 +650,8 @@ struct deployment_generator::state {
         ready[j] = bucket[i];
       }
     } else if (n >= one_pass_block) {
+      // Scratch shared by the thread's generators: 4 kB, not 4 kB a deployment.
+      thread_local std::vector<std::uint32_t> counts;
       counts.assign(block_ms + 1, 0);
       for (const event& e : bucket) ++counts[ms(e) + 1];
       for (std::size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
@@ -676,6 +678,7 @@ struct deployment_generator::state {
     constexpr int digit_bits = block_shift / 2;
     constexpr std::size_t digits = std::size_t{1} << digit_bits;
     static_assert(block_shift % 2 == 0);
+    thread_local std::vector<event> half_sorted;  // the first pass's output
     half_sorted.resize(n);
     auto pass = [&](const std::vector<event>& from, std::vector<event>& to, int shift) {
       std::array<std::uint32_t, digits + 1> count{};
