@@ -703,6 +703,9 @@ struct deployment_generator::state {
     ready_arrivals.clear();
     const millis block_end = (k + 1) << block_shift;
     for (millis at = arrival(); at >= 0 && at < block_end; at = arrival()) {
+      // Arrivals never go back in time, but a float an ulp short of a block's start must
+      // not put events in a block already sorted (whose bucket now holds a later block).
+      at = std::max(at, k << block_shift);
       ready_arrivals.push_back(at);
       start_session(at);
       advance_arrival();
