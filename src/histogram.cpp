@@ -81,20 +81,26 @@ std::int64_t histogram::highest_equivalent(std::size_t index) const {
   return static_cast<std::int64_t>(lowest + ((std::uint64_t{1} << bucket) - 1));
 }
 
+void histogram::grow(std::size_t size) {
+  // Geometric, so that a run allocates a few times, but never past the limit: a vector's
+  // own growth would double past it (up to twice the counters the histogram may use).
+  if (size > counts_.capacity()) {
+    counts_.reserve(std::min(counter_limit_, std::max(size, 2 * counts_.capacity())));
+  }
+  counts_.resize(size);
+}
+
 void histogram::record(std::int64_t value, std::int64_t count) {
+  if (count < 1) return;
   const std::int64_t v = std::clamp<std::int64_t>(value, 0, highest_);
-  const std::int64_t n = std::max<std::int64_t>(count, 0);
-  clamped_ += (v != value) ? n : 0;
+  clamped_ += (v != value) ? count : 0;
   const std::size_t index = index_of(v);
-  if (index >= counts_.size()) [[unlikely]] counts_.resize(index + 1);
-  counts_[index] += n;
-  total_ += n;
-  sum_ = wrapping_add(sum_, static_cast<std::uint64_t>(v) * static_cast<std::uint64_t>(n));
-  // All ones when nothing is recorded: min and max then see int64 max and 0, which change
-  // nothing. Bit masks, where a ?: compiled to a branch.
-  const std::int64_t none = -static_cast<std::int64_t>(count < 1);
-  min_ = std::min(min_, v | (none & int64_max));
-  max_ = std::max(max_, v & ~none);
+  if (index >= counts_.size()) [[unlikely]] grow(index + 1);
+  counts_[index] += count;
+  total_ += count;
+  sum_ = wrapping_add(sum_, static_cast<std::uint64_t>(v) * static_cast<std::uint64_t>(count));
+  min_ = std::min(min_, v);
+  max_ = std::max(max_, v);
 }
 
 void histogram::merge(const histogram& other) {
@@ -103,25 +109,13 @@ void histogram::merge(const histogram& other) {
         "histogram: cannot merge highest " + std::to_string(other.highest_) + " with " +
         std::to_string(other.digits_) + " digits into highest " + std::to_string(highest_) +
         " with " + std::to_string(digits_) + " digits");
-  if (other.counts_.size() > counts_.size()) counts_.resize(other.counts_.size());
+  if (other.counts_.size() > counts_.size()) grow(other.counts_.size());
   for (std::size_t i = 0; i < other.counts_.size(); ++i) counts_[i] += other.counts_[i];
   total_ += other.total_;
   sum_ = wrapping_add(sum_, static_cast<std::uint64_t>(other.sum_));
   clamped_ += other.clamped_;
   min_ = std::min(min_, other.min_);
   max_ = std::max(max_, other.max_);
-}
-
-bool operator==(const histogram& a, const histogram& b) {
-  if (a.highest_ != b.highest_ || a.digits_ != b.digits_ || a.total_ != b.total_ ||
-      a.min_ != b.min_ || a.max_ != b.max_ || a.sum_ != b.sum_ || a.clamped_ != b.clamped_) {
-    return false;
-  }
-  const auto& shorter = a.counts_.size() <= b.counts_.size() ? a.counts_ : b.counts_;
-  const auto& longer = a.counts_.size() <= b.counts_.size() ? b.counts_ : a.counts_;
-  return std::equal(shorter.begin(), shorter.end(), longer.begin()) &&
-         std::all_of(longer.begin() + static_cast<std::ptrdiff_t>(shorter.size()), longer.end(),
-                     [](std::int64_t n) { return n == 0; });
 }
 
 void histogram::reset() {
@@ -209,7 +203,7 @@ histogram histogram::from_json(const nlohmann::json& doc) {
     if (n <= 0)
       malformed("\"counts\" holds a count that is not positive at index " + pair[0].dump());
     if (n > int64_max - total) malformed("\"counts\" add up past int64");
-    h.counts_.resize(static_cast<std::size_t>(index) + 1);  // indices increase
+    h.grow(static_cast<std::size_t>(index) + 1);  // indices increase
     h.counts_[static_cast<std::size_t>(index)] = n;
     total += n;
     previous = index;

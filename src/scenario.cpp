@@ -38,7 +38,11 @@ std::uint64_t hex8(std::uint32_t v) {
   const std::uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
   x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
   // The first digit is in the highest byte, which a little-endian word stores last.
-  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  if constexpr (std::endian::native == std::endian::little) {
+    x = ((x & 0x00ff00ff00ff00ffull) << 8) | ((x >> 8) & 0x00ff00ff00ff00ffull);
+    x = ((x & 0x0000ffff0000ffffull) << 16) | ((x >> 16) & 0x0000ffff0000ffffull);
+    x = (x << 32) | (x >> 32);  // a byte swap, which compilers make one instruction
+  }
   return x;
 }
 
@@ -461,8 +465,9 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
 struct deployment_generator::state {
   static constexpr int block_shift = 10;  // blocks of 1,024 ms
   static constexpr millis block_ms = millis{1} << block_shift;
-  // The ring holds as many blocks as the longest session yet needs, in powers of two:
-  // its buckets keep their capacity, so it is no bigger than that (1 s sessions: 2).
+  // The ring holds as many blocks as the longest session yet needs, in powers of two up
+  // to max_ring_size: a small ring's buckets keep their capacity, so it is no bigger than
+  // that (1 s sessions: 2 blocks).
   static constexpr std::size_t first_ring_size = 2;
   static constexpr std::size_t max_ring_size = 128;   // about 2 minutes; farther: far
   static constexpr std::size_t kept_ring_size = 64;   // up to which buckets keep capacity
@@ -703,9 +708,10 @@ struct deployment_generator::state {
     ready_arrivals.clear();
     const millis block_end = (k + 1) << block_shift;
     for (millis at = arrival(); at >= 0 && at < block_end; at = arrival()) {
-      // Arrivals never go back in time, but a float an ulp short of a block's start must
-      // not put events in a block already sorted (whose bucket now holds a later block).
-      at = std::max(at, k << block_shift);
+      // Arrivals never go back in time, but a float an ulp short of a whole ms must not
+      // put events in a block already sorted (whose bucket now holds a later block), nor
+      // unsort ready_arrivals (sessions_started() would then go down).
+      at = std::max(at, ready_arrivals.empty() ? k << block_shift : ready_arrivals.back());
       ready_arrivals.push_back(at);
       start_session(at);
       advance_arrival();
@@ -764,7 +770,8 @@ deployment_generator::deployment_generator(deployment_generator&&) noexcept = de
 
 std::uint64_t deployment_generator::sessions_started() const {
   const state& s = *state_;
-  auto begun = std::lower_bound(s.ready_arrivals.begin(), s.ready_arrivals.end(), s.generated_until);
+  auto begun =
+      std::lower_bound(s.ready_arrivals.begin(), s.ready_arrivals.end(), s.generated_until);
   return s.started_before_ready + static_cast<std::uint64_t>(begun - s.ready_arrivals.begin());
 }
 
@@ -781,7 +788,8 @@ void deployment_generator::generate_until(millis until, std::vector<event>& out)
       // it (a quiet deployment, or the edge cases' own with its script only).
       if (s.pending == 0) {
         millis at = s.arrival();
-        std::int64_t next = at >= 0 ? at >> state::block_shift : std::numeric_limits<std::int64_t>::max();
+        std::int64_t next =
+            at >= 0 ? at >> state::block_shift : std::numeric_limits<std::int64_t>::max();
         if (!s.far.empty()) next = std::min(next, s.far.front().block);
         if (next > k) {
           millis to = next <= (until >> state::block_shift) ? next << state::block_shift : until;

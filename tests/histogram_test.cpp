@@ -124,6 +124,19 @@ TEST(histogram, counters_are_allocated_up_to_the_largest_value_only) {
   EXPECT_GE(small.percentile(100), 3'000'000);
   EXPECT_EQ(histogram::from_json(small.to_json()), small);
   EXPECT_NE(merged, small);
+
+  // Growth is geometric but stops at the counters the histogram may use, and a count
+  // below 1 records, and so allocates, nothing.
+  histogram per_bucket(3'600'000'000, 1);  // the time series' own
+  for (std::int64_t v :
+       std::initializer_list<std::int64_t>{2'000, 10'000, 1'000'000, 3'600'000'000}) {
+    per_bucket.record(v);
+    EXPECT_LE(per_bucket.counters_allocated(), per_bucket.counter_count()) << v;
+  }
+  histogram nothing;
+  nothing.record(default_highest, 0);
+  EXPECT_EQ(nothing.counters_allocated(), 0u);
+  EXPECT_EQ(nothing, histogram());
 }
 
 TEST(histogram, rejects_bad_configuration) {

@@ -20,7 +20,7 @@ class histogram {
   explicit histogram(std::int64_t highest = 3'600'000'000, int significant_digits = 3);
 
   // O(1); allocates only when the value's counter is past every earlier value's
-  // (geometrically, so a run's histogram allocates a few times). Negative values count as 0 (and in clamped()). A count < 1 records
+  // (geometrically, never past counter_count()). Negative values count as 0 (and in clamped()). A count < 1 records
   // nothing. The sum, and so mean(), is exact while it fits in int64 (9.2e18).
   void record(std::int64_t value, std::int64_t count = 1);
   // Adds other's counts. Both must have the same highest and significant digits;
@@ -43,8 +43,9 @@ class histogram {
   int significant_digits() const { return digits_; }
   // The number of counters it may use, fixed at construction (8 bytes each).
   std::size_t counter_count() const { return counter_limit_; }
-  // The number of counters allocated so far: up to the largest value's.
-  std::size_t counters_allocated() const { return counts_.size(); }
+  // The number of counters allocated so far: up to the largest value's, and never more
+  // than counter_count() (capacity included).
+  std::size_t counters_allocated() const { return counts_.capacity(); }
 
   // A compact, exact serialisation (for summaries that `gmsim merge` reads back):
   // {"highest":..,"digits":..,"min":..,"max":..,"count":..,"sum":..,"clamped":..,
@@ -54,11 +55,13 @@ class histogram {
   // document. "clamped" may be absent (0).
   static histogram from_json(const nlohmann::json& doc);
 
-  // Equal counts and statistics, however many counters each has allocated.
-  friend bool operator==(const histogram& a, const histogram& b);
+  // Counters are allocated exactly up to the largest index recorded, so equal counts
+  // have equal sizes.
+  friend bool operator==(const histogram&, const histogram&) = default;
 
  private:
   std::size_t index_of(std::int64_t value) const;
+  void grow(std::size_t size);  // counts_ to size, its capacity at most counter_limit_
   std::int64_t highest_equivalent(std::size_t index) const;
   std::int64_t lowest_equivalent(std::size_t index) const;
 

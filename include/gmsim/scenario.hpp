@@ -29,6 +29,7 @@ struct event {
   // events at one ms can be put in order where they meet (in the padding: still 40 bytes).
   std::uint32_t session_tag = 0;
 };
+static_assert(sizeof(event) == 40, "session_tag is meant to fit in the padding");
 
 struct deployment_info {
   std::string org_slug;

@@ -60,7 +60,8 @@ class timeseries {
                       millis bucket_ms = default_bucket_ms);
 
   // A request ended at scenario time t (ms since the start; negative counts as 0).
-  // O(1); allocates only when t reaches a bucket not reached before.
+  // O(1); allocates only when t reaches a bucket not reached before, or the bucket's
+  // latency histogram its largest latency yet.
   void record_request(millis t, const request_outcome& outcome, std::int64_t rows,
                       std::int64_t bytes, std::int64_t latency_us);
   // A page never went out: the run stopped at t with it still queued.
