@@ -639,11 +639,10 @@ struct deployment_generator::state {
   // Sorts a block's events (from first) into ready by time, stably, then each session's
   // events at one ms by in_session_order. A counting sort on the ms within the block
   // clears and sums block_ms counters, which a few hundred events outweigh; a sparser
-  // block sorts in two passes of 32 counters (sort_sparse), a handful by insertion.
+  // block sorts in two passes of 32 counters, a handful by insertion.
   void sort_block(const std::vector<event>& bucket, millis first) {
     const std::size_t n = bucket.size();
     ready.resize(n);
-    auto ms = [first](const event& e) { return static_cast<std::size_t>(e.t - first); };
     if (n <= small_block) {
       // A few events: an insertion sort, stable, with no counters to clear.
       for (std::size_t i = 0; i < n; ++i) {
@@ -655,14 +654,15 @@ struct deployment_generator::state {
         ready[j] = bucket[i];
       }
     } else if (n >= one_pass_block) {
-      // Scratch shared by the thread's generators: 4 kB, not 4 kB a deployment.
-      thread_local std::vector<std::uint32_t> counts;
-      counts.assign(block_ms + 1, 0);
-      for (const event& e : bucket) ++counts[ms(e) + 1];
-      for (std::size_t i = 1; i < counts.size(); ++i) counts[i] += counts[i - 1];
-      for (const event& e : bucket) ready[counts[ms(e)]++] = e;
+      counting_pass<block_shift>(bucket, ready, first, 0);
     } else {
-      sort_sparse(bucket, first);
+      // Two passes of 32 counters, the low half of the ms first.
+      constexpr int half = block_shift / 2;
+      static_assert(block_shift % 2 == 0);
+      thread_local std::vector<event> half_sorted;  // the first pass's output
+      half_sorted.resize(n);
+      counting_pass<half>(bucket, half_sorted, first, 0);
+      counting_pass<half>(half_sorted, ready, first, half);
     }
     // Where one session has several events at one ms (its end, say: the session's and
     // a variable's), they are side by side and in the order drawn: put them in order.
@@ -677,22 +677,19 @@ struct deployment_generator::state {
     }
   }
 
-  void sort_sparse(const std::vector<event>& bucket, millis first) {
-    const std::size_t n = bucket.size();
-    auto ms = [first](const event& e) { return static_cast<std::size_t>(e.t - first); };
-    constexpr int digit_bits = block_shift / 2;
-    constexpr std::size_t digits = std::size_t{1} << digit_bits;
-    static_assert(block_shift % 2 == 0);
-    thread_local std::vector<event> half_sorted;  // the first pass's output
-    half_sorted.resize(n);
-    auto pass = [&](const std::vector<event>& from, std::vector<event>& to, int shift) {
-      std::array<std::uint32_t, digits + 1> count{};
-      for (const event& e : from) ++count[((ms(e) >> shift) & (digits - 1)) + 1];
-      for (std::size_t i = 1; i <= digits; ++i) count[i] += count[i - 1];
-      for (const event& e : from) to[count[(ms(e) >> shift) & (digits - 1)]++] = e;
+  // One stable counting pass of events (from first) on `bits` bits of their ms within
+  // the block, from bit `shift`: to must have from's size.
+  template <int bits>
+  static void counting_pass(const std::vector<event>& from, std::vector<event>& to, millis first,
+                            int shift) {
+    constexpr std::size_t digits = std::size_t{1} << bits;
+    auto digit = [&](const event& e) {
+      return (static_cast<std::size_t>(e.t - first) >> shift) & (digits - 1);
     };
-    pass(bucket, half_sorted, 0);
-    pass(half_sorted, ready, digit_bits);
+    std::array<std::uint32_t, digits + 1> count{};
+    for (const event& e : from) ++count[digit(e) + 1];
+    for (std::size_t i = 1; i <= digits; ++i) count[i] += count[i - 1];
+    for (const event& e : from) to[count[digit(e)]++] = e;
   }
 
   // Starts the sessions that begin in block k and sorts its events into ready. Blocks

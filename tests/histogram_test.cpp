@@ -99,7 +99,7 @@ TEST(histogram, default_configuration_is_fixed_and_about_23k_counters) {
 
 // Counters are allocated as values reach them: a histogram of small values stays small
 // (the time series keeps one per bucket), and how many a histogram has allocated changes
-// nothing it reports, compares, merges or writes.
+// nothing it reports, merges or writes (counters stop at the largest index recorded).
 TEST(histogram, counters_are_allocated_up_to_the_largest_value_only) {
   histogram small;
   EXPECT_EQ(small.counters_allocated(), 0u);
@@ -111,7 +111,7 @@ TEST(histogram, counters_are_allocated_up_to_the_largest_value_only) {
   large.record(default_highest);
   EXPECT_EQ(large.counters_allocated(), large.counter_count());
   large.reset();
-  EXPECT_EQ(large, histogram()) << "equal whatever either has allocated";
+  EXPECT_EQ(large, histogram()) << "reset drops the counters with the values";
   for (int v = 0; v < 1000; ++v) large.record(v);
   EXPECT_EQ(large, small);
 
