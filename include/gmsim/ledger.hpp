@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,7 @@ class ledger_part {
     std::uint64_t offset;
     std::uint64_t size;
   };
+  std::unique_ptr<char[]> buffer_;  // the file's: a request's lines are a few kB each
   std::FILE* file_;
   std::uint64_t size_ = 0;
   std::vector<block> index_;
