@@ -100,13 +100,7 @@ with open(sys.argv[1]) as f:
 sys.exit(1)
 EOF
 rm "$tmp/stress.ndjson"
-cat >"$tmp/post.lua" <<EOF
-local f = assert(io.open("$tmp/body.json", "rb"))
-wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-EOF
+wrk_post_script "$tmp/body.json" "$tmp/post.lua"
 
 nginx_start "$tmp/nginx" $((connections + 4096)) "$nginx_workers" || fail_setup "nginx setup failed"
 rotate_access_log "$tmp/probe.access.log"

@@ -81,6 +81,17 @@ EOF
   }
 }
 
+# wrk_post_script BODY LUA: writes LUA, a wrk script that POSTs the file BODY as JSON.
+wrk_post_script() {
+  cat >"$2" <<EOF
+local f = assert(io.open("$1", "rb"))
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+EOF
+}
+
 # Our own master only, by its pid; waits for it to go.
 nginx_stop() {
   if [[ -n "$nginx_pid" ]] && kill -0 "$nginx_pid" 2>/dev/null; then

@@ -37,6 +37,11 @@ usage: bench/pacing.sh [options]
                         receiver on its own machine never does
   --wrap "CMD"          run gmsim under CMD, e.g. "perf record -g -o /tmp/perf.data"
                         (its CPU and RSS then count in the figures)
+  --no-baseline         skip the baseline. By default, after the gmsim runs, wrk -t1 with one
+                        connection per stream posts a body of the first run's median size to
+                        the same nginx, as fast as it can, for min(--duration, 10) s: the
+                        requests/s this machine and receiver carry at all, against the
+                        streams x 1000 / min_gap that the cadence needs
 EOF
 }
 
@@ -61,6 +66,7 @@ json_out=""
 keep=0
 wrap=""
 pin=0
+baseline=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -81,6 +87,7 @@ while [[ $# -gt 0 ]]; do
     --keep) keep=1; shift ;;
     --wrap) wrap=$2; shift 2 ;;
     --pin) pin=1; shift ;;
+    --no-baseline) baseline=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "pacing.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -93,6 +100,7 @@ fail_setup() {
 [[ -x "$gmsim" ]] || fail_setup "no gmsim binary at $gmsim (build: cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release -DGMSIM_BUILD_TESTS=OFF && ninja -C build-rel gmsim)"
 nginx_check || fail_setup "no nginx"
 [[ -x /usr/bin/time ]] || fail_setup "no /usr/bin/time (apt-get install time)"
+[[ $baseline -eq 0 ]] || command -v wrk >/dev/null || fail_setup "no wrk (apt-get install wrk), or pass --no-baseline"
 command -v python3 >/dev/null || fail_setup "no python3"
 for n in "$deployments" "$repeat" "$duration_s" "$batch_rows" "$max_delay_s"; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || fail_setup "'$n' is not a positive integer"
@@ -185,6 +193,7 @@ for workers in $workers_list; do
     cat >"$dir/meta.json" <<EOF
 { "label": "$label", "workers": $workers, "exit_code": $rc, "streams": $streams,
   "batch_rows": $batch_rows, "min_gap_ms": $min_gap_ms, "duration_s": $duration_s,
+  "max_delay_s": $max_delay_s,
   "nginx_workers": "$nginx_workers",
   "nginx_cpu_s": $(python3 -c "print(round($nginx_cpu_after - $nginx_cpu_before, 2))"),
   "steal_s": $(python3 -c "print(round($steal_after - $steal_before, 2))"),
@@ -198,7 +207,67 @@ EOF
   done
 done
 
+# The baseline: what this machine and this nginx carry at all with one connection per
+# stream, wrk posting as fast as it can a body of the first run's median size. Under the
+# streams x 1000 / min_gap requests/s that the cadence needs, no sender keeps the pace
+# here: the receiver and the sender share the machine's cores.
+if [[ $baseline -eq 1 ]] && ! python3 - "${run_dirs[0]}/record.ndjson" "$tmp/body.json" 2>/dev/null <<'PY'; then
+import json, sys
+# Two passes: a recording of 10,000 streams holds gigabytes of bodies.
+with open(sys.argv[1], "rb") as f:
+    f.readline()  # the recording's header
+    sizes = sorted((len(line), i) for i, line in enumerate(f))
+if not sizes:
+    sys.exit(1)
+median = sizes[len(sizes) // 2][1]
+with open(sys.argv[1], "rb") as f:
+    f.readline()
+    for i, line in enumerate(f):
+        if i == median:
+            open(sys.argv[2], "w").write(json.loads(line)["body"])
+            break
+PY
+  echo "pacing.sh: no baseline: the first run's recording has no request to take a body from" >&2
+  baseline=0
+fi
+if [[ $baseline -eq 1 ]]; then
+  wrk_post_script "$tmp/body.json" "$tmp/post.lua"
+  baseline_s=$((duration_s < 10 ? duration_s : 10))
+  body_bytes=$(wc -c <"$tmp/body.json")
+  echo "pacing.sh: baseline: wrk -t1 -c$streams -d${baseline_s}s, a $body_bytes-byte body" \
+    "(load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  nginx_cpu_before=$(nginx_cpu)
+  steal_before=$(machine_steal)
+  set +e
+  /usr/bin/time -f "%U %S" -o "$tmp/wrk.time" wrk -t1 -c"$streams" -d"${baseline_s}s" \
+    -s "$tmp/post.lua" "$url" >"$tmp/wrk.txt" 2>&1
+  rc=$?
+  set -e
+  [[ $rc -eq 0 ]] || fail_setup "wrk exited $rc: $(tail -3 "$tmp/wrk.txt")"
+  nginx_cpu_after=$(nginx_cpu)
+  steal_after=$(machine_steal)
+  python3 - "$tmp/wrk.txt" "$tmp/wrk.time" "$tmp/baseline.json" "$streams" "$baseline_s" \
+    "$body_bytes" "$nginx_cpu_before" "$nginx_cpu_after" "$steal_before" "$steal_after" <<'PY' ||
+import json, re, sys
+text = open(sys.argv[1]).read()
+rate = float(re.search(r"Requests/sec:\s*([0-9.]+)", text).group(1))
+non_2xx = re.search(r"Non-2xx or 3xx responses:\s*([0-9]+)", text)
+user, system = (float(v) for v in open(sys.argv[2]).read().split()[-2:])
+json.dump({"tool": f"wrk -t1 -c{sys.argv[4]} -d{sys.argv[5]}s",
+           "connections": int(sys.argv[4]), "duration_s": int(sys.argv[5]),
+           "body_bytes": int(sys.argv[6]), "requests_per_s": rate,
+           "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+           "wrk_cpu_s": round(user + system, 2),
+           "nginx_cpu_s": round(float(sys.argv[8]) - float(sys.argv[7]), 2),
+           "steal_s": round(float(sys.argv[10]) - float(sys.argv[9]), 2)},
+          open(sys.argv[3], "w"))
+PY
+    fail_setup "cannot read wrk's figures: $(tail -5 "$tmp/wrk.txt")"
+  rotate_access_log "$tmp/baseline.access.log"
+fi
+
 report_args=(--min-gap-ms "$min_gap_ms" --max-late-ms "$max_late_ms" --late-measure "$late_measure")
+[[ $baseline -eq 1 ]] && report_args+=(--baseline "$tmp/baseline.json")
 [[ -n "$max_rss_mib" ]] && report_args+=(--max-rss-mib "$max_rss_mib")
 [[ -n "$json_out" ]] && report_args+=(--json "$json_out")
 set +e

@@ -50,6 +50,21 @@ def read_record(path):
     return starts, late_us, first, last
 
 
+def steady_rate(starts, first, duration_s, max_delay_s):
+    """Requests started per second while every stream is in backlog: from 2 x max_delay
+    after the first start to the end of the duration. A stream's first flush tick comes
+    within max_delay and cuts only the rows made since the start, which it sends before
+    its second tick; from that one on its pages wait. Afterwards the streams finish their
+    backlogs one by one, and the rate over the whole run falls with them. The whole
+    duration when it is not longer than 2 x max_delay."""
+    if first is None or duration_s <= 0:
+        return 0
+    begin_s = 2 * max_delay_s if duration_s > 2 * max_delay_s else 0
+    begin, end = first + begin_s * 1e6, first + duration_s * 1e6
+    started = sum(1 for series in starts.values() for r in series if begin <= r[0] < end)
+    return started / (duration_s - begin_s)
+
+
 def gaps_of(series_by_key):
     gaps = []
     for series in series_by_key.values():
@@ -139,6 +154,8 @@ def analyse(run_dir, min_gap_ms):
         "not_delivered": req["attempted"] - req["delivered"],
         "unsent": req.get("unsent", 0),
         "requests_per_s": recorded / span_s if span_s > 0 else 0,
+        "requests_per_s_steady": steady_rate(requests, first, meta["duration_s"],
+                                             meta.get("max_delay_s", 0)),
         "gap_min_ms": ms(gaps[0] if gaps else None),
         "gap_p50_ms": ms(percentile(gaps, 50)),
         "gap_p99_ms": ms(percentile(gaps, 99)),
@@ -159,6 +176,7 @@ def analyse(run_dir, min_gap_ms):
         "sys_s": t["sys_s"],
         "wall_s": t["wall_s"],
         "cpu_pct_of_core": 100.0 * t["cpu_s"] / t["wall_s"] if t["wall_s"] > 0 else 0,
+        "cpu_us_per_request": 1e6 * t["cpu_s"] / req["attempted"] if req["attempted"] else None,
         "max_rss_mib": t["max_rss_mib"],
         "nginx_requests": nginx_requests,
         "nginx_connections": len(by_connection),
@@ -209,7 +227,8 @@ def fmt(v, digits=2):
 ROWS = [
     ("streams", "streams", 0),
     ("requests (attempted)", "requests", 0),
-    ("requests/s", "requests_per_s", 0),
+    ("requests/s, whole run", "requests_per_s", 0),
+    ("requests/s, all streams sending", "requests_per_s_steady", 0),
     ("not delivered / unsent", lambda r: f"{r['not_delivered']} / {r['unsent']}", 0),
     ("gap/stream min ms", "gap_min_ms", 3),
     ("gap/stream p50 ms", "gap_p50_ms", 3),
@@ -226,6 +245,7 @@ ROWS = [
     ("delay after allowed max ms", "delay_max_ms", 3),
     ("CPU user+sys s", lambda r: f"{r['cpu_s']:.2f} ({r['user_s']:.2f}+{r['sys_s']:.2f})", 0),
     ("CPU % of one core", "cpu_pct_of_core", 1),
+    ("CPU µs per request", "cpu_us_per_request", 1),
     ("wall s", "wall_s", 1),
     ("max RSS MiB", "max_rss_mib", 1),
     ("nginx requests", "nginx_requests", 0),
@@ -283,6 +303,29 @@ def print_medians(results, args, out):
                   f"{within} of {len(values)} runs within it{steal}\n")
 
 
+def print_baseline(results, baseline, args, out):
+    """The requests/s the cadence needs, what wrk carried through the same nginx with as
+    many connections (the machine's and the receiver's ceiling), and each run against
+    both: a pacing target the ceiling is under is out of any sender's reach here."""
+    streams = baseline["connections"]
+    needed = streams * 1000.0 / args.min_gap_ms
+    rate = baseline["requests_per_s"]
+    per_request = lambda cpu_s: 1e6 * cpu_s / (rate * baseline["duration_s"]) if rate else 0
+    out.write(f"needed: {streams} streams x 1000 / {args.min_gap_ms:g}ms = {needed:,.0f} requests/s\n")
+    out.write(f"baseline: {baseline['tool']}, the same nginx, a {baseline['body_bytes']}-byte gmsim body: "
+              f"{rate:,.0f} requests/s ({rate / needed:.2f} of the need); "
+              f"wrk {per_request(baseline['wrk_cpu_s']):.1f} µs CPU per request, "
+              f"nginx {per_request(baseline['nginx_cpu_s']):.1f}; steal {baseline['steal_s']:.2f} s"
+              + (f"; {baseline['non_2xx']} answers not 2xx" if baseline["non_2xx"] else "") + "\n")
+    if rate < needed:
+        out.write(f"baseline: this machine and receiver carry {rate / needed:.0%} of the requests/s "
+                  "the cadence needs, with the cheapest sender: no sender keeps the pace here\n")
+    for r in results:
+        sent = r["requests_per_s_steady"]
+        out.write(f"{r['label']}: {sent:,.0f} requests/s while every stream was sending, "
+                  f"{sent / needed:.2f} of the need, {sent / rate if rate else 0:.2f} of wrk's\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run directories written by pacing.sh")
@@ -293,6 +336,8 @@ def main():
                         help="what --max-late-ms bounds: actual - intended (t_ms), or the "
                              "delay after the earliest start the rules allowed")
     parser.add_argument("--json", help="write every figure here too")
+    parser.add_argument("--baseline", help="wrk's figures (pacing.sh writes them): the "
+                        "requests/s the same nginx carries at all")
     args = parser.parse_args()
     results = []
     for run_dir in args.runs:
@@ -305,12 +350,20 @@ def main():
         results.append(r)
     print_table(results, args, sys.stdout)
     print_medians(results, args, sys.stdout)
+    baseline = None
+    if args.baseline:
+        try:
+            baseline = json.load(open(args.baseline))
+            print_baseline(results, baseline, args, sys.stdout)
+        except (OSError, ValueError, KeyError) as e:
+            print(f"pacing_report.py: {args.baseline}: {e}", file=sys.stderr)
+            return 2
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"targets": {"min_gap_ms": args.min_gap_ms, "max_late_ms": args.max_late_ms,
                                    "late_measure": args.late_measure,
                                    "max_rss_mib": args.max_rss_mib},
-                       "runs": results}, f, indent=2)
+                       "baseline": baseline, "runs": results}, f, indent=2)
     return 1 if any(r["misses"] for r in results) else 0
 
 
