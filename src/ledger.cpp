@@ -40,40 +40,76 @@ constexpr std::size_t part_buffer_bytes = std::size_t{64} << 10;
 // The merge, after the run, reads and writes this much at once.
 constexpr std::size_t io_buffer_bytes = std::size_t{1} << 20;
 
-// Reads the blocks of one part back for the merge, through a window read ahead: in the
-// merged order a part's blocks come nearly in the order they were written, so most are
-// served from the window, where a seek and a read cost two system calls a block.
+// Reads all of [offset, offset + size) of fd into p; false with errno set when it cannot.
+bool read_exactly(int fd, char* p, std::uint64_t size, std::uint64_t offset) {
+  std::uint64_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;  // the part is shorter than its index: a write was lost
+      return false;
+    }
+    done += static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
+// Reads the blocks of one part back for the merge. A part is written in the order
+// requests finish and merged in the order they were meant to start, which is nearly the
+// same while streams keep up and far from it in backlog (each stream late by its own
+// amount). So the window only moves forward: a block inside it is served from it, the
+// block that starts where it ends moves it there, and any other block (behind it, past
+// its end, across its edge, or larger than it) is read alone (one system call, where a
+// seek and a read were two) and the window stays. No byte enters the window twice, so
+// the bytes read are at most the part's size plus those served, whatever the order:
+// moving the window to any block that missed it read 200 times the part in backlog.
 class part_reader {
  public:
-  explicit part_reader(std::FILE* file) : fd_(::fileno(file)) {}
+  explicit part_reader(std::FILE* file) : fd_(::fileno(file)), window_(io_buffer_bytes) {}
 
-  // The part's bytes [offset, offset + size), valid until the next call; false when
-  // they cannot be read.
+  // The part's bytes [offset, offset + size), valid until the next call; false with
+  // errno set when they cannot be read.
   bool read(std::uint64_t offset, std::uint64_t size, std::string_view& out) {
-    if (offset < start_ || offset + size > start_ + filled_) {
-      if (window_.size() < std::max<std::uint64_t>(size, io_buffer_bytes)) {
-        window_.resize(std::max<std::uint64_t>(size, io_buffer_bytes));
-      }
+    const std::uint64_t end = start_ + filled_;
+    if (offset >= start_ && offset + size <= end) {
+      out = std::string_view(window_.data() + (offset - start_), size);
+      return true;
+    }
+    if (offset == end && size <= window_.size()) {
       start_ = offset;
       filled_ = 0;
-      while (filled_ < window_.size()) {
+      while (filled_ < window_.size()) {  // up to the window, or to the part's end
         const ssize_t n = ::pread(fd_, window_.data() + filled_, window_.size() - filled_,
                                   static_cast<off_t>(offset + filled_));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
+        if (n < 0) return false;
+        if (n == 0) break;
         filled_ += static_cast<std::uint64_t>(n);
       }
-      if (filled_ < size) return false;
+      if (filled_ < size) {
+        errno = EIO;  // the part is shorter than its index: a write was lost
+        return false;
+      }
+      out = std::string_view(window_.data(), size);
+      return true;
     }
-    out = std::string_view(window_.data() + (offset - start_), size);
+    single_.resize(size);
+    if (!read_exactly(fd_, single_.data(), size, offset)) return false;
+    out = std::string_view(single_.data(), size);
     return true;
   }
 
  private:
   int fd_;
   std::vector<char> window_;
+  std::vector<char> single_;  // a block read alone
   std::uint64_t start_ = 0;   // the part's offset of window_[0]
   std::uint64_t filled_ = 0;  // bytes of window_ read
+};
+
+struct file_closer {
+  void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
 }  // namespace
@@ -106,31 +142,40 @@ void merge_ledger_parts(const std::vector<ledger_part*>& parts, std::string_view
   };
   std::vector<entry> all;
   for (std::size_t p = 0; p < parts.size(); ++p) {
-    std::fflush(parts[p]->file_);
+    if (std::fflush(parts[p]->file_) != 0 || std::ferror(parts[p]->file_) != 0) {
+      const std::string dir = tmpdir();
+      throw std::runtime_error(path + ": a temporary part in " +
+                               (dir.empty() ? std::string("/tmp") : dir + " ($TMPDIR)") +
+                               " could not be written: " + std::strerror(errno));
+    }
     for (const auto& b : parts[p]->index_) all.push_back(entry{b, p});
   }
   std::sort(all.begin(), all.end(), [](const entry& x, const entry& y) {
     return std::tie(x.b.t, x.b.stream, x.b.sequence) < std::tie(y.b.t, y.b.stream, y.b.sequence);
   });
-  std::FILE* out = std::fopen(path.c_str(), "wb");
+  // The buffer first: the file, closed by its owner on any exit, must not outlive it.
+  auto out_buffer = std::make_unique<char[]>(io_buffer_bytes);
+  std::unique_ptr<std::FILE, file_closer> out(std::fopen(path.c_str(), "wb"));
   if (out == nullptr) {
     throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
   }
-  auto out_buffer = std::make_unique<char[]>(io_buffer_bytes);
-  std::setvbuf(out, out_buffer.get(), _IOFBF, io_buffer_bytes);
-  std::fwrite(header.data(), 1, header.size(), out);
+  std::setvbuf(out.get(), out_buffer.get(), _IOFBF, io_buffer_bytes);
+  std::fwrite(header.data(), 1, header.size(), out.get());
   std::vector<part_reader> readers;
   for (auto* part : parts) readers.emplace_back(part->file_);
   for (const auto& e : all) {
     std::string_view lines;
     if (!readers[e.part].read(e.b.offset, e.b.size, lines)) {
-      std::fclose(out);
-      throw std::runtime_error(path + ": cannot read back a temporary part");
+      throw std::runtime_error(path + ": cannot read back a temporary part: " +
+                               std::strerror(errno));
     }
-    std::fwrite(lines.data(), 1, lines.size(), out);
+    std::fwrite(lines.data(), 1, lines.size(), out.get());
   }
-  if (std::fclose(out) != 0) {
-    throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+  const bool write_failed = std::ferror(out.get()) != 0;
+  const int write_errno = errno;
+  if (std::fclose(out.release()) != 0 || write_failed) {
+    throw std::runtime_error(path + ": cannot write: " +
+                             std::strerror(write_failed ? write_errno : errno));
   }
 }
 

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 namespace gmsim {
 namespace {
@@ -31,33 +33,74 @@ TEST(ledger, parts_merge_in_intended_order_after_the_header) {
   std::filesystem::remove(path);
 }
 
-// The merge reads a part back through a window of 1 MiB: blocks out of the order written
-// (the window moves back), blocks across its edge, and a block larger than it.
-TEST(ledger, parts_larger_than_the_read_window_merge_whole_and_in_order) {
+// Bytes this process has read with read(2) and pread(2) so far (/proc/self/io's rchar).
+std::uint64_t bytes_read_so_far() {
+  std::ifstream io("/proc/self/io");
+  std::string name;
+  std::uint64_t value = 0;
+  while (io >> name >> value) {
+    if (name == "rchar:") return value;
+  }
+  return 0;
+}
+
+// Writes parts in the order given, merges them, and checks the merged file against the
+// blocks sorted by key, and that the merge read at most the parts' size plus the bytes
+// it wrote (each byte into the read-ahead window once, or alone).
+void check_merge(const std::vector<std::pair<millis, std::string>>& a_blocks,
+                 const std::vector<std::pair<millis, std::string>>& b_blocks) {
   ledger_part a, b;
   std::map<std::tuple<millis, std::uint32_t, std::uint64_t>, std::string> expected;
   std::uint64_t sequence = 0;
-  auto add = [&](ledger_part& part, millis t, std::uint32_t stream, std::string lines) {
-    part.append(t, stream, sequence, lines);
-    expected[{t, stream, sequence++}] = std::move(lines);
-  };
-  for (int i = 0; i < 4000; ++i) {
-    // Written in an order that is not the merged one: every 7th block goes back in time.
-    const millis t = i % 7 == 0 ? 4000 - i : i;
-    add(a, t, 0, "a" + std::to_string(t) + ":" + std::string(700 + i % 300, 'x') + "\n");
-    if (i % 3 == 0) add(b, t, 1, "b" + std::to_string(t) + ":" + std::string(900, 'y') + "\n");
+  std::uint64_t part_bytes = 0;
+  for (const auto* blocks : {&a_blocks, &b_blocks}) {
+    auto& part = blocks == &a_blocks ? a : b;
+    const std::uint32_t stream = blocks == &a_blocks ? 0 : 1;
+    for (const auto& [t, lines] : *blocks) {
+      part.append(t, stream, sequence, lines);
+      expected[{t, stream, sequence++}] = lines;
+      part_bytes += lines.size();
+    }
   }
-  add(b, 2000, 2, "big:" + std::string(std::size_t{5} << 19, 'z') + "\n");  // 2.5 MiB
   std::string want = "header\n";
   for (const auto& [key, lines] : expected) want += lines;
   auto path = (std::filesystem::temp_directory_path() / "gmsim_ledger_window_test.ndjson").string();
+  const std::uint64_t before = bytes_read_so_far();
   merge_ledger_parts({&a, &b}, "header\n", path);
+  const std::uint64_t read = bytes_read_so_far() - before;
+  EXPECT_LE(read, 2 * part_bytes + 4096) << "the merge re-read the parts";
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
   EXPECT_EQ(text.str().size(), want.size());
-  EXPECT_TRUE(text.str() == want);  // not EXPECT_EQ: a mismatch would print 6 MB
+  EXPECT_TRUE(text.str() == want);  // not EXPECT_EQ: a mismatch would print megabytes
   std::filesystem::remove(path);
+}
+
+// The merge reads a part back through a window of 1 MiB: blocks nearly in the order
+// written (every 7th one elsewhere in time), blocks across the window's edge, and a
+// block larger than the window.
+TEST(ledger, parts_larger_than_the_read_window_merge_whole_and_in_order) {
+  std::vector<std::pair<millis, std::string>> a, b;
+  for (int i = 0; i < 4000; ++i) {
+    const millis t = i % 7 == 0 ? 4000 - i : i;
+    a.emplace_back(t, "a" + std::to_string(t) + ":" + std::string(700 + i % 300, 'x') + "\n");
+    if (i % 3 == 0) b.emplace_back(t, "b" + std::to_string(t) + ":" + std::string(900, 'y') + "\n");
+  }
+  b.emplace_back(2000, "big:" + std::string(std::size_t{5} << 19, 'z') + "\n");  // 2.5 MiB
+  check_merge(a, b);
+}
+
+// In backlog each stream is late by its own amount: the order written (requests
+// finished) is far from the merged one (requests meant). Reading a window at every
+// block that missed it read hundreds of times the parts.
+TEST(ledger, parts_written_far_from_the_merged_order_are_read_about_once) {
+  std::vector<std::pair<millis, std::string>> a, b;
+  for (int i = 0; i < 6000; ++i) {
+    const millis t = (static_cast<millis>(i) * 7919) % 6000;  // a scattered permutation
+    (i % 2 == 0 ? a : b).emplace_back(t, std::to_string(t) + ":" + std::string(3500, 'q') + "\n");
+  }
+  check_merge(a, b);
 }
 
 TEST(ledger, an_unwritable_path_is_an_error_that_names_it) {
