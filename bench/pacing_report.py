@@ -57,9 +57,9 @@ def steady_rate(starts, first, duration_s, max_delay_s):
     its second tick; from that one on its pages wait. Afterwards the streams finish their
     backlogs one by one, and the rate over the whole run falls with them. The whole
     duration when it is not longer than 2 x max_delay."""
-    if first is None or duration_s <= 0:
-        return 0
-    begin_s = 2 * max_delay_s if duration_s > 2 * max_delay_s else 0
+    if first is None or max_delay_s is None or duration_s <= 2 * max_delay_s:
+        return None  # shown as "-": no stretch where every stream was surely sending
+    begin_s = 2 * max_delay_s
     begin, end = first + begin_s * 1e6, first + duration_s * 1e6
     started = sum(1 for series in starts.values() for r in series if begin <= r[0] < end)
     return started / (duration_s - begin_s)
@@ -155,7 +155,7 @@ def analyse(run_dir, min_gap_ms):
         "unsent": req.get("unsent", 0),
         "requests_per_s": recorded / span_s if span_s > 0 else 0,
         "requests_per_s_steady": steady_rate(requests, first, meta["duration_s"],
-                                             meta.get("max_delay_s", 0)),
+                                             meta.get("max_delay_s")),
         "gap_min_ms": ms(gaps[0] if gaps else None),
         "gap_p50_ms": ms(percentile(gaps, 50)),
         "gap_p99_ms": ms(percentile(gaps, 99)),
@@ -245,7 +245,7 @@ ROWS = [
     ("delay after allowed max ms", "delay_max_ms", 3),
     ("CPU user+sys s", lambda r: f"{r['cpu_s']:.2f} ({r['user_s']:.2f}+{r['sys_s']:.2f})", 0),
     ("CPU % of one core", "cpu_pct_of_core", 1),
-    ("CPU µs per request", "cpu_us_per_request", 1),
+    ("CPU µs per request (whole process)", "cpu_us_per_request", 1),
     ("wall s", "wall_s", 1),
     ("max RSS MiB", "max_rss_mib", 1),
     ("nginx requests", "nginx_requests", 0),
@@ -317,11 +317,19 @@ def print_baseline(results, baseline, args, out):
               f"wrk {per_request(baseline['wrk_cpu_s']):.1f} µs CPU per request, "
               f"nginx {per_request(baseline['nginx_cpu_s']):.1f}; steal {baseline['steal_s']:.2f} s"
               + (f"; {baseline['non_2xx']} answers not 2xx" if baseline["non_2xx"] else "") + "\n")
+    connect_errors = baseline.get("socket_errors", {}).get("connect", 0)
+    if connect_errors:
+        out.write(f"baseline: wrk could not open {connect_errors} of its connections: its rate is "
+                  "that of fewer connections than streams\n")
     if rate < needed:
         out.write(f"baseline: this machine and receiver carry {rate / needed:.0%} of the requests/s "
                   "the cadence needs, with the cheapest sender: no sender keeps the pace here\n")
     for r in results:
         sent = r["requests_per_s_steady"]
+        if sent is None:
+            out.write(f"{r['label']}: no stretch where every stream was surely in backlog "
+                      "(the duration must be over 2 x max_delay)\n")
+            continue
         out.write(f"{r['label']}: {sent:,.0f} requests/s while every stream was sending, "
                   f"{sent / needed:.2f} of the need, {sent / rate if rate else 0:.2f} of wrk's\n")
 
@@ -351,19 +359,22 @@ def main():
     print_table(results, args, sys.stdout)
     print_medians(results, args, sys.stdout)
     baseline = None
+    baseline_failed = False
     if args.baseline:
         try:
             baseline = json.load(open(args.baseline))
             print_baseline(results, baseline, args, sys.stdout)
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, ZeroDivisionError) as e:
             print(f"pacing_report.py: {args.baseline}: {e}", file=sys.stderr)
-            return 2
+            baseline, baseline_failed = None, True
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"targets": {"min_gap_ms": args.min_gap_ms, "max_late_ms": args.max_late_ms,
                                    "late_measure": args.late_measure,
                                    "max_rss_mib": args.max_rss_mib},
                        "baseline": baseline, "runs": results}, f, indent=2)
+    if baseline_failed:
+        return 2
     return 1 if any(r["misses"] for r in results) else 0
 
 
