@@ -55,8 +55,9 @@ def steady_rate(starts, first, duration_s, max_delay_s):
     after the first start to the end of the duration. A stream's first flush tick comes
     within max_delay and cuts only the rows made since the start, which it sends before
     its second tick; from that one on its pages wait. Afterwards the streams finish their
-    backlogs one by one, and the rate over the whole run falls with them. The whole
-    duration when it is not longer than 2 x max_delay."""
+    backlogs one by one, and the rate over the whole run falls with them. None when the
+    duration is not longer than 2 x max_delay, or max_delay is unknown (a run directory
+    from before pacing.sh kept it)."""
     if first is None or max_delay_s is None or duration_s <= 2 * max_delay_s:
         return None  # shown as "-": no stretch where every stream was surely sending
     begin_s = 2 * max_delay_s

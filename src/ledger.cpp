@@ -10,6 +10,8 @@
 #include <tuple>
 #include <vector>
 
+#include "file_io.hpp"
+
 namespace gmsim {
 
 namespace {
@@ -40,19 +42,10 @@ constexpr std::size_t part_buffer_bytes = std::size_t{64} << 10;
 // The merge, after the run, reads and writes this much at once.
 constexpr std::size_t io_buffer_bytes = std::size_t{1} << 20;
 
-// Reads all of [offset, offset + size) of fd into p; false with errno set when it cannot.
-bool read_exactly(int fd, char* p, std::uint64_t size, std::uint64_t offset) {
-  std::uint64_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = EIO;  // the part is shorter than its index: a write was lost
-      return false;
-    }
-    done += static_cast<std::uint64_t>(n);
-  }
-  return true;
+// Where the parts are made, for messages: $TMPDIR's value, or /tmp.
+std::string parts_dir() {
+  const std::string dir = tmpdir();
+  return dir.empty() ? std::string("/tmp") : dir + " ($TMPDIR)";
 }
 
 // Reads the blocks of one part back for the merge. A part is written in the order
@@ -71,32 +64,27 @@ class part_reader {
   // The part's bytes [offset, offset + size), valid until the next call; false with
   // errno set when they cannot be read.
   bool read(std::uint64_t offset, std::uint64_t size, std::string_view& out) {
-    const std::uint64_t end = start_ + filled_;
-    if (offset >= start_ && offset + size <= end) {
-      out = std::string_view(window_.data() + (offset - start_), size);
-      return true;
-    }
-    if (offset == end && size <= window_.size()) {
+    const char* from = nullptr;
+    std::int64_t got = 0;
+    if (offset >= start_ && offset + size <= start_ + filled_) {
+      from = window_.data() + (offset - start_);
+      got = static_cast<std::int64_t>(size);
+    } else if (offset == start_ + filled_ && size <= window_.size()) {
+      got = pread_up_to(fd_, window_.data(), window_.size(), offset);  // to the part's end
       start_ = offset;
-      filled_ = 0;
-      while (filled_ < window_.size()) {  // up to the window, or to the part's end
-        const ssize_t n = ::pread(fd_, window_.data() + filled_, window_.size() - filled_,
-                                  static_cast<off_t>(offset + filled_));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        if (n == 0) break;
-        filled_ += static_cast<std::uint64_t>(n);
-      }
-      if (filled_ < size) {
-        errno = EIO;  // the part is shorter than its index: a write was lost
-        return false;
-      }
-      out = std::string_view(window_.data(), size);
-      return true;
+      filled_ = got < 0 ? 0 : static_cast<std::uint64_t>(got);
+      from = window_.data();
+    } else {
+      single_.resize(size);
+      got = pread_up_to(fd_, single_.data(), size, offset);
+      from = single_.data();
     }
-    single_.resize(size);
-    if (!read_exactly(fd_, single_.data(), size, offset)) return false;
-    out = std::string_view(single_.data(), size);
+    if (got < 0) return false;
+    if (static_cast<std::uint64_t>(got) < size) {
+      errno = EIO;  // the part is shorter than its index: a write was lost
+      return false;
+    }
+    out = std::string_view(from, size);
     return true;
   }
 
@@ -115,11 +103,9 @@ struct file_closer {
 }  // namespace
 
 ledger_part::ledger_part() : buffer_(new char[part_buffer_bytes]) {
-  const std::string dir = tmpdir();
-  file_ = anonymous_file(dir);
+  file_ = anonymous_file(tmpdir());
   if (file_ == nullptr) {
-    throw std::runtime_error("cannot create a temporary file in " +
-                             (dir.empty() ? std::string("/tmp") : dir + " ($TMPDIR)") + ": " +
+    throw std::runtime_error("cannot create a temporary file in " + parts_dir() + ": " +
                              std::strerror(errno));
   }
   std::setvbuf(file_, buffer_.get(), _IOFBF, part_buffer_bytes);
@@ -143,9 +129,7 @@ void merge_ledger_parts(const std::vector<ledger_part*>& parts, std::string_view
   std::vector<entry> all;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     if (std::fflush(parts[p]->file_) != 0 || std::ferror(parts[p]->file_) != 0) {
-      const std::string dir = tmpdir();
-      throw std::runtime_error(path + ": a temporary part in " +
-                               (dir.empty() ? std::string("/tmp") : dir + " ($TMPDIR)") +
+      throw std::runtime_error(path + ": a temporary part in " + parts_dir() +
                                " could not be written: " + std::strerror(errno));
     }
     for (const auto& b : parts[p]->index_) all.push_back(entry{b, p});

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "file_io.hpp"
 #include "recording_index.hpp"
 
 namespace gmsim {
@@ -194,16 +195,10 @@ recording_file::~recording_file() {
 bool recording_file::read_body(const recorded_request& request, std::string& body,
                                std::string& why) const {
   std::string line(request.length, '\0');
-  std::size_t done = 0;
-  while (done < line.size()) {
-    ssize_t n = ::pread(fd_, line.data() + done, line.size() - done,
-                        static_cast<off_t>(request.offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      why = "line " + std::to_string(request.line) + ": cannot read it back";
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
+  if (pread_up_to(fd_, line.data(), line.size(), request.offset) !=
+      static_cast<std::int64_t>(line.size())) {
+    why = "line " + std::to_string(request.line) + ": cannot read it back";
+    return false;
   }
   json doc = json::parse(line, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("body") || !doc["body"].is_string()) {

@@ -34,41 +34,42 @@ TEST(ledger, parts_merge_in_intended_order_after_the_header) {
 }
 
 // Bytes this process has read with read(2) and pread(2) so far (/proc/self/io's rchar).
-std::uint64_t bytes_read_so_far() {
+std::optional<std::uint64_t> bytes_read_so_far() {
   std::ifstream io("/proc/self/io");
   std::string name;
   std::uint64_t value = 0;
   while (io >> name >> value) {
     if (name == "rchar:") return value;
   }
-  return 0;
+  return std::nullopt;
 }
+
+using blocks = std::vector<std::pair<millis, std::string>>;
 
 // Writes parts in the order given, merges them, and checks the merged file against the
 // blocks sorted by key, and that the merge read at most the parts' size plus the bytes
 // it wrote (each byte into the read-ahead window once, or alone).
-void check_merge(const std::vector<std::pair<millis, std::string>>& a_blocks,
-                 const std::vector<std::pair<millis, std::string>>& b_blocks) {
+void check_merge(const blocks& a_blocks, const blocks& b_blocks) {
   ledger_part a, b;
   std::map<std::tuple<millis, std::uint32_t, std::uint64_t>, std::string> expected;
   std::uint64_t sequence = 0;
   std::uint64_t part_bytes = 0;
-  for (const auto* blocks : {&a_blocks, &b_blocks}) {
-    auto& part = blocks == &a_blocks ? a : b;
-    const std::uint32_t stream = blocks == &a_blocks ? 0 : 1;
-    for (const auto& [t, lines] : *blocks) {
+  auto write = [&](ledger_part& part, std::uint32_t stream, const blocks& written) {
+    for (const auto& [t, lines] : written) {
       part.append(t, stream, sequence, lines);
       expected[{t, stream, sequence++}] = lines;
       part_bytes += lines.size();
     }
-  }
+  };
+  write(a, 0, a_blocks);
+  write(b, 1, b_blocks);
   std::string want = "header\n";
   for (const auto& [key, lines] : expected) want += lines;
   auto path = (std::filesystem::temp_directory_path() / "gmsim_ledger_window_test.ndjson").string();
-  const std::uint64_t before = bytes_read_so_far();
+  const auto before = bytes_read_so_far();
+  ASSERT_TRUE(before.has_value()) << "no rchar in /proc/self/io: the bytes read cannot be checked";
   merge_ledger_parts({&a, &b}, "header\n", path);
-  const std::uint64_t read = bytes_read_so_far() - before;
-  EXPECT_LE(read, 2 * part_bytes + 4096) << "the merge re-read the parts";
+  EXPECT_LE(*bytes_read_so_far() - *before, 2 * part_bytes + 4096) << "the merge re-read the parts";
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -81,7 +82,7 @@ void check_merge(const std::vector<std::pair<millis, std::string>>& a_blocks,
 // written (every 7th one elsewhere in time), blocks across the window's edge, and a
 // block larger than the window.
 TEST(ledger, parts_larger_than_the_read_window_merge_whole_and_in_order) {
-  std::vector<std::pair<millis, std::string>> a, b;
+  blocks a, b;
   for (int i = 0; i < 4000; ++i) {
     const millis t = i % 7 == 0 ? 4000 - i : i;
     a.emplace_back(t, "a" + std::to_string(t) + ":" + std::string(700 + i % 300, 'x') + "\n");
@@ -95,7 +96,7 @@ TEST(ledger, parts_larger_than_the_read_window_merge_whole_and_in_order) {
 // finished) is far from the merged one (requests meant). Reading a window at every
 // block that missed it read hundreds of times the parts.
 TEST(ledger, parts_written_far_from_the_merged_order_are_read_about_once) {
-  std::vector<std::pair<millis, std::string>> a, b;
+  blocks a, b;
   for (int i = 0; i < 6000; ++i) {
     const millis t = (static_cast<millis>(i) * 7919) % 6000;  // a scattered permutation
     (i % 2 == 0 ? a : b).emplace_back(t, std::to_string(t) + ":" + std::string(3500, 'q') + "\n");

@@ -1,0 +1,27 @@
+// Small POSIX file helpers shared by the translation units that read files back by
+// offset (the ledger's merge, the recording's replay). Private to src/.
+#pragma once
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+
+namespace gmsim {
+
+// Reads up to size bytes of fd at offset into p, retrying short reads and EINTR.
+// Returns the bytes read, fewer than size only at the end of the file, or -1 with
+// errno set.
+inline std::int64_t pread_up_to(int fd, char* p, std::uint64_t size, std::uint64_t offset) {
+  std::uint64_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, p + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    if (n == 0) break;
+    done += static_cast<std::uint64_t>(n);
+  }
+  return static_cast<std::int64_t>(done);
+}
+
+}  // namespace gmsim
