@@ -4,39 +4,47 @@
 
 namespace gmsim {
 
+namespace {
+
+// The text write puts through a json_writer (done and cut back before it is returned).
+template <class write_fn>
+std::string written(write_fn&& write) {
+  std::string text;
+  json_writer w(text);
+  write(w);
+  w.flush();
+  return text;
+}
+
+}  // namespace
+
 encoder::encoder(const scenario& model) : model_(model) {
   for (const auto& stream : model.streams()) {
     const auto& dep = model.deployments()[stream.deployment];
-    std::string prefix;
-    json_writer w(prefix);
-    w.raw("{\"type\":");
-    w.string(to_string(stream.type));
-    w.raw(",\"data\":{\"orgSlug\":");
-    w.string(dep.org_slug);
-    w.raw(",\"depSlug\":");
-    w.string(dep.dep_slug);
-    w.raw(",\"rows\":[");
-    stream_prefix_.push_back(std::move(prefix));
+    stream_prefix_.push_back(written([&](json_writer& w) {
+      w.raw("{\"type\":");
+      w.string(to_string(stream.type));
+      w.raw(",\"data\":{\"orgSlug\":");
+      w.string(dep.org_slug);
+      w.raw(",\"depSlug\":");
+      w.string(dep.dep_slug);
+      w.raw(",\"rows\":[");
+    }));
   }
   for (const auto& variable : model.settings().session.variables) {
-    std::string key;
-    json_writer(key).key(variable.name);
-    variable_key_.push_back(std::move(key));
+    variable_key_.push_back(written([&](json_writer& w) { w.key(variable.name); }));
   }
   for (const auto& rule : model.settings().session.rules) {
-    std::string prefix;
-    json_writer w(prefix);
-    w.raw("{\"cid\":");
-    w.integer(rule.cid);
-    w.raw(",\"cname\":");
-    w.string(rule.name);
-    w.raw(",\"scene_name\":");
-    rule_prefix_.push_back(std::move(prefix));
+    rule_prefix_.push_back(written([&](json_writer& w) {
+      w.raw("{\"cid\":");
+      w.integer(rule.cid);
+      w.raw(",\"cname\":");
+      w.string(rule.name);
+      w.raw(",\"scene_name\":");
+    }));
     std::vector<std::string> scenes;
     for (const auto& scene : rule.scenes) {
-      std::string text;
-      json_writer(text).string(scene);
-      scenes.push_back(std::move(text));
+      scenes.push_back(written([&](json_writer& w) { w.string(scene); }));
     }
     if (scenes.empty()) scenes.emplace_back("\"\"");
     rule_scene_.push_back(std::move(scenes));
@@ -44,8 +52,7 @@ encoder::encoder(const scenario& model) : model_(model) {
 }
 
 void encoder::encode(const page& p, std::string& out) const {
-  out.clear();
-  json_writer w(out);
+  json_writer w(out, json_writer::overwrite);
   const stream_info& stream = model_.streams()[p.stream];
   const millis start = model_.settings().start_time;
   w.raw(stream_prefix_[p.stream]);

@@ -307,8 +307,7 @@ struct engine::impl {
     return reason_text;
   }
 
-  void write_stream_fields(std::string& line, const stream_state& s) {
-    json_writer w(line);
+  void write_stream_fields(json_writer& w, const stream_state& s) {
     const auto& dep = model.deployments()[s.info.deployment];
     w.raw("\"org\":");
     w.string(dep.org_slug);
@@ -320,12 +319,11 @@ struct engine::impl {
 
   void write_record(const stream_state& s, const request_slot& slot, const request_outcome& outcome,
                     std::int64_t latency_us) {
-    line.clear();
-    json_writer w(line);
+    json_writer w(line, json_writer::overwrite);
     w.raw("{\"t_ms\":");
     w.integer(slot.intended);
     w.put(',');
-    write_stream_fields(line, s);
+    write_stream_fields(w, s);
     w.raw(",\"seq\":");
     w.integer(static_cast<std::int64_t>(slot.body_page.sequence));
     w.raw(",\"rows\":");
@@ -345,20 +343,20 @@ struct engine::impl {
     w.raw(",\"latency_us\":");
     w.integer(latency_us);
     w.raw(",\"body\":\"");
-    append_escaped(line, slot.body);
+    w.escaped(slot.body);
     w.raw("\"}\n");
+    w.flush();
     escape_line_separators(line);
     setup.record->append(slot.intended, s.info.index, slot.body_page.sequence, line);
   }
 
   void write_lost(const stream_state& s, const page& p, millis intended,
                   const request_outcome& outcome) {
-    line.clear();
-    json_writer w(line);
+    json_writer w(line, json_writer::overwrite);
     std::string_view why = reason(outcome);
     for (std::size_t i = 0; i < p.rows.size(); ++i) {
       w.put('{');
-      write_stream_fields(line, s);
+      write_stream_fields(w, s);
       w.raw(",\"identifier\":");
       model.write_identifier(w, p.rows[i].viewer);
       w.raw(",\"page\":");
@@ -375,6 +373,7 @@ struct engine::impl {
       w.string(why);
       w.raw("}\n");
     }
+    w.flush();
     escape_line_separators(line);
     setup.lost_rows->append(intended, s.info.index, p.sequence, line);
   }

@@ -89,95 +89,134 @@ std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) 
   return length;
 }
 
-void append_escape(std::string& out, unsigned char byte) {
+// The escape of a byte that is '"', '\\' or a control character; at most 6 bytes.
+std::string_view escape_of(unsigned char byte, char (&text)[6]) {
   switch (byte) {
     case '"':
-      out.append("\\\"", 2);
-      return;
+      return "\\\"";
     case '\\':
-      out.append("\\\\", 2);
-      return;
+      return "\\\\";
     case '\b':
-      out.append("\\b", 2);
-      return;
+      return "\\b";
     case '\f':
-      out.append("\\f", 2);
-      return;
+      return "\\f";
     case '\n':
-      out.append("\\n", 2);
-      return;
+      return "\\n";
     case '\r':
-      out.append("\\r", 2);
-      return;
+      return "\\r";
     case '\t':
-      out.append("\\t", 2);
-      return;
+      return "\\t";
     default: {
       constexpr char hex[] = "0123456789abcdef";
-      const char text[6] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0xf]};
-      out.append(text, sizeof text);
+      text[0] = '\\';
+      text[1] = 'u';
+      text[2] = '0';
+      text[3] = '0';
+      text[4] = hex[byte >> 4];
+      text[5] = hex[byte & 0xf];
+      return {text, sizeof text};
     }
   }
 }
 
-template <class integer>
-void append_integer(std::string& out, integer value) {
-  char text[24];  // "-9223372036854775808" and "18446744073709551615" are 20
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  out.append(text, end - text);
+// The 8 decimal digits of v < 10^8, first digit in the first byte written, all lanes at
+// once: v into its high and low 4 digits (32-bit lanes), each into 2 and 2 (16-bit lanes),
+// each into 1 and 1 (bytes). A division is a multiplication and a shift; the quotients
+// are small enough that no lane overflows into the next.
+std::uint64_t decimal8(std::uint32_t v) {
+  const std::uint32_t high = v / 10000;
+  std::uint64_t x = high | std::uint64_t{v - high * 10000} << 32;
+  const std::uint64_t hundreds = ((x * 5243) >> 19) & 0x0000007f0000007full;  // n / 100
+  x = (x << 16) - hundreds * ((100 << 16) - 1);  // (n / 100) | (n % 100) << 16
+  const std::uint64_t tens = ((x * 103) >> 10) & 0x000f000f000f000full;  // m / 10
+  x = (x << 8) - tens * ((10 << 8) - 1);                                 // (m / 10) | (m % 10) << 8
+  return x + 0x3030303030303030ull;
+}
+
+// Writes value at p (at least 20 bytes): up to 8 digits as std::to_chars does, the last
+// 8 of a longer value (milliseconds since 1970 have 13) at once.
+char* write_decimal(char* p, std::uint64_t value) {
+  constexpr std::uint64_t e8 = 100'000'000;
+  if (value < e8 || value >= e8 * e8 || std::endian::native != std::endian::little) {
+    return std::to_chars(p, p + 20, value).ptr;
+  }
+  p = std::to_chars(p, p + 8, value / e8).ptr;
+  const std::uint64_t last = decimal8(static_cast<std::uint32_t>(value % e8));
+  std::memcpy(p, &last, 8);
+  return p + 8;
 }
 
 }  // namespace
 
-void append_escaped(std::string& out, std::string_view text) {
+void json_writer::grow(std::size_t n) {
+  const auto used = static_cast<std::size_t>(next_ - out_.data());
+  // Half again what was written, and at least 64 bytes: a body is written in a few
+  // steps, and the room cut back at the end is at most a third of the string.
+  out_.resize(used + std::max(n, used / 2 + 64));
+  next_ = out_.data() + used;
+  end_ = out_.data() + out_.size();
+}
+
+void json_writer::escaped(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
-  const auto* run = p;  // the start of bytes not yet appended, that need no change
+  const auto* run = p;  // the start of bytes not yet written, that need no change
+  const auto write_run = [&] {
+    raw({reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run)});
+  };
   while ((p = skip_plain(p, end)) < end) {
     switch (byte_kinds[*p]) {
-      case plain:
+      case byte_kind::plain:
         ++p;
         break;
-      case non_ascii:
+      case byte_kind::non_ascii:
         if (const auto length = utf8_sequence_length(p, end - p); length > 0) {
           p += length;
         } else {
           // Raw U+FFFD rather than "\ufffd": half the bytes, and still valid UTF-8.
-          out.append(reinterpret_cast<const char*>(run), p - run);
-          out.append("\xef\xbf\xbd", 3);
+          write_run();
+          raw("\xef\xbf\xbd");
           run = ++p;
         }
         break;
-      case escaped:
-        out.append(reinterpret_cast<const char*>(run), p - run);
-        append_escape(out, *p);
+      case byte_kind::escaped: {
+        write_run();
+        char text[6];
+        raw(escape_of(*p, text));
         run = ++p;
         break;
+      }
     }
   }
-  out.append(reinterpret_cast<const char*>(run), p - run);
+  write_run();
 }
 
-void json_writer::string(std::string_view text) {
-  out_.push_back('"');
-  append_escaped(out_, text);
-  out_.push_back('"');
+void json_writer::integer(std::int64_t value) {
+  room(20);  // "-9223372036854775808"
+  auto magnitude = static_cast<std::uint64_t>(value);
+  if (value < 0) {
+    *next_++ = '-';
+    magnitude = 0 - magnitude;
+  }
+  next_ = write_decimal(next_, magnitude);
 }
 
-void json_writer::integer(std::int64_t value) { append_integer(out_, value); }
-
-void json_writer::unsigned_integer(std::uint64_t value) { append_integer(out_, value); }
+void json_writer::unsigned_integer(std::uint64_t value) {
+  room(20);  // "18446744073709551615"
+  next_ = write_decimal(next_, value);
+}
 
 void json_writer::number(double value) {
   if (!std::isfinite(value)) return null();
-  char text[40];  // the longest shortest form, "-2.2250738585072014e-308", is 24
-  auto* end = std::to_chars(text, text + sizeof text - 2, value).ptr;
+  // The longest shortest form, "-2.2250738585072014e-308", is 24, and ".0" may follow.
+  room(40);
+  char* const start = next_;
+  next_ = std::to_chars(start, start + 38, value).ptr;
   // Shortest form writes 1.0 as "1" (and -0.0 as "-0"): a reader would take an integer.
-  if (std::find_if(text, end, [](char c) { return c == '.' || c == 'e'; }) == end) {
-    *end++ = '.';
-    *end++ = '0';
+  if (std::find_if(start, next_, [](char c) { return c == '.' || c == 'e'; }) == next_) {
+    *next_++ = '.';
+    *next_++ = '0';
   }
-  out_.append(text, end - text);
 }
 
 }  // namespace gmsim

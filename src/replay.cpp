@@ -222,8 +222,7 @@ class replay_worker {
   // The same line as a run's recording, so that a replay can be replayed and validated.
   void write_record(const stream_run& s, const recorded_request& r, const request_outcome& outcome,
                     std::int64_t sent_us, std::int64_t latency_us) {
-    line_.clear();
-    json_writer w(line_);
+    json_writer w(line_, json_writer::overwrite);
     w.raw("{\"t_ms\":");
     w.integer(r.t);
     w.put(',');
@@ -247,8 +246,9 @@ class replay_worker {
     w.raw(",\"latency_us\":");
     w.integer(latency_us);
     w.raw(",\"body\":\"");
-    append_escaped(line_, s.body);
+    w.escaped(s.body);
     w.raw("\"}\n");
+    w.flush();
     record_->append(r.t, 0, r.line, line_);
   }
 
@@ -266,8 +266,7 @@ class replay_worker {
         outcome.kind == outcome_kind::rejected ? "status " + std::to_string(outcome.status)
         : outcome.kind == outcome_kind::unsent ? std::string("unsent")
                                                : std::string(to_string(outcome.error));
-    line_.clear();
-    json_writer w(line_);
+    json_writer w(line_, json_writer::overwrite);
     for (std::int64_t i = 0; i < r.rows; ++i) {
       w.put('{');
       write_stream_fields(w, s);
@@ -291,6 +290,7 @@ class replay_worker {
       w.string(reason);
       w.raw("}\n");
     }
+    w.flush();
     lost_->append(r.t, 0, r.line, line_);
   }
 
@@ -340,6 +340,7 @@ std::string replay_header_line(const recording_header& h, const std::string& sou
   w.raw(",\"dry_run\":false,\"replay_of\":");
   w.string(source);
   w.raw("}\n");
+  w.flush();
   return line;
 }
 

@@ -48,6 +48,7 @@ std::string record_header(const run_config& config) {
   w.raw(",\"dry_run\":");
   w.boolean(config.dry_run);
   w.raw("}\n");
+  w.flush();
   return line;
 }
 

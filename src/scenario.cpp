@@ -8,6 +8,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "gmsim/json_writer.hpp"
 #include "random.hpp"
 
@@ -28,6 +32,24 @@ constexpr std::string_view unicode_letters[] = {
     "a", "z", "0", "é", "ß", "ñ", "ж", "я", "α", "ω", "中", "文", "日", "本", "한",
     "글", "ا", "ب", "ע", "ש", "अ", "क", "ก", "😀", "🎯", "𝄞", "ü", "ø", "ç", "Ω"};
 
+#if defined(__SSE2__)
+// The 16 hex digits of value, first digit in byte 0, in one register: each byte split
+// into its two nibbles side by side, then '0' added to all and 'a' - '0' - 10 more to
+// those over 9.
+__m128i hex16(std::uint64_t value) {
+  const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(value)));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i digits = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), nibble),
+                                           _mm_and_si128(bytes, nibble));
+  const __m128i letters =
+      _mm_and_si128(_mm_cmpgt_epi8(digits, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  return _mm_add_epi8(_mm_add_epi8(digits, _mm_set1_epi8('0')), letters);
+}
+
+void put_hex16(char* p, std::uint64_t value) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), hex16(value));
+}
+#else
 // The 8 hex digits of v as 8 bytes in the order a memcpy writes them: each nibble spread
 // to a byte, then '0'-'9' or 'a'-'f' added to all eight at once.
 std::uint64_t hex8(std::uint32_t v) {
@@ -53,37 +75,47 @@ void put_hex16(char* p, std::uint64_t value) {
   std::memcpy(p, &high, 8);
   std::memcpy(p + 8, &low, 8);
 }
+#endif
 
-void append_hex(std::string& out, std::uint64_t value, int digits) {
-  char buffer[16];
-  put_hex16(buffer, value);
-  out.append(buffer + 16 - digits, static_cast<std::size_t>(digits));
+// Writes the last `digits` (1 to 16) hex digits of value.
+void write_hex(json_writer& out, std::uint64_t value, int digits) {
+  char* p = out.reserve(16);
+  put_hex16(p, value << (64 - 4 * digits));  // the digits wanted first
+  out.commit(p + digits);
 }
 
-void append_uuid(std::string& out, std::uint64_t hi, std::uint64_t lo) {
+// Writes a UUID's 36 characters straight into the output. Building them in a buffer and
+// copying it costs more than the digits: the copy's wide loads wait on the narrow stores
+// that filled the buffer (store forwarding fails).
+void write_uuid(json_writer& out, std::uint64_t hi, std::uint64_t lo) {
   // Version 4, variant 1, as a random UUID would be.
   hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
   lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
+  char* p = out.reserve(36);  // 8-4-4-4-12
+#if defined(__SSE2__)
+  // Overlapping stores from the two registers of digits, each putting the digits after a
+  // dash in place over what an earlier one wrote there; then the dashes.
+  const __m128i high = hex16(hi);
+  const __m128i low = hex16(lo);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), high);  // [0, 16): 8 in place
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p + 9), _mm_srli_si128(high, 8));  // [9, 13)
+  const auto high_last = _mm_cvtsi128_si32(_mm_srli_si128(high, 12));
+  std::memcpy(p + 14, &high_last, 4);                         // [14, 18)
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 20), low);  // [24, 36) in place
+  const auto low_first = _mm_cvtsi128_si32(low);
+  std::memcpy(p + 19, &low_first, 4);  // [19, 23)
+#else
   char digits[32];
   put_hex16(digits, hi);
   put_hex16(digits + 16, lo);
-  char text[36];  // 8-4-4-4-12
-  std::memcpy(text, digits, 8);
-  text[8] = '-';
-  std::memcpy(text + 9, digits + 8, 4);
-  text[13] = '-';
-  std::memcpy(text + 14, digits + 12, 4);
-  text[18] = '-';
-  std::memcpy(text + 19, digits + 16, 4);
-  text[23] = '-';
-  std::memcpy(text + 24, digits + 20, 12);
-  out.append(text, sizeof text);
-}
-
-void append_number(std::string& out, std::uint64_t value) {
-  char buffer[24];
-  auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
-  out.append(buffer, end);
+  std::memcpy(p, digits, 8);
+  std::memcpy(p + 9, digits + 8, 4);
+  std::memcpy(p + 14, digits + 12, 4);
+  std::memcpy(p + 19, digits + 16, 4);
+  std::memcpy(p + 24, digits + 20, 12);
+#endif
+  p[8] = p[13] = p[18] = p[23] = '-';
+  out.commit(p + 36);
 }
 
 double sample(const number_distribution& d, rng& random) {
@@ -141,18 +173,19 @@ void write_value_spec(json_writer& out, const value_spec& spec, std::uint64_t se
       out.boolean(random.unit() < spec.p_true);
       return;
     case value_spec::kind::string: {
-      auto length = random.between(spec.min_length, spec.max_length);
-      std::string& buffer = out.buffer();
-      buffer.push_back('"');
+      const auto length = random.between(spec.min_length, spec.max_length);
+      out.put('"');
       if (spec.unicode) {
         for (std::int64_t i = 0; i < length; ++i) {
-          buffer.append(unicode_letters[random.below(std::size(unicode_letters))]);
+          out.raw(unicode_letters[random.below(std::size(unicode_letters))]);
         }
       } else {
         static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        for (std::int64_t i = 0; i < length; ++i) buffer.push_back(alphabet[random.below(36)]);
+        char* p = out.reserve(static_cast<std::size_t>(length));
+        for (std::int64_t i = 0; i < length; ++i) *p++ = alphabet[random.below(36)];
+        out.commit(p);
       }
-      buffer.push_back('"');
+      out.put('"');
       return;
     }
     case value_spec::kind::enumeration:
@@ -326,7 +359,9 @@ std::uint64_t scenario::viewer_hash(std::uint32_t viewer) const {
 
 std::string scenario::identifier(std::uint32_t viewer) const {
   std::string text;
-  append_identifier(text, viewer);
+  json_writer w(text);
+  write_identifier_text(w, viewer);
+  w.flush();
   return text;
 }
 
@@ -367,54 +402,55 @@ void scenario::write_identifier(json_writer& out, std::uint32_t viewer) const {
   if (identifier_needs_escape_) {
     std::string& text = identifier_buffer();
     text.clear();
-    append_identifier(text, viewer);
+    json_writer w(text);
+    write_identifier_text(w, viewer);
+    w.flush();
     out.string(text);
     return;
   }
-  std::string& buffer = out.buffer();
-  buffer.push_back('"');
-  append_identifier(buffer, viewer);
-  buffer.push_back('"');
+  out.put('"');
+  write_identifier_text(out, viewer);
+  out.put('"');
 }
 
-void scenario::append_identifier(std::string& text, std::uint32_t viewer) const {
+void scenario::write_identifier_text(json_writer& text, std::uint32_t viewer) const {
   const auto& v = profile_.viewers;
   if (viewer >= v.count) {
-    text.append(edges_.identifiers[viewer - v.count]);
+    text.raw(edges_.identifiers[viewer - v.count]);
     return;
   }
   std::uint64_t h = viewer_hash(viewer);
   switch (v.kind) {
     case identifier_kind::email:
-      text.append(first_names[h % std::size(first_names)]);
-      text.push_back('.');
-      text.append(last_names[(h >> 16) % std::size(last_names)]);
-      append_number(text, viewer + 1ull);
-      text.push_back('@');
-      text.append(v.domain);
+      text.raw(first_names[h % std::size(first_names)]);
+      text.put('.');
+      text.raw(last_names[(h >> 16) % std::size(last_names)]);
+      text.unsigned_integer(viewer + 1ull);
+      text.put('@');
+      text.raw(v.domain);
       break;
     case identifier_kind::uuid:
-      append_uuid(text, h, mix64(h));
+      write_uuid(text, h, mix64(h));
       break;
     case identifier_kind::phone:
-      text.append("+91");
-      append_number(text, 6'000'000'000ull + viewer);
+      text.raw("+91");
+      text.unsigned_integer(6'000'000'000ull + viewer);
       break;
     case identifier_kind::anonymous:
-      text.append("anon-");
-      append_hex(text, h, 16);
+      text.raw("anon-");
+      write_hex(text, h, 16);
       break;
     case identifier_kind::custom: {
       std::string_view pattern = v.pattern;
       for (std::size_t i = 0; i < pattern.size(); ++i) {
         if (pattern.substr(i, 3) == "{n}") {
-          append_number(text, viewer + 1ull);
+          text.unsigned_integer(viewer + 1ull);
           i += 2;
         } else if (pattern.substr(i, 5) == "{hex}") {
-          append_hex(text, h >> 32, 8);
+          write_hex(text, h >> 32, 8);
           i += 4;
         } else {
-          text.push_back(pattern[i]);
+          text.put(pattern[i]);
         }
       }
       break;
@@ -431,25 +467,24 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
   const auto& dep = deployments_[deployment];
   std::uint64_t h = mix64(dep.seed, ordinal);
   rng random(h);
-  std::string& buffer = out.buffer();
-  buffer.append("{\"uuid\":\"");
-  append_uuid(buffer, h, mix64(h));
-  buffer.append("\",\"browser\":");
-  buffer.append(browsers_.pick(random.unit()));
-  buffer.append(",\"platform\":");
-  buffer.append(platforms_.pick(random.unit()));
-  buffer.append(",\"device_id\":\"");
+  out.raw("{\"uuid\":\"");
+  write_uuid(out, h, mix64(h));
+  out.raw("\",\"browser\":");
+  out.raw(browsers_.pick(random.unit()));
+  out.raw(",\"platform\":");
+  out.raw(platforms_.pick(random.unit()));
+  out.raw(",\"device_id\":\"");
   // A viewer keeps one device (or one of two), as people do.
-  append_hex(buffer, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
-  buffer.append("\",\"created_at\":");
+  write_hex(out, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
+  out.raw("\",\"created_at\":");
   if ((ordinal & edges_.quirk_session_flag) != 0 && (ordinal >> 62) != 0) {
-    buffer.append("\"xyz\"");  // the documentation's own example, invalid by its types
+    out.raw("\"xyz\"");  // the documentation's own example, invalid by its types
   } else {
     out.integer(profile_.start_time + created);
   }
-  buffer.append(",\"modified_at\":");
+  out.raw(",\"modified_at\":");
   out.integer(profile_.start_time + modified);
-  buffer.push_back('}');
+  out.put('}');
 }
 
 // --- the generator ---------------------------------------------------------------------

@@ -53,6 +53,7 @@ json value_of(const scenario& model, std::uint32_t variable, std::uint64_t seed)
   std::string text;
   json_writer w(text);
   model.write_value(w, variable, seed);
+  w.flush();
   return json::parse(text);
 }
 
@@ -60,6 +61,7 @@ json session_of(const scenario& model, std::uint32_t dep, const page_row& row) {
   std::string text;
   json_writer w(text);
   model.write_session(w, dep, row.viewer, row.session, row.created, row.newest);
+  w.flush();
   return json::parse(text);
 }
 

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ std::string written(write&& w) {
   std::string out;
   json_writer writer(out);
   w(writer);
+  writer.flush();
   return out;
 }
 
@@ -189,10 +191,63 @@ TEST(json_writer, finds_special_bytes_at_every_offset) {
             "\"abcdefg\\u0001 \\\"#\\\\]\\u001f!0123456789\"");
 }
 
-TEST(json_writer, append_escaped_writes_the_body_without_quotes) {
+TEST(json_writer, escaped_writes_the_body_without_quotes_after_what_out_held) {
   std::string out = "x";
-  append_escaped(out, "a\"\n\xff");
+  {
+    json_writer w(out);
+    w.escaped("a\"\n\xff");
+  }
   EXPECT_EQ(out, "xa\\\"\\n" + std::string(replacement));
+}
+
+// The writer reserves room ahead in out: what it gives back must be exactly what was
+// written, however the room fell (many small tokens, one large one, reserve/commit),
+// whether it is cut by flush() or by the destructor, and writing may go on after a flush.
+TEST(json_writer, out_holds_exactly_what_was_written) {
+  std::string expected = "[";
+  std::string out;
+  {
+    json_writer w(out);
+    w.put('[');
+    for (int i = 0; i < 5000; ++i) {
+      w.integer(i);
+      w.put(',');
+      expected += std::to_string(i) + ",";
+      if (i % 1000 == 0) {
+        w.flush();
+        ASSERT_EQ(out, expected) << i;
+      }
+    }
+    const std::string large(100'000, 'a');
+    w.string(large);
+    expected += '"' + large + '"';
+    char* p = w.reserve(16);
+    std::memcpy(p, "12345", 5);
+    w.commit(p + 5);
+    expected += "12345";
+  }
+  EXPECT_EQ(out, expected);
+  std::string empty = "kept";
+  { json_writer w(empty); }
+  EXPECT_EQ(empty, "kept");
+}
+
+// Overwriting takes what out held as room: the result is only what was written, shorter,
+// longer or nothing.
+TEST(json_writer, overwrite_replaces_what_out_held) {
+  std::string out = "a previous line, longer than the next";
+  {
+    json_writer w(out, json_writer::overwrite);
+    w.integer(42);
+  }
+  EXPECT_EQ(out, "42");
+  {
+    json_writer w(out, json_writer::overwrite);
+    w.string(std::string(1000, 'x'));
+  }
+  EXPECT_EQ(out, '"' + std::string(1000, 'x') + '"');
+  { json_writer w(out, json_writer::overwrite); }
+  EXPECT_EQ(out, "");
 }
 
 TEST(json_writer, writes_integers_exactly) {
@@ -266,7 +321,7 @@ TEST(json_writer, invalid_utf8_becomes_replacement_characters) {
     ASSERT_NO_THROW(parsed = json::parse(out)) << i;
     ASSERT_EQ(parsed.get<std::string>(), sanitized(text)) << i;
     std::string body;
-    append_escaped(body, text);
+    json_writer(body).escaped(text);
     ASSERT_EQ("\"" + body + "\"", out);
   }
 }
@@ -277,6 +332,14 @@ TEST(json_writer, integers_round_trip) {
                                              std::numeric_limits<std::int64_t>::max(), -1, 0, 1};
   std::vector<std::uint64_t> unsigned_values = {0, 1, std::numeric_limits<std::uint64_t>::max(),
                                                 std::uint64_t{1} << 63};
+  // Every digit count's edges, where a writer switches ways (8 digits and 16).
+  for (std::uint64_t p = 1; p <= 1'000'000'000'000'000'000; p *= 10) {
+    for (const std::uint64_t v : {p - 1, p, p + 1, 2 * p - 1, 9 * p + (p - 1)}) {
+      unsigned_values.push_back(v);
+      signed_values.push_back(static_cast<std::int64_t>(v));
+      signed_values.push_back(-static_cast<std::int64_t>(v));
+    }
+  }
   for (int i = 0; i < 5000; ++i) {
     const std::uint64_t bits = rng() >> (rng() % 64);  // every magnitude, not only huge ones
     signed_values.push_back(static_cast<std::int64_t>(rng() % 2 ? bits : ~bits));

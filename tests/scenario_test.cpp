@@ -5,7 +5,10 @@
 #include <cmath>
 #include <regex>
 #include <set>
+#include <string>
+#include <vector>
 
+#include "gmsim/json_writer.hpp"
 #include "test_support.hpp"
 
 namespace gmsim {
@@ -209,6 +212,41 @@ TEST(scenario, identifiers_have_the_kind_asked_for_and_are_distinct) {
     }
     EXPECT_EQ(seen.size(), 300u);
   }
+}
+
+// The same seed writes the same traffic from one version to the next: a recording made
+// today is compared with one made later. Pinned bytes for every identifier kind and a
+// session object, so that a faster writer of hex digits or UUIDs cannot change them.
+TEST(scenario, a_seed_writes_the_same_identifiers_and_sessions_as_before) {
+  auto p = testing::small_profile(1);
+  p.viewers.pattern = "user-{n}-{hex}";
+  const std::pair<identifier_kind, std::vector<std::string>> kinds[] = {
+      {identifier_kind::email,
+       {"omar.muller1@example.com", "arjun.gupta2@example.com", "jose.park500@example.com"}},
+      {identifier_kind::uuid,
+       {"297c8008-1de5-4ee9-b66f-49f888c920fe", "e62eb5ff-6e86-4e11-9e0b-f643f20972df",
+        "b7f1b240-1956-4d65-9a3f-d60338e7a480"}},
+      {identifier_kind::phone, {"+916000000000", "+916000000001", "+916000000499"}},
+      {identifier_kind::anonymous,
+       {"anon-297c80081de54ee9", "anon-e62eb5ff6e86de11", "anon-b7f1b24019563d65"}},
+      {identifier_kind::custom, {"user-1-297c8008", "user-2-e62eb5ff", "user-500-b7f1b240"}},
+  };
+  for (const auto& [kind, expected] : kinds) {
+    p.viewers.kind = kind;
+    scenario model(p);
+    std::vector<std::string> ids;
+    for (std::uint32_t v : {0u, 1u, 499u}) ids.push_back(model.identifier(v));
+    EXPECT_EQ(ids, expected);
+  }
+  scenario model(p);
+  std::string session;
+  {
+    json_writer w(session);
+    model.write_session(w, 0, 7, 12345, 1'000, 61'500);
+  }
+  EXPECT_EQ(
+      session,
+      R"({"uuid":"6ae631ee-3e45-4a5f-9565-4da8a4d35b43","browser":"CHROME","platform":"ANDROID","device_id":"6dbe328a0b90c655","created_at":1767225601000,"modified_at":1767225661500})");
 }
 
 TEST(scenario, stream_phases_are_seeded_within_the_max_delay_or_aligned) {

@@ -16,7 +16,7 @@ class encoder {
  public:
   explicit encoder(const scenario& model);
 
-  // Replaces out's content with the body of p; out's capacity is reused.
+  // Replaces out's content with the body of p; out's storage is reused.
   void encode(const page& p, std::string& out) const;
 
  private:

@@ -3,12 +3,17 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace gmsim {
 
-// Writes tokens; the caller writes the structure ('{', ',', ':') with put().
+// Writes tokens at the end of a caller's string; the caller writes the structure ('{',
+// ',', ':') with put(). A token is a few stores through a pointer into room the writer
+// reserves ahead in the string, not a call to append: that room is part of out's size
+// until flush() or the destructor cuts it back to what was written. So while a writer
+// is open on out and has written, out is read or changed only through it.
 // Every value it writes is valid JSON:
 // - strings: '"' and '\\' escaped, control characters as \b \f \n \r \t or \u00xx
 //   (lowercase hex, as nlohmann writes them),
@@ -21,28 +26,73 @@ namespace gmsim {
 //   as null.
 class json_writer {
  public:
-  explicit json_writer(std::string& out) : out_(out) {}
+  struct overwrite_t {
+    explicit overwrite_t() = default;
+  };
+  static constexpr overwrite_t overwrite{};
 
-  void put(char c) { out_.push_back(c); }
-  void raw(std::string_view text) { out_.append(text); }  // pre-encoded JSON
-  void string(std::string_view text);
+  // Writes after what out holds.
+  explicit json_writer(std::string& out) : out_(out), next_(out.data() + out.size()), end_(next_) {}
+  // Writes over out from its start: what it held is room, so a buffer reused for text of
+  // about the same size (a request body, a recording's line) is not filled again first.
+  json_writer(std::string& out, overwrite_t)
+      : out_(out), next_(out.data()), end_(out.data() + out.size()) {}
+  json_writer(const json_writer&) = delete;
+  json_writer& operator=(const json_writer&) = delete;
+  // out's size is always end_'s offset: with nothing written since the last flush,
+  // there is nothing to cut (and out is not touched, so it may be gone by then).
+  ~json_writer() {
+    if (next_ != end_) flush();
+  }
+
+  // Cuts out back to what was written; the writer stays usable.
+  void flush() {
+    out_.resize(static_cast<std::size_t>(next_ - out_.data()));
+    end_ = next_ = out_.data() + out_.size();
+  }
+
+  void put(char c) {
+    room(1);
+    *next_++ = c;
+  }
+  void raw(std::string_view text) {  // pre-encoded JSON
+    room(text.size());
+    std::memcpy(next_, text.data(), text.size());
+    next_ += text.size();
+  }
+  void string(std::string_view text) {
+    put('"');
+    escaped(text);
+    put('"');
+  }
   void key(std::string_view name) {  // "name":
     string(name);
-    out_.push_back(':');
+    put(':');
   }
+  void escaped(std::string_view text);  // a string's body, without the quotes
   void integer(std::int64_t value);
   void unsigned_integer(std::uint64_t value);
   void number(double value);
-  void boolean(bool value) { out_.append(value ? "true" : "false"); }
-  void null() { out_.append("null"); }
+  void boolean(bool value) { raw(value ? std::string_view("true") : std::string_view("false")); }
+  void null() { raw("null"); }
 
-  std::string& buffer() { return out_; }
+  // For writers of fixed-width text (hex digits, UUIDs): at least n writable bytes at
+  // the pointer returned; then commit(the end of what was written there).
+  char* reserve(std::size_t n) {
+    room(n);
+    return next_;
+  }
+  void commit(char* end) { next_ = end; }
 
  private:
-  std::string& out_;
-};
+  void room(std::size_t n) {
+    if (static_cast<std::size_t>(end_ - next_) < n) grow(n);
+  }
+  void grow(std::size_t n);
 
-// The body of a JSON string literal for text (what string() writes, without quotes).
-void append_escaped(std::string& out, std::string_view text);
+  std::string& out_;
+  char* next_;  // where the next byte goes
+  char* end_;   // out_.data() + out_.size(): the end of the room
+};
 
 }  // namespace gmsim

@@ -88,8 +88,8 @@ class scenario {
   // the run ends first.
   double time_of_cumulative(double sessions) const;
   std::uint64_t viewer_hash(std::uint32_t viewer) const;
-  // Appends the identifier's text, unescaped.
-  void append_identifier(std::string& text, std::uint32_t viewer) const;
+  // Writes the identifier's text raw (unescaped).
+  void write_identifier_text(json_writer& text, std::uint32_t viewer) const;
 
   // Weighted names (browsers, platforms), pre-encoded as JSON strings.
   struct name_table {
