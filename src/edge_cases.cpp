@@ -51,9 +51,7 @@ const std::vector<edge_case_info> catalogue = {
 };
 
 std::string literal(std::string_view text) {
-  std::string out;
-  json_writer(out).string(text);
-  return out;
+  return json_text([&](json_writer& w) { w.string(text); });
 }
 
 // Builds the plan: identifiers, extra variables and rules, and each occurrence's events

@@ -4,24 +4,10 @@
 
 namespace gmsim {
 
-namespace {
-
-// The text write puts through a json_writer (done and cut back before it is returned).
-template <class write_fn>
-std::string written(write_fn&& write) {
-  std::string text;
-  json_writer w(text);
-  write(w);
-  w.flush();
-  return text;
-}
-
-}  // namespace
-
 encoder::encoder(const scenario& model) : model_(model) {
   for (const auto& stream : model.streams()) {
     const auto& dep = model.deployments()[stream.deployment];
-    stream_prefix_.push_back(written([&](json_writer& w) {
+    stream_prefix_.push_back(json_text([&](json_writer& w) {
       w.raw("{\"type\":");
       w.string(to_string(stream.type));
       w.raw(",\"data\":{\"orgSlug\":");
@@ -32,10 +18,10 @@ encoder::encoder(const scenario& model) : model_(model) {
     }));
   }
   for (const auto& variable : model.settings().session.variables) {
-    variable_key_.push_back(written([&](json_writer& w) { w.key(variable.name); }));
+    variable_key_.push_back(json_text([&](json_writer& w) { w.key(variable.name); }));
   }
   for (const auto& rule : model.settings().session.rules) {
-    rule_prefix_.push_back(written([&](json_writer& w) {
+    rule_prefix_.push_back(json_text([&](json_writer& w) {
       w.raw("{\"cid\":");
       w.integer(rule.cid);
       w.raw(",\"cname\":");
@@ -44,7 +30,7 @@ encoder::encoder(const scenario& model) : model_(model) {
     }));
     std::vector<std::string> scenes;
     for (const auto& scene : rule.scenes) {
-      scenes.push_back(written([&](json_writer& w) { w.string(scene); }));
+      scenes.push_back(json_text([&](json_writer& w) { w.string(scene); }));
     }
     if (scenes.empty()) scenes.emplace_back("\"\"");
     rule_scene_.push_back(std::move(scenes));

@@ -133,8 +133,8 @@ std::uint64_t decimal8(std::uint32_t v) {
   return x + 0x3030303030303030ull;
 }
 
-// Writes value at p (at least 20 bytes): up to 8 digits as std::to_chars does, the last
-// 8 of a longer value (milliseconds since 1970 have 13) at once.
+// Writes value at p (room for 20 bytes): up to 8 digits and over 16 as std::to_chars
+// does; from 9 to 16 (milliseconds since 1970 have 13), the last 8 at once.
 char* write_decimal(char* p, std::uint64_t value) {
   constexpr std::uint64_t e8 = 100'000'000;
   if (value < e8 || value >= e8 * e8 || std::endian::native != std::endian::little) {
@@ -150,8 +150,8 @@ char* write_decimal(char* p, std::uint64_t value) {
 
 void json_writer::grow(std::size_t n) {
   const auto used = static_cast<std::size_t>(next_ - out_.data());
-  // Half again what was written, and at least 64 bytes: a body is written in a few
-  // steps, and the room cut back at the end is at most a third of the string.
+  // Half again what was written, and at least 64 bytes: a body of tens of kB grows in a
+  // dozen steps, each zeroing its new room (std::string has no uninitialised resize).
   out_.resize(used + std::max(n, used / 2 + 64));
   next_ = out_.data() + used;
   end_ = out_.data() + out_.size();
@@ -192,7 +192,7 @@ void json_writer::escaped(std::string_view text) {
 }
 
 void json_writer::integer(std::int64_t value) {
-  room(20);  // "-9223372036854775808"
+  room(21);  // '-' and write_decimal's 20
   auto magnitude = static_cast<std::uint64_t>(value);
   if (value < 0) {
     *next_++ = '-';

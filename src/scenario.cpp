@@ -8,11 +8,8 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "gmsim/json_writer.hpp"
+#include "hex_text.hpp"
 #include "random.hpp"
 
 namespace gmsim {
@@ -32,90 +29,16 @@ constexpr std::string_view unicode_letters[] = {
     "a", "z", "0", "é", "ß", "ñ", "ж", "я", "α", "ω", "中", "文", "日", "本", "한",
     "글", "ا", "ب", "ע", "ש", "अ", "क", "ก", "😀", "🎯", "𝄞", "ü", "ø", "ç", "Ω"};
 
-#if defined(__SSE2__)
-// The 16 hex digits of value, first digit in byte 0, in one register: each byte split
-// into its two nibbles side by side, then '0' added to all and 'a' - '0' - 10 more to
-// those over 9.
-__m128i hex16(std::uint64_t value) {
-  const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(value)));
-  const __m128i nibble = _mm_set1_epi8(0x0f);
-  const __m128i digits = _mm_unpacklo_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), nibble),
-                                           _mm_and_si128(bytes, nibble));
-  const __m128i letters =
-      _mm_and_si128(_mm_cmpgt_epi8(digits, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
-  return _mm_add_epi8(_mm_add_epi8(digits, _mm_set1_epi8('0')), letters);
-}
-
-void put_hex16(char* p, std::uint64_t value) {
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), hex16(value));
-}
-#else
-// The 8 hex digits of v as 8 bytes in the order a memcpy writes them: each nibble spread
-// to a byte, then '0'-'9' or 'a'-'f' added to all eight at once.
-std::uint64_t hex8(std::uint32_t v) {
-  std::uint64_t x = v;
-  x = ((x & 0xffff0000ull) << 16) | (x & 0x0000ffffull);
-  x = ((x & 0x0000ff000000ff00ull) << 8) | (x & 0x000000ff000000ffull);
-  x = ((x & 0x00f000f000f000f0ull) << 4) | (x & 0x000f000f000f000full);
-  const std::uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull;
-  x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
-  // The first digit is in the highest byte, which a little-endian word stores last.
-  if constexpr (std::endian::native == std::endian::little) {
-    x = ((x & 0x00ff00ff00ff00ffull) << 8) | ((x >> 8) & 0x00ff00ff00ff00ffull);
-    x = ((x & 0x0000ffff0000ffffull) << 16) | ((x >> 16) & 0x0000ffff0000ffffull);
-    x = (x << 32) | (x >> 32);  // a byte swap, which compilers make one instruction
-  }
-  return x;
-}
-
-// Writes the 16 hex digits of value at p.
-void put_hex16(char* p, std::uint64_t value) {
-  const std::uint64_t high = hex8(static_cast<std::uint32_t>(value >> 32));
-  const std::uint64_t low = hex8(static_cast<std::uint32_t>(value));
-  std::memcpy(p, &high, 8);
-  std::memcpy(p + 8, &low, 8);
-}
-#endif
-
 // Writes the last `digits` (1 to 16) hex digits of value.
 void write_hex(json_writer& out, std::uint64_t value, int digits) {
-  char* p = out.reserve(16);
-  put_hex16(p, value << (64 - 4 * digits));  // the digits wanted first
-  out.commit(p + digits);
+  out.commit(hex_text::put(out.claim(16), value, digits));
 }
 
-// Writes a UUID's 36 characters straight into the output. Building them in a buffer and
-// copying it costs more than the digits: the copy's wide loads wait on the narrow stores
-// that filled the buffer (store forwarding fails).
 void write_uuid(json_writer& out, std::uint64_t hi, std::uint64_t lo) {
   // Version 4, variant 1, as a random UUID would be.
   hi = (hi & 0xffffffffffff0fffull) | 0x0000000000004000ull;
   lo = (lo & 0x3fffffffffffffffull) | 0x8000000000000000ull;
-  char* p = out.reserve(36);  // 8-4-4-4-12
-#if defined(__SSE2__)
-  // Overlapping stores from the two registers of digits, each putting the digits after a
-  // dash in place over what an earlier one wrote there; then the dashes.
-  const __m128i high = hex16(hi);
-  const __m128i low = hex16(lo);
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), high);  // [0, 16): 8 in place
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(p + 9), _mm_srli_si128(high, 8));  // [9, 13)
-  const auto high_last = _mm_cvtsi128_si32(_mm_srli_si128(high, 12));
-  std::memcpy(p + 14, &high_last, 4);                         // [14, 18)
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 20), low);  // [24, 36) in place
-  const auto low_first = _mm_cvtsi128_si32(low);
-  std::memcpy(p + 19, &low_first, 4);  // [19, 23)
-#else
-  char digits[32];
-  put_hex16(digits, hi);
-  put_hex16(digits + 16, lo);
-  std::memcpy(p, digits, 8);
-  std::memcpy(p + 9, digits + 8, 4);
-  std::memcpy(p + 14, digits + 12, 4);
-  std::memcpy(p + 19, digits + 16, 4);
-  std::memcpy(p + 24, digits + 20, 12);
-#endif
-  p[8] = p[13] = p[18] = p[23] = '-';
-  out.commit(p + 36);
+  out.commit(hex_text::put_uuid(out.claim(36), hi, lo));
 }
 
 double sample(const number_distribution& d, rng& random) {
@@ -181,7 +104,7 @@ void write_value_spec(json_writer& out, const value_spec& spec, std::uint64_t se
         }
       } else {
         static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-        char* p = out.reserve(static_cast<std::size_t>(length));
+        char* p = out.claim(static_cast<std::size_t>(length));
         for (std::int64_t i = 0; i < length; ++i) *p++ = alphabet[random.below(36)];
         out.commit(p);
       }
@@ -358,11 +281,7 @@ std::uint64_t scenario::viewer_hash(std::uint32_t viewer) const {
 }
 
 std::string scenario::identifier(std::uint32_t viewer) const {
-  std::string text;
-  json_writer w(text);
-  write_identifier_text(w, viewer);
-  w.flush();
-  return text;
+  return json_text([&](json_writer& w) { write_identifier_text(w, viewer); });
 }
 
 scenario::name_table::name_table(const std::vector<weighted_name>& names) {
@@ -372,9 +291,7 @@ scenario::name_table::name_table(const std::vector<weighted_name>& names) {
   for (const auto& n : names) {
     running += n.weight;
     cumulative.push_back(total > 0 ? running / total : 1.0);
-    std::string text;
-    json_writer(text).string(n.name);
-    json.push_back(std::move(text));
+    json.push_back(json_text([&](json_writer& w) { w.string(n.name); }));
   }
   if (json.empty()) {
     cumulative.push_back(1.0);

@@ -19,11 +19,7 @@ using nlohmann::json;
 
 template <class write>
 std::string written(write&& w) {
-  std::string out;
-  json_writer writer(out);
-  w(writer);
-  writer.flush();
-  return out;
+  return json_text(w);
 }
 
 std::string string_text(std::string_view s) {
@@ -221,7 +217,7 @@ TEST(json_writer, out_holds_exactly_what_was_written) {
     const std::string large(100'000, 'a');
     w.string(large);
     expected += '"' + large + '"';
-    char* p = w.reserve(16);
+    char* p = w.claim(16);
     std::memcpy(p, "12345", 5);
     w.commit(p + 5);
     expected += "12345";
@@ -230,6 +226,27 @@ TEST(json_writer, out_holds_exactly_what_was_written) {
   std::string empty = "kept";
   { json_writer w(empty); }
   EXPECT_EQ(empty, "kept");
+}
+
+// The engine's way with a recording's line: flush, then change the string (which may
+// move it), then let the writer go: the writer must not touch it again.
+TEST(json_writer, a_flushed_writer_leaves_the_string_to_its_owner) {
+  auto line = std::make_unique<std::string>("x");
+  {
+    json_writer w(*line);
+    w.string("a\u2028b");
+    w.flush();
+    line->replace(1, line->size() - 1, std::string(10'000, 'y'));  // moves its bytes
+    line.reset();  // and gone, as a moved-from or freed string would be
+  }
+  // With the room filled exactly (the first room is 64 bytes), nothing is cut either.
+  std::string out;
+  const std::string text(64, 'z');
+  {
+    json_writer w(out);
+    w.raw(text);
+  }
+  EXPECT_EQ(out, text);
 }
 
 // Overwriting takes what out held as room: the result is only what was written, shorter,

@@ -234,9 +234,13 @@ TEST(scenario, a_seed_writes_the_same_identifiers_and_sessions_as_before) {
   for (const auto& [kind, expected] : kinds) {
     p.viewers.kind = kind;
     scenario model(p);
-    std::vector<std::string> ids;
-    for (std::uint32_t v : {0u, 1u, 499u}) ids.push_back(model.identifier(v));
+    std::vector<std::string> ids, quoted;
+    for (std::uint32_t v : {0u, 1u, 499u}) {
+      ids.push_back(model.identifier(v));
+      quoted.push_back(json_text([&](json_writer& w) { model.write_identifier(w, v); }));
+    }
     EXPECT_EQ(ids, expected);
+    for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(quoted[i], '"' + expected[i] + '"');
   }
   scenario model(p);
   std::string session;

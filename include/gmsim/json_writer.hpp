@@ -2,6 +2,7 @@
 // no allocation beyond the buffer's growth and no intermediate document.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -13,7 +14,8 @@ namespace gmsim {
 // ',', ':') with put(). A token is a few stores through a pointer into room the writer
 // reserves ahead in the string, not a call to append: that room is part of out's size
 // until flush() or the destructor cuts it back to what was written. So while a writer
-// is open on out and has written, out is read or changed only through it.
+// is open on out and has written, out is read or changed only through it, and no text
+// given to it may point into out (growing the room may move out's bytes).
 // Every value it writes is valid JSON:
 // - strings: '"' and '\\' escaped, control characters as \b \f \n \r \t or \u00xx
 //   (lowercase hex, as nlohmann writes them),
@@ -39,8 +41,10 @@ class json_writer {
       : out_(out), next_(out.data()), end_(out.data() + out.size()) {}
   json_writer(const json_writer&) = delete;
   json_writer& operator=(const json_writer&) = delete;
-  // out's size is always end_'s offset: with nothing written since the last flush,
-  // there is nothing to cut (and out is not touched, so it may be gone by then).
+  // out's size is always end_'s offset: when next_ is there too (just flushed, or the
+  // room filled exactly), there is nothing to cut and out is not touched, so after a
+  // flush it may be changed or gone by then. An overwriting writer that has not written
+  // has room to cut: it empties out.
   ~json_writer() {
     if (next_ != end_) flush();
   }
@@ -77,12 +81,16 @@ class json_writer {
   void null() { raw("null"); }
 
   // For writers of fixed-width text (hex digits, UUIDs): at least n writable bytes at
-  // the pointer returned; then commit(the end of what was written there).
-  char* reserve(std::size_t n) {
+  // the pointer returned, none of them written yet; then commit(the end of what was
+  // written there), with no other call between.
+  char* claim(std::size_t n) {
     room(n);
     return next_;
   }
-  void commit(char* end) { next_ = end; }
+  void commit(char* end) {
+    assert(end >= next_ && end <= end_);
+    next_ = end;
+  }
 
  private:
   void room(std::size_t n) {
@@ -94,5 +102,15 @@ class json_writer {
   char* next_;  // where the next byte goes
   char* end_;   // out_.data() + out_.size(): the end of the room
 };
+
+// The text that write(json_writer&) writes, in a string of its own.
+template <class write_fn>
+std::string json_text(write_fn&& write) {
+  std::string text;
+  json_writer w(text);
+  write(w);
+  w.flush();
+  return text;
+}
 
 }  // namespace gmsim
