@@ -144,7 +144,7 @@ struct engine::impl {
         auto& s = streams[w.stream];
         if (s.wake_at == w.t) s.wake_at = no_time;
         try_send(w.stream);
-      } else if (ticks.due(now)) {
+      } else if (!stopped && ticks.due(now)) {
         wake w = ticks.pop();
         tick(w.stream, w.t);
         return;
@@ -158,7 +158,7 @@ struct engine::impl {
   std::optional<std::int64_t> next_wakeup_real_us() const {
     std::optional<std::int64_t> next;
     auto consider = [&next](std::int64_t t) { next = next ? std::min(*next, t) : t; };
-    if (!ticks.empty()) consider(time.real_at_us(ticks.front()));
+    if (!stopped && !ticks.empty()) consider(time.real_at_us(ticks.front()));
     if (!sends.empty()) consider(time.real_at_us(sends.front()));
     if (!holds.empty()) consider(holds.front());
     return next;
@@ -242,6 +242,7 @@ struct engine::impl {
       stats.start_delay_us.record(started_us -
                                   std::max({time.real_at_us(*start), gate_us, s.unblocked_us}));
       stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
+      requests_in_flight += 1;
       sender.send(local, slot_index, slot.body);
     }
     s.sending = false;
@@ -291,7 +292,12 @@ struct engine::impl {
     if (s.pace.in_flight() == static_cast<int>(s.slots.size())) s.unblocked_us = finished_us;
     slot.busy = false;
     s.pace.finish();
-    if (!stopped) try_send(local);
+    requests_in_flight -= 1;
+    if (!stopped) {
+      try_send(local);
+    } else if (requests_in_flight == 0 && !accounted_until_stop) {
+      account_until_stop();
+    }
   }
 
   std::string_view reason(const request_outcome& outcome) {
@@ -381,26 +387,52 @@ struct engine::impl {
   void stop() {
     if (stopped) return;
     stopped = true;
-    ticks.clear();
+    stop_time = time.now();
     sends.clear();
     holds.clear();
-    const millis now = time.now();
-    request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none, "the run stopped first"};
-    // What viewers did up to now happened, though no tick has generated it yet: it is
-    // lost to the stop too, and the report must count it (up to max_delay of traffic).
-    for (auto& dep : deployments) generate(dep, now);
+    for (auto& s : streams) drain_unsent(s);
+    // What viewers did up to the stop is counted once the answers in flight are in: it
+    // can be much (below), and answers waiting behind it would be measured late.
+    if (requests_in_flight == 0) account_until_stop();
+  }
+
+  // What viewers did up to the stop happened, though no tick has generated it yet: it
+  // is lost to the stop too, and the report must count it. That is up to max_delay of
+  // traffic, or more when the worker fell behind its ticks (more generation than its
+  // core does at this time scale): then the ticks it missed run now, in their order and
+  // without sending, each one's pages unsent at once, so that rows are cut as the ticks
+  // would have cut them and memory holds one tick's events at a time, not all of them.
+  void account_until_stop() {
+    accounted_until_stop = true;
+    while (ticks.due(stop_time)) {
+      const wake w = ticks.pop();
+      auto& s = streams[w.stream];
+      generate(deployments[stream_deployment[w.stream]], w.t);
+      cut_pages(s, w.t);
+      drain_unsent(s);
+      const millis next =
+          std::min(w.t + model.settings().delivery.max_delay, model.settings().duration);
+      if (w.t < model.settings().duration) ticks.push(wake{next, w.stream});
+    }
+    ticks.clear();
+    for (auto& dep : deployments) generate(dep, stop_time);
     for (auto& s : streams) {
-      cut_pages(s, now);
-      for (auto& p : s.pace.drain()) {
-        auto rows = static_cast<std::int64_t>(p.rows.size());
-        stats.requests_unsent += 1;
-        stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
-        stats.rows_unsent += rows;
-        stats.over_time.record_unsent(now, rows);
-        if (setup.lost_rows != nullptr) {
-          write_lost(s, p, std::max(p.ready, now), unsent);
-        }
-      }
+      cut_pages(s, stop_time);
+      drain_unsent(s);
+    }
+  }
+
+  // Every page queued on s becomes unsent, at the stop.
+  void drain_unsent(stream_state& s) {
+    static const request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none,
+                                        "the run stopped first"};
+    for (auto& p : s.pace.drain()) {
+      auto rows = static_cast<std::int64_t>(p.rows.size());
+      stats.requests_unsent += 1;
+      stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
+      stats.rows_unsent += rows;
+      stats.over_time.record_unsent(stop_time, rows);
+      if (setup.lost_rows != nullptr) write_lost(s, p, std::max(p.ready, stop_time), unsent);
     }
   }
 
@@ -417,6 +449,9 @@ struct engine::impl {
   agenda holds;  // real µs: when the gap since a stream's last real start is over
   std::int64_t min_gap_us = 0;
   bool stopped = false;
+  millis stop_time = 0;
+  bool accounted_until_stop = false;
+  int requests_in_flight = 0;  // sent and not complete, all streams
   // Reused buffers.
   std::vector<event> events;
   std::vector<page> pages;
@@ -435,7 +470,7 @@ engine::~engine() = default;
 
 std::optional<millis> engine::next_wakeup() const {
   std::optional<millis> next;
-  if (!impl_->ticks.empty()) next = impl_->ticks.front();
+  if (!impl_->stopped && !impl_->ticks.empty()) next = impl_->ticks.front();
   if (!impl_->sends.empty())
     next = next ? std::min(*next, impl_->sends.front()) : impl_->sends.front();
   return next;

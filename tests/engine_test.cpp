@@ -44,6 +44,16 @@ void expect_accounted(const run_stats& s) {
   EXPECT_EQ(s.requests_attempted, s.requests_delivered + s.requests_rejected + s.requests_failed);
 }
 
+// Runs what falls due up to `until`, then sets the clock there.
+void run_until(harness& h, millis until) {
+  while (auto t = h.work->next_wakeup()) {
+    if (*t > until) break;
+    h.time.set(*t);
+    h.work->run_due();
+  }
+  h.time.set(until);
+}
+
 // One variables stream under a backlog: 30 s at 50 sessions/s, pages of 5 rows, a flush
 // tick every 10 s.
 profile one_stream_in_backlog() {
@@ -223,11 +233,7 @@ TEST(engine, stop_counts_everything_pending_as_unsent_and_in_flight_still_comple
   auto p = small_profile(2, 600'000, 5.0);
   harness h(p);
   h.sender.hold = true;
-  while (auto t = h.work->next_wakeup()) {
-    if (*t > 200'000) break;
-    h.time.set(*t);
-    h.work->run_due();
-  }
+  run_until(h, 200'000);
   ASSERT_GT(h.work->in_flight(), 0);
   h.work->stop();
   EXPECT_FALSE(h.work->next_wakeup());
@@ -237,6 +243,52 @@ TEST(engine, stop_counts_everything_pending_as_unsent_and_in_flight_still_comple
   const auto& s = h.work->stats();
   expect_accounted(s);
   EXPECT_GT(s.rows_unsent, 0);
+}
+
+// What happened since the last ticks is generated at the stop, but only once the answers
+// in flight are in: generating can take long, and an answer read after it would be
+// measured late by as much.
+TEST(engine, stop_generates_what_happened_once_the_answers_in_flight_are_in) {
+  auto p = small_profile(2, 600'000, 5.0);
+  harness h(p);
+  h.sender.hold = true;
+  run_until(h, 200'000);
+  ASSERT_GT(h.work->in_flight(), 0);
+  const auto events_before = h.work->stats().events_generated;
+  h.work->stop();
+  EXPECT_EQ(h.work->stats().events_generated, events_before);
+  h.sender.release_held();
+  EXPECT_GT(h.work->stats().events_generated, events_before);
+  EXPECT_TRUE(h.work->done());
+  expect_accounted(h.work->stats());
+}
+
+// A worker that fell behind its ticks (more generation than its core does at the time
+// scale) and is stopped cuts the rows of the ticks it missed as they would have been cut
+// on time: the same rows and pages as a worker that ran every tick, all of them unsent.
+TEST(engine, a_stop_behind_the_ticks_cuts_rows_as_the_ticks_would_have) {
+  auto p = small_profile(2, 600'000, 5.0);
+  harness on_time(p);
+  on_time.sender.hold = true;  // the first page of each stream stays in flight
+  run_until(on_time, 400'000);
+  on_time.work->stop();
+  on_time.sender.release_held();
+  ASSERT_TRUE(on_time.work->done());
+
+  harness behind(p);
+  behind.time.set(400'000);  // no tick has run
+  behind.work->stop();
+  ASSERT_TRUE(behind.work->done());
+
+  const auto& a = on_time.work->stats();
+  const auto& b = behind.work->stats();
+  expect_accounted(a);
+  expect_accounted(b);
+  EXPECT_EQ(b.requests_attempted, 0);
+  EXPECT_EQ(b.rows_unsent, b.rows_generated);
+  EXPECT_EQ(b.events_generated, a.events_generated);
+  EXPECT_EQ(b.rows_generated, a.rows_generated);
+  EXPECT_EQ(b.requests_unsent, a.requests_attempted + a.requests_unsent);
 }
 
 TEST(engine, several_in_flight_per_stream_never_exceed_the_limit) {

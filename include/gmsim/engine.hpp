@@ -79,9 +79,10 @@ class engine {
   // A request ended. Called by the sender, once per send().
   void complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
                 std::int64_t started_us, std::int64_t finished_us);
-  // Stops the run: events up to now are generated (they happened), then no more
-  // generation or ticks; every row pending or queued becomes unsent now; requests in
-  // flight still complete.
+  // Stops the run: no more sending or ticks; every page queued becomes unsent now;
+  // requests in flight still complete. Once none is in flight, events up to now are
+  // generated (they happened: the ticks missed first, in order) and their rows become
+  // unsent too, stamped with the stop's time.
   void stop();
 
   bool done() const;  // nothing queued, nothing in flight, nothing scheduled
