@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <charconv>
 #include <limits>
 
@@ -293,9 +294,10 @@ struct engine::impl {
     slot.busy = false;
     s.pace.finish();
     requests_in_flight -= 1;
+    assert(requests_in_flight >= 0);  // one complete() per send()
     if (!stopped) {
       try_send(local);
-    } else if (requests_in_flight == 0 && !accounted_until_stop) {
+    } else if (requests_in_flight <= 0 && !accounted_until_stop) {
       account_until_stop();
     }
   }

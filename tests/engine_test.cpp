@@ -257,6 +257,8 @@ TEST(engine, stop_generates_what_happened_once_the_answers_in_flight_are_in) {
   const auto events_before = h.work->stats().events_generated;
   h.work->stop();
   EXPECT_EQ(h.work->stats().events_generated, events_before);
+  EXPECT_FALSE(h.work->next_wakeup());  // no tick is run or waited for after a stop
+  EXPECT_FALSE(h.work->done());
   h.sender.release_held();
   EXPECT_GT(h.work->stats().events_generated, events_before);
   EXPECT_TRUE(h.work->done());
@@ -266,29 +268,33 @@ TEST(engine, stop_generates_what_happened_once_the_answers_in_flight_are_in) {
 // A worker that fell behind its ticks (more generation than its core does at the time
 // scale) and is stopped cuts the rows of the ticks it missed as they would have been cut
 // on time: the same rows and pages as a worker that ran every tick, all of them unsent.
+// Stopped within the duration, and past it (a drain deadline: the last ticks are at the
+// duration).
 TEST(engine, a_stop_behind_the_ticks_cuts_rows_as_the_ticks_would_have) {
   auto p = small_profile(2, 600'000, 5.0);
-  harness on_time(p);
-  on_time.sender.hold = true;  // the first page of each stream stays in flight
-  run_until(on_time, 400'000);
-  on_time.work->stop();
-  on_time.sender.release_held();
-  ASSERT_TRUE(on_time.work->done());
+  for (const millis stop_at : {millis{400'000}, millis{700'000}}) {
+    harness on_time(p);
+    on_time.sender.hold = true;  // the first page of each stream stays in flight
+    run_until(on_time, stop_at);
+    on_time.work->stop();
+    on_time.sender.release_held();
+    ASSERT_TRUE(on_time.work->done());
 
-  harness behind(p);
-  behind.time.set(400'000);  // no tick has run
-  behind.work->stop();
-  ASSERT_TRUE(behind.work->done());
+    harness behind(p);
+    behind.time.set(stop_at);  // no tick has run
+    behind.work->stop();
+    ASSERT_TRUE(behind.work->done());
 
-  const auto& a = on_time.work->stats();
-  const auto& b = behind.work->stats();
-  expect_accounted(a);
-  expect_accounted(b);
-  EXPECT_EQ(b.requests_attempted, 0);
-  EXPECT_EQ(b.rows_unsent, b.rows_generated);
-  EXPECT_EQ(b.events_generated, a.events_generated);
-  EXPECT_EQ(b.rows_generated, a.rows_generated);
-  EXPECT_EQ(b.requests_unsent, a.requests_attempted + a.requests_unsent);
+    const auto& a = on_time.work->stats();
+    const auto& b = behind.work->stats();
+    expect_accounted(a);
+    expect_accounted(b);
+    EXPECT_EQ(b.requests_attempted, 0);
+    EXPECT_EQ(b.rows_unsent, b.rows_generated);
+    EXPECT_EQ(b.events_generated, a.events_generated) << stop_at;
+    EXPECT_EQ(b.rows_generated, a.rows_generated) << stop_at;
+    EXPECT_EQ(b.requests_unsent, a.requests_attempted + a.requests_unsent) << stop_at;
+  }
 }
 
 TEST(engine, several_in_flight_per_stream_never_exceed_the_limit) {
