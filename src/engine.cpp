@@ -181,14 +181,19 @@ struct engine::impl {
   }
 
   void tick(std::uint32_t local, millis t) {
-    auto& s = streams[local];
+    cut_tick(local, t);
+    try_send(local);
+  }
+
+  // A tick's work but sending: its deployment's events up to t, its stream's pages cut,
+  // the stream's next tick scheduled (every max_delay, the last one at the duration).
+  void cut_tick(std::uint32_t local, millis t) {
     generate(deployments[stream_deployment[local]], t);
-    cut_pages(s, t);
+    cut_pages(streams[local], t);
     const millis duration = model.settings().duration;
     if (t < duration) {
       ticks.push(wake{std::min(t + model.settings().delivery.max_delay, duration), local});
     }
-    try_send(local);
   }
 
   void cut_pages(stream_state& s, millis t) {
@@ -395,7 +400,7 @@ struct engine::impl {
     for (auto& s : streams) drain_unsent(s);
     // What viewers did up to the stop is counted once the answers in flight are in: it
     // can be much (below), and answers waiting behind it would be measured late.
-    if (requests_in_flight == 0) account_until_stop();
+    if (requests_in_flight <= 0) account_until_stop();
   }
 
   // What viewers did up to the stop happened, though no tick has generated it yet: it
@@ -408,13 +413,8 @@ struct engine::impl {
     accounted_until_stop = true;
     while (ticks.due(stop_time)) {
       const wake w = ticks.pop();
-      auto& s = streams[w.stream];
-      generate(deployments[stream_deployment[w.stream]], w.t);
-      cut_pages(s, w.t);
-      drain_unsent(s);
-      const millis next =
-          std::min(w.t + model.settings().delivery.max_delay, model.settings().duration);
-      if (w.t < model.settings().duration) ticks.push(wake{next, w.stream});
+      cut_tick(w.stream, w.t);
+      drain_unsent(streams[w.stream]);
     }
     ticks.clear();
     for (auto& dep : deployments) generate(dep, stop_time);
@@ -505,11 +505,7 @@ std::size_t engine::backlog_rows() const {
   return n;
 }
 
-int engine::in_flight() const {
-  int n = 0;
-  for (const auto& s : impl_->streams) n += s.pace.in_flight();
-  return n;
-}
+int engine::in_flight() const { return impl_->requests_in_flight; }
 
 request_auth engine::auth_of(std::uint32_t stream, std::uint32_t slot) const {
   const auto& s = impl_->streams[stream];

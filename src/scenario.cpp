@@ -2,10 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
-#include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "gmsim/json_writer.hpp"
