@@ -12,6 +12,7 @@ namespace {
 
 struct workload {
   workload() : model(bench::heavy_profile(600'000)), body_encoder(model) {
+    merge_scratch scratch;
     for (const auto& s : model.streams()) {
       deployment_generator g(model, s.deployment);
       std::vector<event> events;
@@ -20,7 +21,7 @@ struct workload {
       for (const auto& e : events) {
         if (e.type == s.type) a.add(e);
       }
-      a.flush(model.settings().duration, pages);
+      a.flush(model.settings().duration, pages, scratch);
     }
     for (const auto& p : pages) rows += static_cast<std::int64_t>(p.rows.size());
   }

@@ -137,10 +137,11 @@ void aggregator_merge(benchmark::State& state) {
   stream_info s;
   aggregator a(s, 500);
   std::vector<page> pages;
+  merge_scratch scratch;
   for (auto _ : state) {
     for (const auto& e : events) a.add(e);
     pages.clear();
-    a.flush(100'000, pages);
+    a.flush(100'000, pages, scratch);
     benchmark::DoNotOptimize(pages.data());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(events.size()));

@@ -10,32 +10,39 @@ namespace gmsim {
 aggregator::aggregator(const stream_info& stream, int batch_rows)
     : stream_(stream), batch_rows_(static_cast<std::size_t>(std::max(1, batch_rows))) {}
 
-void aggregator::flush(millis tick, std::vector<page>& out) {
+void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scratch) {
   if (pending_.empty()) return;
+  // Reused across ticks and streams, so that a flush allocates only the pages it returns.
+  auto& table = scratch.table_;
+  auto& row_of_event = scratch.row_of_event_;
+  auto& row_start = scratch.row_start_;
+  auto& next_of_row = scratch.next_of_row_;
+  auto& sorted = scratch.sorted_;
+  using slot = merge_scratch::slot;
   const bool by_session = stream_.type == webhook_type::session;
 
   // 1. Number the rows in order of first appearance (open addressing on the key).
   std::size_t capacity = std::bit_ceil(pending_.size() * 2 + 16);
-  table_.assign(capacity, slot{~0ull, 0});
-  row_of_event_.resize(pending_.size());
+  table.assign(capacity, slot{~0ull, 0});
+  row_of_event.resize(pending_.size());
   std::uint32_t rows = 0;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     const event& e = pending_[i];
     std::uint64_t key = by_session ? e.payload : e.viewer;
     std::size_t h = mix64(key) & (capacity - 1);
-    while (table_[h].key != key && table_[h].key != ~0ull) h = (h + 1) & (capacity - 1);
-    if (table_[h].key == ~0ull) table_[h] = slot{key, rows++};
-    row_of_event_[i] = table_[h].row;
+    while (table[h].key != key && table[h].key != ~0ull) h = (h + 1) & (capacity - 1);
+    if (table[h].key == ~0ull) table[h] = slot{key, rows++};
+    row_of_event[i] = table[h].row;
   }
 
   // 2. A stable counting sort by row keeps each row's events in time order.
-  row_start_.assign(rows + 1, 0);
-  for (auto r : row_of_event_) ++row_start_[r + 1];
-  for (std::uint32_t r = 0; r < rows; ++r) row_start_[r + 1] += row_start_[r];
-  sorted_.resize(pending_.size());
-  next_of_row_.assign(row_start_.begin(), row_start_.end() - 1);
+  row_start.assign(rows + 1, 0);
+  for (auto r : row_of_event) ++row_start[r + 1];
+  for (std::uint32_t r = 0; r < rows; ++r) row_start[r + 1] += row_start[r];
+  sorted.resize(pending_.size());
+  next_of_row.assign(row_start.begin(), row_start.end() - 1);
   for (std::size_t i = 0; i < pending_.size(); ++i) {
-    sorted_[next_of_row_[row_of_event_[i]]++] = pending_[i];
+    sorted[next_of_row[row_of_event[i]]++] = pending_[i];
   }
 
   // 3. Merge each row and cut pages.
@@ -51,11 +58,11 @@ void aggregator::flush(millis tick, std::vector<page>& out) {
       current->rows.reserve(last_row - r);
       // A row has at most one item per event: one allocation for the page's items.
       if (stream_.type != webhook_type::session) {
-        current->items.reserve(row_start_[last_row] - row_start_[r]);
+        current->items.reserve(row_start[last_row] - row_start[r]);
       }
     }
-    const event* first = sorted_.data() + row_start_[r];
-    const event* last = sorted_.data() + row_start_[r + 1];
+    const event* first = sorted.data() + row_start[r];
+    const event* last = sorted.data() + row_start[r + 1];
     page_row row;
     row.viewer = first->viewer;
     row.first_item = static_cast<std::uint32_t>(current->items.size());

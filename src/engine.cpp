@@ -198,7 +198,7 @@ struct engine::impl {
 
   void cut_pages(stream_state& s, millis t) {
     pages.clear();
-    s.rows.flush(t, pages);
+    s.rows.flush(t, pages, merge_space);
     for (auto& p : pages) {
       auto n = static_cast<std::int64_t>(p.rows.size());
       stats.rows_generated += n;
@@ -240,6 +240,10 @@ struct engine::impl {
       slot.busy = true;
       slot.body_page = std::move(released.body);
       slot.intended = released.intended;
+      if (!spare_bodies.empty()) {
+        slot.body = std::move(spare_bodies.back());
+        spare_bodies.pop_back();
+      }
       setup.body_encoder->encode(slot.body_page, slot.body);
       slot.started_us = started_us;
       stats.page_rows.record(static_cast<std::int64_t>(slot.body_page.rows.size()));
@@ -297,6 +301,10 @@ struct engine::impl {
     }
     if (s.pace.in_flight() == static_cast<int>(s.slots.size())) s.unblocked_us = finished_us;
     slot.busy = false;
+    // An idle slot holds nothing: its body's buffer goes to the next request of any
+    // stream, so a run keeps as many buffers as it had requests in flight at once.
+    spare_bodies.push_back(std::move(slot.body));
+    slot.body_page = page{};
     s.pace.finish();
     requests_in_flight -= 1;
     assert(requests_in_flight >= 0);  // one complete() per send()
@@ -457,6 +465,8 @@ struct engine::impl {
   // Reused buffers.
   std::vector<event> events;
   std::vector<page> pages;
+  merge_scratch merge_space;              // every stream's aggregator merges in it
+  std::vector<std::string> spare_bodies;  // the buffers of the requests that ended
   std::string line;
   std::string reason_text;
 };

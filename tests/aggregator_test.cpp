@@ -23,7 +23,8 @@ TEST(aggregator, variables_merge_per_identifier_and_the_last_value_wins) {
   a.add(var(3, 10, 1, 101));
   a.add(var(4, 10, 0, 102));  // overwrites viewer 10's variable 0
   std::vector<page> pages;
-  a.flush(60'000, pages);
+  merge_scratch scratch;
+  a.flush(60'000, pages, scratch);
   ASSERT_EQ(pages.size(), 1u);
   const page& p = pages[0];
   EXPECT_EQ(p.stream, 7u);
@@ -49,7 +50,8 @@ TEST(aggregator, rules_are_appended_in_time_order) {
   a.add(event{6, 6, 0, 4, 1, webhook_type::rules});
   a.add(event{7, 7, 2, 3, 0, webhook_type::rules});  // the same rule again: kept
   std::vector<page> pages;
-  a.flush(10, pages);
+  merge_scratch scratch;
+  a.flush(10, pages, scratch);
   ASSERT_EQ(pages.size(), 1u);
   const page& p = pages[0];
   ASSERT_EQ(p.rows.size(), 2u);
@@ -65,7 +67,8 @@ TEST(aggregator, sessions_give_one_row_per_session_not_per_viewer) {
   a.add(event{150, 150, 2, 3, 0, webhook_type::session});  // same viewer, other session
   a.add(event{900, 100, 1, 3, 0, webhook_type::session});  // session 1 ends
   std::vector<page> pages;
-  a.flush(1'000, pages);
+  merge_scratch scratch;
+  a.flush(1'000, pages, scratch);
   ASSERT_EQ(pages[0].rows.size(), 2u);
   EXPECT_EQ(pages[0].rows[0].session, 1u);
   EXPECT_EQ(pages[0].rows[0].created, 100);
@@ -78,7 +81,8 @@ TEST(aggregator, pages_hold_at_most_batch_rows_and_number_on) {
   aggregator a(stream_of(webhook_type::variables), 500);
   for (std::uint32_t v = 0; v < 1001; ++v) a.add(var(v, v, 0, v));
   std::vector<page> pages;
-  a.flush(2'000, pages);
+  merge_scratch scratch;
+  a.flush(2'000, pages, scratch);
   ASSERT_EQ(pages.size(), 3u);
   EXPECT_EQ(pages[0].rows.size(), 500u);
   EXPECT_EQ(pages[1].rows.size(), 500u);
@@ -86,14 +90,58 @@ TEST(aggregator, pages_hold_at_most_batch_rows_and_number_on) {
   EXPECT_EQ(pages[2].rows[0].viewer, 1000u);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(pages[i].sequence, i);
   a.add(var(2'001, 1, 0, 1));
-  a.flush(3'000, pages);
+  a.flush(3'000, pages, scratch);
   EXPECT_EQ(pages.back().sequence, 3u);
+}
+
+// The engine's streams share one scratch: a stream's merge must not see what another
+// stream's larger tick left in it.
+TEST(aggregator, aggregators_sharing_a_scratch_merge_as_if_alone) {
+  auto fill = [](aggregator& a) {
+    a.add(var(1, 30, 0, 1));
+    a.add(var(2, 10, 1, 2));
+    a.add(var(3, 30, 1, 3));
+    a.add(var(4, 20, 0, 4));
+    a.add(var(5, 10, 1, 5));
+  };
+  aggregator alone(stream_of(webhook_type::variables), 500);
+  fill(alone);
+  std::vector<page> expected;
+  merge_scratch fresh;
+  alone.flush(9'000, expected, fresh);
+
+  merge_scratch shared;
+  aggregator busy(stream_of(webhook_type::variables), 2);
+  for (std::uint32_t v = 0; v < 1001; ++v) busy.add(var(v, 1000 - v, v % 3, v));
+  std::vector<page> busy_pages;
+  busy.flush(8'000, busy_pages, shared);
+  ASSERT_EQ(busy_pages.size(), 501u);
+
+  aggregator quiet(stream_of(webhook_type::variables), 500);
+  fill(quiet);
+  std::vector<page> pages;
+  quiet.flush(9'000, pages, shared);
+  ASSERT_EQ(pages.size(), 1u);
+  ASSERT_EQ(pages[0].rows.size(), 3u);
+  ASSERT_EQ(pages[0].items.size(), expected[0].items.size());
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_EQ(pages[0].rows[r].viewer, expected[0].rows[r].viewer);
+    EXPECT_EQ(pages[0].rows[r].item_count, expected[0].rows[r].item_count);
+    EXPECT_EQ(pages[0].rows[r].event_count, expected[0].rows[r].event_count);
+  }
+  for (std::size_t i = 0; i < pages[0].items.size(); ++i) {
+    EXPECT_EQ(pages[0].items[i].index, expected[0].items[i].index);
+    EXPECT_EQ(pages[0].items[i].payload, expected[0].items[i].payload);
+  }
+  EXPECT_EQ(pages[0].rows[0].viewer, 30u);  // the order of first appearance
+  EXPECT_EQ(pages[0].rows[1].viewer, 10u);
 }
 
 TEST(aggregator, an_empty_tick_cuts_no_page) {
   aggregator a(stream_of(webhook_type::rules), 500);
   std::vector<page> pages;
-  a.flush(1, pages);
+  merge_scratch scratch;
+  a.flush(1, pages, scratch);
   EXPECT_TRUE(pages.empty());
 }
 

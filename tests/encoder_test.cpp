@@ -134,6 +134,7 @@ TEST(encoder, bodies_parse_to_the_document_nlohmann_builds) {
     scenario model(p);
     encoder body_encoder(model);
     std::vector<page> pages;
+    merge_scratch scratch;
     for (const auto& s : model.streams()) {
       deployment_generator g(model, s.deployment);
       std::vector<event> events;
@@ -142,7 +143,7 @@ TEST(encoder, bodies_parse_to_the_document_nlohmann_builds) {
       for (const auto& e : events) {
         if (e.type == s.type) a.add(e);
       }
-      a.flush(p.duration, pages);
+      a.flush(p.duration, pages, scratch);
     }
     ASSERT_FALSE(pages.empty());
     std::string body;

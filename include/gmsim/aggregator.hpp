@@ -38,6 +38,23 @@ struct page {
   std::vector<page_item> items;
 };
 
+// The working space of a merge: used only inside aggregator::flush, so the aggregators
+// of one thread share one (the engine's), and it keeps the capacity of the largest
+// tick. Kept per aggregator, it cost each stream the size of its busiest tick even
+// while idle: 300 MB at 10,000 streams.
+class merge_scratch {
+  friend class aggregator;
+  std::vector<std::uint32_t> row_of_event_;
+  std::vector<std::uint32_t> row_start_;
+  std::vector<std::uint32_t> next_of_row_;
+  std::vector<event> sorted_;
+  struct slot {
+    std::uint64_t key;
+    std::uint32_t row;
+  };
+  std::vector<slot> table_;  // open addressing: key -> row, for this tick
+};
+
 class aggregator {
  public:
   aggregator(const stream_info& stream, int batch_rows);
@@ -51,23 +68,13 @@ class aggregator {
   // in the order first set; rules: one row per identifier, firings appended in time
   // order; session: one row per session, created_at its start, modified_at its latest
   // event. Rows keep the order of their first event.
-  void flush(millis tick, std::vector<page>& out);
+  void flush(millis tick, std::vector<page>& out, merge_scratch& scratch);
 
  private:
   stream_info stream_;
   std::size_t batch_rows_;
   std::uint64_t next_sequence_ = 0;
   std::vector<event> pending_;
-  // Reused across ticks so that a flush allocates only the pages it returns.
-  std::vector<std::uint32_t> row_of_event_;
-  std::vector<std::uint32_t> row_start_;
-  std::vector<std::uint32_t> next_of_row_;
-  std::vector<event> sorted_;
-  struct slot {
-    std::uint64_t key;
-    std::uint32_t row;
-  };
-  std::vector<slot> table_;  // open addressing: key -> row, for this tick
 };
 
 }  // namespace gmsim
