@@ -208,8 +208,9 @@ std::string summary_text(const run_config& config, const run_result& r) {
   o << "\n  "
     << (config.dry_run ? "dry run: simulated clock, no network"
                        : "live: " + shown_target_url(r.target))
-    << "\n  " << r.deployments << " deployments, " << r.streams << " streams, " << r.workers
-    << " workers; " << format_duration(p.duration) << " of traffic in "
+    << "\n  " << count_of(static_cast<std::int64_t>(r.deployments), "deployment") << ", "
+    << count_of(static_cast<std::int64_t>(r.streams), "stream") << ", "
+    << count_of(r.workers, "worker") << "; " << format_duration(p.duration) << " of traffic in "
     << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
 
   // A label padded to 18 columns, then the text, however long (a list of headers can be).

@@ -301,6 +301,8 @@ TEST_F(cli_dry_run, prints_the_summary_and_loses_nothing) {
     EXPECT_TRUE(line.empty() || line.back() != ' ') << "trailing space: '" << line << "'";
   }
   EXPECT_EQ(r.err, "");
+  auto one = gmsim({"run", "--dry-run", "--workers", "1"});
+  EXPECT_TRUE(contains(one.out, "2 deployments, 6 streams, 1 worker; ")) << one.out;
 }
 
 // Every field of DESIGN.md's summary contract, with its JSON type.
