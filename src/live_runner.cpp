@@ -83,13 +83,7 @@ class worker final : public request_sender {
     asio::post(io_, [this, hard] {
       stopped_ = true;  // only answers are awaited now: no wake-up at the drain deadline
       engine_->stop();
-      if (hard) {
-        for (auto& slots : connections_) {
-          for (auto& c : slots) {
-            if (c) c->close();
-          }
-        }
-      }
+      if (hard) close_connections();
       rearm();
     });
   }
@@ -129,12 +123,7 @@ class worker final : public request_sender {
     if (engine_->done()) {
       timer_.cancel();
       progress_timer_.cancel();
-      for (auto& slots : connections_) {
-        for (auto& c : slots) {
-          if (c) c->close();
-        }
-      }
-      for (auto& c : probes_) c->close();
+      close_connections();
       io_.stop();
       return;
     }
@@ -158,6 +147,16 @@ class worker final : public request_sender {
       armed_ = false;
       on_wake();
     });
+  }
+
+  // Every connection, the auth probes' too: requests in flight end as failed/reset.
+  void close_connections() {
+    for (auto& slots : connections_) {
+      for (auto& c : slots) {
+        if (c) c->close();
+      }
+    }
+    for (auto& c : probes_) c->close();
   }
 
   // Progress is published on a timer of its own, so that it moves while the engine

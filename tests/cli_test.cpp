@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -913,6 +914,24 @@ TEST_F(cli_profiles, lists_quickstart_with_its_description) {
 
 // --- live runs over loopback --------------------------------------------------------------
 
+// A socket listening on 127.0.0.1 at a free port, which the kernel's backlog lets
+// clients connect to whether or not anyone accepts; -1 if it cannot be made.
+int listen_on_loopback(int& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 || ::listen(fd, 64) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  port = ntohs(address.sin_port);
+  return fd;
+}
+
 class cli_live : public cli {
  protected:
   // A short live run: 3 s of traffic at 3x, about a second of wall time plus the drain.
@@ -980,6 +999,41 @@ TEST_F(cli_live, ctrl_c_stops_the_run_and_still_writes_its_reports) {
   EXPECT_EQ(static_cast<std::int64_t>(lost.size()), s["rows"]["lost"].get<std::int64_t>());
 }
 
+// The second Ctrl-C cuts every request in flight, the auth probes' too: they go on
+// connections of their own. Against a server that takes connections and never answers,
+// a probe left open held the run until its request timeout (120 s here).
+TEST_F(cli_live, a_second_ctrl_c_cuts_the_auth_probes_in_flight_too) {
+  int port = 0;
+  const int silent = listen_on_loopback(port);
+  ASSERT_GE(silent, 0);
+  const auto profile = write("probe.json", R"({"name": "probe-stop", "seed": 3, "duration": "2m",
+    "delivery": {"max_delay": "1s", "timeout": "120s"}, "edge_cases": ["auth-missing"]})");
+  auto run =
+      start({"run", profile, "--target", "http://127.0.0.1:" + std::to_string(port) + "/webhook",
+             "--quiet", "--summary-json", file("s.json")});
+  // The first window's requests: a stream's page and the probe, each on its connection.
+  std::vector<int> held;
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (held.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+    pollfd ready{silent, POLLIN, 0};
+    if (::poll(&ready, 1, 100) == 1) held.push_back(::accept(silent, nullptr, nullptr));
+  }
+  ASSERT_EQ(held.size(), 2u) << run->err_text();
+  std::this_thread::sleep_for(1s);  // the signal handler is set just after the first request
+  run->signal(SIGINT);
+  std::this_thread::sleep_for(200ms);
+  run->signal(SIGINT);
+  auto r = run->wait(60s);
+  for (int fd : held) ::close(fd);
+  ::close(silent);
+  EXPECT_FALSE(r.timed_out) << "the run waited for a request it should have cut";
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  json s = read_json("s.json");
+  EXPECT_EQ(s["auth_probes"]["sent"], 1) << s.dump();
+  EXPECT_EQ(s["requests"]["by_error"]["reset"], s["requests"]["failed"]) << s.dump();
+  EXPECT_EQ(s["requests"]["by_error"].count("timeout"), 0u) << s.dump();
+}
+
 class cli_receive : public cli {
  protected:
   // Starts `gmsim receive` on a free loopback port; returns the port, or 0.
@@ -1024,16 +1078,10 @@ TEST_F(cli_receive, bad_options_exit_2) {
 }
 
 TEST_F(cli_receive, port_in_use_exits_1_naming_the_address) {
-  int held = ::socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  const int held = listen_on_loopback(port);
   ASSERT_GE(held, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&address), size), 0);
-  ASSERT_EQ(::listen(held, 1), 0);
-  ASSERT_EQ(::getsockname(held, reinterpret_cast<sockaddr*>(&address), &size), 0);
-  std::string listen = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  std::string listen = "127.0.0.1:" + std::to_string(port);
   auto r = gmsim({"receive", "--listen", listen, "--duration", "1s"}, 30s);
   ::close(held);
   EXPECT_EQ(r.exit_code, 1) << r.err;
