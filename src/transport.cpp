@@ -1,19 +1,22 @@
 // transport: the target URL, the TLS context, and http_connection, a Beast HTTP/1.1
 // client shaped like Beast's example/http/client/async-ssl: a session in a shared_ptr
-// kept alive by its pending handler, a chain of do_x / on_x steps on a strand, each
-// handler checking its error first, and a deadline set before every operation.
+// kept alive by its pending handler, a chain of do_x / on_x steps, each handler checking
+// its error first, and a deadline set before every operation. Every io_context that
+// runs connections is run by one thread (a worker's), so the steps need no strand: its
+// mutex and type-erased dispatch were a cost on every completion.
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -199,24 +202,22 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   session(asio::io_context& io, const transport_config& config, std::shared_ptr<ssl::context> tls)
       : config_(config),
         tls_context_(std::move(tls)),
-        strand_(asio::make_strand(io)),
-        resolver_(strand_),
-        resolve_timer_(strand_) {
+        executor_(io.get_executor()),
+        resolver_(executor_),
+        resolve_timer_(executor_) {
     const target_url& target = config_.target;
-    request_.method(http::verb::post);
-    request_.target(target.target);
-    request_.version(11);
-    request_.set(http::field::host, host_field(target));
-    request_.set(http::field::content_type, "application/json");
-    request_.set(http::field::user_agent, "gmsim/" GMSIM_VERSION);
+    http::fields fields;  // written out once, below
+    fields.set(http::field::host, host_field(target));
+    fields.set(http::field::content_type, "application/json");
+    fields.set(http::field::user_agent, "gmsim/" GMSIM_VERSION);
     if (config_.auth_string.find_first_of("\r\n") != std::string::npos) {
       throw std::invalid_argument("the auth string has a line break");  // never quoted
     }
     if (!config_.auth_string.empty()) {
-      request_.set(http::field::authorization, "Basic " + config_.auth_string);
+      fields.set(http::field::authorization, "Basic " + config_.auth_string);
     }
     for (const auto& [name, value] : config_.headers) {
-      // Beast writes fields as given: a line break would smuggle in headers of its own.
+      // Fields are written as given: a line break would smuggle in headers of its own.
       if (name.empty() || name.find_first_of(":\r\n") != std::string::npos ||
           value.find_first_of("\r\n") != std::string::npos) {
         throw std::invalid_argument("header '" + name + "' has a bad name or a line break");
@@ -230,16 +231,24 @@ struct http_connection::session : std::enable_shared_from_this<session> {
       // name is added, so a repeated header is sent repeated.
       if (field == http::field::host || field == http::field::content_type ||
           field == http::field::user_agent || field == http::field::authorization) {
-        request_.set(name, value);
+        fields.set(name, value);
       } else {
-        request_.insert(name, value);
+        fields.insert(name, value);
       }
     }
+    // The request's head is the same every time but for its Content-Length, written
+    // last: Beast's serializer rebuilt it, and reallocated that field, for every request.
+    head_ = "POST " + target.target + " HTTP/1.1\r\n";
+    for (const auto& field : fields) {
+      head_.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    }
+    head_ += "Content-Length: ";
+    fixed_head_size_ = head_.size();
   }
 
   void start(std::string_view body, completion done) {
     if (phase_ != phase::idle) {
-      asio::post(strand_, [done = std::move(done)] {
+      asio::post(executor_, [done = std::move(done)] {
         done({outcome_kind::failed, 0, failure_kind::other,
               "a request is already in flight on this connection"});
       });
@@ -256,7 +265,7 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     }
   }
 
-  // Runs on the strand. Pending operations complete at once with operation_aborted
+  // Runs on the io_context's thread. Pending operations complete at once with operation_aborted
   // (a resolve is abandoned through its timer), and their handlers see closing_.
   void close() {
     if (phase_ != phase::idle) closing_ = true;
@@ -321,9 +330,9 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   void do_connect(const tcp::resolver::results_type& results) {
     phase_ = phase::connect;
     if (config_.target.tls) {
-      tls_.emplace(strand_, *tls_context_);
+      tls_.emplace(executor_, *tls_context_);
     } else {
-      tcp_.emplace(strand_);
+      tcp_.emplace(executor_);
     }
     tcp_layer().expires_at(connect_deadline_);
     tcp_layer().async_connect(results,
@@ -397,12 +406,15 @@ struct http_connection::session : std::enable_shared_from_this<session> {
 
   void do_write() {
     phase_ = phase::write;
-    request_.body() = beast::span<const char>(body_.data(), body_.size());
-    request_.content_length(body_.size());
+    head_.resize(fixed_head_size_);
+    char digits[24];
+    head_.append(digits, std::to_chars(digits, digits + sizeof digits, body_.size()).ptr);
+    head_ += "\r\n\r\n";
     // One deadline from the first byte written to the last byte read.
     tcp_layer().expires_after(std::chrono::milliseconds(config_.request_timeout));
     with_stream([this](auto& stream) {
-      http::async_write(stream, request_,
+      asio::async_write(stream,
+                        std::array<asio::const_buffer, 2>{asio::buffer(head_), asio::buffer(body_)},
                         beast::bind_front_handler(&session::on_write, shared_from_this()));
     });
   }
@@ -516,7 +528,7 @@ struct http_connection::session : std::enable_shared_from_this<session> {
  public:
   const transport_config config_;  // a copy: pending handlers may outlive the owner's
   std::shared_ptr<ssl::context> tls_context_;
-  asio::strand<asio::io_context::executor_type> strand_;
+  asio::io_context::executor_type executor_;
 
  private:
   tcp::resolver resolver_;
@@ -524,7 +536,8 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   std::optional<beast::tcp_stream> tcp_;                     // http://
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;  // https://
   beast::flat_buffer buffer_;
-  http::request<http::span_body<const char>> request_;  // headers built once
+  std::string head_;  // the request line and fields, then Content-Length: N and a blank line
+  std::size_t fixed_head_size_ = 0;  // up to "Content-Length: "
   std::optional<http::response_parser<discard_body>> parser_;
 
   phase phase_ = phase::idle;
@@ -546,13 +559,13 @@ http_connection::http_connection(asio::io_context& io, const transport_config& c
 http_connection::~http_connection() { close(); }
 
 void http_connection::send(std::string_view body, completion done) {
-  asio::dispatch(session_->strand_, [session = session_, body, done = std::move(done)]() mutable {
+  asio::dispatch(session_->executor_, [session = session_, body, done = std::move(done)]() mutable {
     session->start(body, std::move(done));
   });
 }
 
 void http_connection::close() {
-  asio::dispatch(session_->strand_, [session = session_] { session->close(); });
+  asio::dispatch(session_->executor_, [session = session_] { session->close(); });
 }
 
 }  // namespace gmsim
