@@ -32,9 +32,9 @@ class http_connection {
   // config is copied, and the request's headers are built once, here. Throws
   // std::invalid_argument for a header or auth string with a line break (it would
   // inject headers), or from make_tls_context. The io_context must outlive the
-  // connection, and be run by one thread at a time (its steps share no strand); a request still in
-  // flight when it is destroyed ends as failed/reset, its done called when the io_context next
-  // runs.
+  // connection and be run by one thread (the steps share no strand); a request still
+  // in flight when it is destroyed ends as failed/reset, its done called when the
+  // io_context next runs.
   http_connection(boost::asio::io_context& io, const transport_config& config,
                   std::shared_ptr<boost::asio::ssl::context> tls);
   ~http_connection();
@@ -49,8 +49,8 @@ class http_connection {
   void send(std::string_view body, completion done);
 
   // Closes the socket; a request in flight completes as failed/reset. Idempotent. Not
-  // final: a later send opens a new connection. Safe from any thread (it is posted to
-  // the io_context), as is send.
+  // final: a later send opens a new connection. Safe from any thread (from another
+  // thread it is posted to the io_context; on its thread it runs at once), as is send.
   void close();
 
  private:

@@ -25,6 +25,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,29 +43,39 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using clock_type = std::chrono::steady_clock;
 
-// A response body type that counts and drops what it reads: the receiver's answer is
-// not used, and storing it would cost memory for every stream. The parser's body limit
-// still applies.
-struct discard_body {
-  using value_type = std::uint64_t;  // body bytes received
+// A response parser that keeps the status and drops the fields and the body: nothing
+// else of the receiver's answer is used, and Beast's response_parser allocated every
+// field (eight for nginx's answer) and kept a body type per stream. Framing, keep-alive
+// and the header and body limits are the base's.
+class status_parser final : public http::basic_parser<false> {
+ public:
+  int status() const { return status_; }
 
-  class reader {
-   public:
-    template <bool is_request, class Fields>
-    reader(http::header<is_request, Fields>&, value_type& received) : received_(received) {}
-    void init(const boost::optional<std::uint64_t>&, error_code& ec) { ec = {}; }
-    template <class ConstBufferSequence>
-    std::size_t put(const ConstBufferSequence& buffers, error_code& ec) {
-      ec = {};
-      const std::size_t n = beast::buffer_bytes(buffers);
-      received_ += n;
-      return n;
-    }
-    void finish(error_code& ec) { ec = {}; }
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
+                       error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, error_code&) override { status_ = code; }
+  void on_field_impl(http::field, beast::string_view, beast::string_view, error_code&) override {}
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  std::size_t on_body_impl(beast::string_view body, error_code&) override { return body.size(); }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
 
-   private:
-    value_type& received_;
-  };
+  int status_ = 0;
+};
+
+// A request's head and body as one buffer sequence. Not a std::array: asio's writer
+// handles that type on its own and, once the head is sent, offers an empty first
+// buffer, from which Beast's ssl_stream writes nothing and the write ends after the
+// head (a test sends a large body over TLS).
+struct head_and_body {
+  std::array<asio::const_buffer, 2> parts;
+  const asio::const_buffer* begin() const { return parts.data(); }
+  const asio::const_buffer* end() const { return parts.data() + parts.size(); }
 };
 
 std::string host_field(const target_url& target) {
@@ -412,9 +423,13 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     head_ += "\r\n\r\n";
     // One deadline from the first byte written to the last byte read.
     tcp_layer().expires_after(std::chrono::milliseconds(config_.request_timeout));
-    with_stream([this](auto& stream) {
-      asio::async_write(stream,
-                        std::array<asio::const_buffer, 2>{asio::buffer(head_), asio::buffer(body_)},
+    // Everything in each write the socket takes: asio's transfer_all would cut a body
+    // into 64 KiB writes, a trip through the scheduler each.
+    const auto whole = [](const error_code& ec, std::size_t) -> std::size_t {
+      return ec ? 0 : std::numeric_limits<std::size_t>::max();
+    };
+    with_stream([&](auto& stream) {
+      asio::async_write(stream, head_and_body{{asio::buffer(head_), asio::buffer(body_)}}, whole,
                         beast::bind_front_handler(&session::on_write, shared_from_this()));
     });
   }
@@ -440,7 +455,7 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   void on_read(error_code ec, std::size_t) {
     if (closing_) return fail(failure_kind::reset, "connection closed by gmsim while reading");
     if (ec) return fail_exchange(ec, "reading the response");
-    const int status = parser_->get().result_int();
+    const int status = parser_->status();
     // Interim answers (100 Continue, 103 Early Hints) precede the real one. 101 would
     // switch protocols, which we never asked for: it ends the request as rejected.
     if (status / 100 == 1 && status != 101) return do_read();
@@ -538,7 +553,7 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   beast::flat_buffer buffer_;
   std::string head_;  // the request line and fields, then Content-Length: N and a blank line
   std::size_t fixed_head_size_ = 0;  // up to "Content-Length: "
-  std::optional<http::response_parser<discard_body>> parser_;
+  std::optional<status_parser> parser_;
 
   phase phase_ = phase::idle;
   bool closing_ = false;        // close() was called during this request

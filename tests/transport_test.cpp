@@ -387,6 +387,31 @@ TEST(transport_http, keeps_the_connection_alive_between_requests) {
   EXPECT_EQ(server->requests.size(), 2u);
 }
 
+// The head is written once per connection and only its length changes: a length with
+// fewer digits must not leave the old one's tail, and a body larger than a socket
+// write goes out whole.
+TEST(transport_http, each_request_on_a_connection_has_its_own_length_and_whole_body) {
+  asio::io_context io;
+  auto server = start_server(io, always({http_response(200)}));
+  http_connection connection(io, config_for(url_of(*server)), nullptr);
+  std::string large(200'000, 'x');
+  for (std::size_t i = 0; i < large.size(); i += 97) large[i] = static_cast<char>('a' + i % 26);
+  const std::vector<std::string> bodies = {large, "{}", std::string(100, 'y')};
+  for (const auto& body : bodies) {
+    EXPECT_OUTCOME(send_and_wait(io, connection, body), "delivered", 200, "none");
+  }
+  EXPECT_EQ(server->connections, 1u);
+  ASSERT_EQ(server->requests.size(), bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    const std::string& request = server->requests[i];
+    const std::string ending =
+        "\r\nContent-Length: " + std::to_string(bodies[i].size()) + "\r\n\r\n" + bodies[i];
+    ASSERT_GE(request.size(), ending.size());
+    EXPECT_EQ(request.substr(request.size() - ending.size()), ending) << "request " << i;
+    EXPECT_EQ(request.find("Content-Length"), request.rfind("Content-Length")) << "request " << i;
+  }
+}
+
 TEST(transport_http, reconnects_after_connection_close) {
   asio::io_context io;
   auto server =
@@ -688,6 +713,25 @@ TEST_F(transport_https, keeps_the_connection_alive_and_replaces_a_closed_one) {
   EXPECT_EQ(server->connections, 2u);
   ASSERT_EQ(server->requests.size(), 3u);
   EXPECT_EQ(server->count("\r\n\r\nthird"), 1u);
+}
+
+// Over TLS a write is cut into records of 16 kB: the head and a larger body must both
+// go out whole (a two-buffer write whose first buffer was spent once sent nothing more).
+TEST_F(transport_https, a_body_larger_than_a_tls_record_arrives_whole) {
+  asio::io_context io;
+  auto server = start_server(io, always({http_response(200)}), server_context(certificate_));
+  transport_config config = config_for("https://localhost:" + server->port() + "/hook");
+  config.ca_file = ca_file_;
+  http_connection connection(io, config, make_tls_context(config));
+  std::string large(150'000, 'z');
+  for (std::size_t i = 0; i < large.size(); i += 89) large[i] = static_cast<char>('a' + i % 26);
+
+  EXPECT_OUTCOME(send_and_wait(io, connection, large), "delivered", 200, "none");
+  EXPECT_OUTCOME(send_and_wait(io, connection, "{}"), "delivered", 200, "none");
+  EXPECT_EQ(server->connections, 1u);
+  ASSERT_EQ(server->requests.size(), 2u);
+  EXPECT_EQ(server->count("\r\nContent-Length: 150000\r\n\r\n" + large), 1u);
+  EXPECT_EQ(server->count("\r\nContent-Length: 2\r\n\r\n{}"), 1u);
 }
 
 TEST_F(transport_https, a_handshake_that_never_ends_is_connect_timeout) {
