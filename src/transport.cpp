@@ -276,8 +276,9 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     }
   }
 
-  // Runs on the io_context's thread. Pending operations complete at once with operation_aborted
-  // (a resolve is abandoned through its timer), and their handlers see closing_.
+  // Runs on the io_context's thread. Pending operations complete at once with
+  // operation_aborted (a resolve is abandoned through its timer), and their handlers see
+  // closing_.
   void close() {
     if (phase_ != phase::idle) closing_ = true;
     resolver_.cancel();

@@ -2,8 +2,11 @@
 // is tested apart from the profile parser.
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gmsim/engine.hpp"
@@ -62,16 +65,24 @@ class recording_sender final : public request_sender {
     request_outcome outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
     if (answer) outcome = answer(sent.back());
     if (hold) {
-      held.push_back({stream, slot, outcome});
+      held.push_back({stream, slot, outcome, body, sent.size() - 1});
       return;
     }
     engine_->complete(stream, slot, outcome, time_.real_now_us(), time_.real_now_us());
   }
-  // Completes the held requests at the clock's now.
-  void release_held() {
-    auto pending = std::move(held);
-    held.clear();
+  // Completes the held requests (the first `count` of them) at the clock's now.
+  void release_held(std::size_t count = std::numeric_limits<std::size_t>::max()) {
+    count = std::min(count, held.size());
+    std::vector<held_request> pending(held.begin(),
+                                      held.begin() + static_cast<std::ptrdiff_t>(count));
+    held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(count));
     for (auto& h : pending) engine_->complete(h.stream, h.slot, h.outcome, 0, time_.real_now_us());
+  }
+  // Whether every held request's body, as the engine still holds it (a transport reads
+  // it until the answer), is still what was sent.
+  bool held_bodies_intact() const {
+    return std::all_of(held.begin(), held.end(),
+                       [&](const held_request& h) { return h.body == sent[h.sent_index].body; });
   }
 
   std::vector<sent_request> sent;
@@ -80,6 +91,8 @@ class recording_sender final : public request_sender {
   struct held_request {
     std::uint32_t stream, slot;
     request_outcome outcome;
+    std::string_view body;  // the engine's buffer, not a copy
+    std::size_t sent_index;
   };
   std::vector<held_request> held;
 
