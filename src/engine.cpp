@@ -526,4 +526,14 @@ std::uint32_t engine::global_stream(std::uint32_t local) const {
   return impl_->streams[local].info.index;
 }
 
+void run_simulated(engine& e, simulated_clock& time) {
+  while (auto t = e.next_wakeup()) {
+    time.set(*t);
+    e.run_due();
+  }
+  if (!e.done()) {
+    check_accounting(e.stats(), std::max<std::int64_t>(1, static_cast<std::int64_t>(e.backlog_rows())));
+  }
+}
+
 }  // namespace gmsim

@@ -340,6 +340,7 @@ run_result run_live(const run_config& input) {
     if (w->record()) records.push_back(w->record());
     if (w->lost()) lost.push_back(w->lost());
   }
+  check_accounting(result.stats);
   if (!config.record_path.empty()) merge_ledger_parts(records, record_header(config), config.record_path);
   if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
   if (embedded) {

@@ -397,6 +397,8 @@ run_result replay(const replay_config& config, recording_header* header) {
     if (w->record()) records.push_back(w->record());
     if (w->lost()) lost.push_back(w->lost());
   }
+  // Every line of the recording was sent or counted unsent, once.
+  check_accounting(result.stats, 0, static_cast<std::int64_t>(index.header.requests));
   if (!config.record_path.empty()) {
     merge_ledger_parts(records, replay_header_line(index.header, config.recording_path),
                        config.record_path);

@@ -1,6 +1,7 @@
 #include "gmsim/runner.hpp"
 
 #include <chrono>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <thread>
@@ -100,16 +101,22 @@ run_result run(const run_config& config) {
     result.streams += w.work->stream_count();
     result.deployments += assignment[i].size();
   }
-  auto drive = [](worker& w) {
-    while (auto t = w.work->next_wakeup()) {
-      w.time.set(*t);
-      w.work->run_due();
+  // A worker's failure (an engine left with work) is rethrown here, on the main thread.
+  std::vector<std::exception_ptr> failures(all.size());
+  auto drive = [&all, &failures](std::size_t i) {
+    try {
+      run_simulated(*all[i].work, all[i].time);
+    } catch (...) {
+      failures[i] = std::current_exception();
     }
   };
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < all.size(); ++i) threads.emplace_back(drive, std::ref(all[i]));
-  drive(all[0]);
+  for (std::size_t i = 1; i < all.size(); ++i) threads.emplace_back(drive, i);
+  drive(0);
   for (auto& t : threads) t.join();
+  for (const auto& f : failures) {
+    if (f) std::rethrow_exception(f);
+  }
 
   std::vector<ledger_part*> records, lost;
   for (auto& w : all) {
@@ -117,6 +124,7 @@ run_result run(const run_config& config) {
     if (w.record) records.push_back(w.record.get());
     if (w.lost) lost.push_back(w.lost.get());
   }
+  check_accounting(result.stats);
   if (!config.record_path.empty()) merge_ledger_parts(records, record_header(config), config.record_path);
   if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
   result.workers = workers;

@@ -1,5 +1,7 @@
 #include "gmsim/stats.hpp"
 
+#include <numeric>
+
 namespace gmsim {
 
 run_stats::run_stats()
@@ -41,6 +43,31 @@ void run_stats::merge(const run_stats& o) {
   page_rows.merge(o.page_rows);
   page_bytes.merge(o.page_bytes);
   over_time.merge(o.over_time);
+}
+
+void check_accounting(const run_stats& s, std::int64_t left, std::int64_t expected_requests) {
+  const std::int64_t rows_out = s.rows_delivered + s.rows_rejected + s.rows_failed + s.rows_unsent;
+  const std::int64_t answered = s.requests_delivered + s.requests_rejected + s.requests_failed;
+  const std::int64_t pages =
+      std::accumulate(s.requests_by_type.begin(), s.requests_by_type.end(), std::int64_t{0});
+  const std::int64_t requests = s.requests_attempted + s.requests_unsent;
+  if (rows_out == s.rows_generated && answered == s.requests_attempted && pages == requests &&
+      left == 0 && (expected_requests < 0 || expected_requests == requests)) {
+    return;
+  }
+  std::string line = "internal error: the run cannot account for every row: rows generated " +
+                     std::to_string(s.rows_generated) + ", delivered " +
+                     std::to_string(s.rows_delivered) + " + rejected " +
+                     std::to_string(s.rows_rejected) + " + failed " +
+                     std::to_string(s.rows_failed) + " + unsent " + std::to_string(s.rows_unsent) +
+                     " (" + std::to_string(s.rows_generated - rows_out) + " unaccounted); requests " +
+                     std::to_string(s.requests_attempted) + " attempted, " +
+                     std::to_string(answered) + " answered or failed, " +
+                     std::to_string(s.requests_unsent) + " unsent, " + std::to_string(pages) +
+                     " pages";
+  if (expected_requests >= 0) line += " of " + std::to_string(expected_requests) + " to send";
+  if (left != 0) line += "; " + std::to_string(left) + " rows and events left waiting";
+  throw accounting_error(line);
 }
 
 }  // namespace gmsim

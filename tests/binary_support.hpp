@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.hpp"  // scratch_dir
+
 namespace gmsim::testing {
 
 inline std::string gmsim_binary() {
@@ -39,26 +41,6 @@ inline std::vector<std::string> read_lines(const std::string& path) {
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
-
-// A directory of its own for each test, removed at the end.
-class scratch_dir {
- public:
-  scratch_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gmsim_test_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~scratch_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const {
-    return (std::filesystem::path(path_) / name).string();
-  }
-
- private:
-  std::string path_;
-};
 
 struct process_result {
   int exit_code = -1;  // -1: killed after the timeout

@@ -4,14 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 
+#include "gmsim/json_writer.hpp"
 #include "gmsim/runner.hpp"
 #include "gmsim/schema.hpp"
 #include "test_support.hpp"
@@ -52,6 +55,21 @@ void run_until(harness& h, millis until) {
     h.work->run_due();
   }
   h.time.set(until);
+}
+
+// Runs h to its end with one request in flight at a time, the n-th (from 0) answered
+// delay(n) ms after it was sent.
+void run_answering_after(harness& h, const std::function<millis(std::size_t)>& delay) {
+  h.sender.hold = true;
+  for (int step = 0; step < 1'000'000 && !h.work->done(); ++step) {
+    if (!h.sender.held.empty()) {
+      h.time.set(h.time.now() + delay(h.sender.held.front().sent_index));
+      h.sender.release_held(1);
+    } else if (auto t = h.work->next_wakeup()) {
+      h.time.set(std::max(*t, h.time.now()));
+    }
+    h.work->run_due();
+  }
 }
 
 // One variables stream under a backlog: 30 s at 50 sessions/s, pages of 5 rows, a flush
@@ -171,23 +189,251 @@ TEST(engine, a_late_sender_shows_in_start_delay_without_adding_up) {
 TEST(engine, a_slow_answer_is_not_counted_as_sender_lateness) {
   auto p = one_stream_in_backlog();
   harness h(p);
-  h.sender.hold = true;
   // Each answer comes 1 s after its request: the next request goes at the answer.
-  for (int step = 0; step < 100'000 && !h.work->done(); ++step) {
-    if (!h.sender.held.empty()) {
-      h.time.set(h.time.now() + 1'000);
-      h.sender.release_held();
-    } else if (auto t = h.work->next_wakeup()) {
-      h.time.set(std::max(*t, h.time.now()));
-    }
-    h.work->run_due();
-  }
+  run_answering_after(h, [](std::size_t) { return millis{1'000}; });
   ASSERT_TRUE(h.work->done());
   const auto& s = h.work->stats();
   ASSERT_GT(s.start_delay_us.count(), 20);
   EXPECT_EQ(s.start_delay_us.max(), 0);
   EXPECT_GT(s.send_delay_us.max(), 10 * 800'000);  // behind schedule by the slow answers
   expect_accounted(s);
+}
+
+// Variables merge per identifier and the last value of each variable wins, end to end:
+// each row of each body holds, for every variable the viewer changed since the last
+// tick, the value of its latest change, computed here from the generator's events.
+TEST(engine, each_variables_row_carries_the_last_value_set_before_its_tick) {
+  auto p = small_profile(1, 300'000, 2.0);
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.delivery.align_ticks = true;
+  p.delivery.max_delay = 10'000;
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  ASSERT_GT(h.sender.sent.size(), 10u);
+
+  deployment_generator g(h.model, 0);
+  std::vector<event> events;
+  std::size_t read = 0;
+  int overwritten = 0;  // values that a later change in the same tick replaced
+  for (const auto& request : h.sender.sent) {
+    // Light load: every page goes at its tick.
+    ASSERT_TRUE(request.at % p.delivery.max_delay == 0 || request.at == p.duration) << request.at;
+    g.generate_until(request.at, events);
+    std::map<std::string, std::map<std::string, nlohmann::json>> expected;  // identifier -> last
+    for (; read < events.size(); ++read) {
+      const event& e = events[read];
+      std::string value;
+      json_writer w(value);
+      h.model.write_value(w, e.item, e.payload);
+      w.flush();
+      auto& slot = expected[h.model.identifier(e.viewer)][p.session.variables[e.item].name];
+      if (!slot.is_null() && slot != nlohmann::json::parse(value)) ++overwritten;
+      slot = nlohmann::json::parse(value);
+    }
+    const auto body = nlohmann::json::parse(request.body);
+    ASSERT_EQ(body["data"]["rows"].size(), expected.size()) << "at " << request.at;
+    for (const auto& row : body["data"]["rows"]) {
+      const auto want = expected.find(row["identifier"].get<std::string>());
+      ASSERT_NE(want, expected.end()) << row;
+      for (const auto& [name, value] : want->second) {
+        EXPECT_EQ(row["variables"][name], value) << row["identifier"] << " " << name;
+      }
+      EXPECT_EQ(row["variables"].size(), want->second.size()) << row;
+    }
+  }
+  EXPECT_EQ(read, events.size());
+  EXPECT_GT(overwritten, 10);  // the rule was tested: first and last values differed
+}
+
+// Coordinated omission: latency counts from when a request was meant to start. A first
+// answer 5 s late holds back every page queued behind it; each of those is answered at
+// once, yet started 4.8 s past its turn (the 5 s less the 200 ms gap it was due after),
+// and that is its latency. Counted from its actual start it would look instant.
+TEST(engine, a_late_answer_raises_the_latency_of_every_request_queued_behind_it) {
+  auto p = one_stream_in_backlog();
+  p.delivery.align_ticks = true;
+  p.delivery.batch_rows = 2;  // each tick's pages take longer to send than a tick lasts
+  harness h(p);
+  run_answering_after(h, [](std::size_t request) { return millis{request == 0 ? 5'000 : 0}; });
+  ASSERT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  ASSERT_GT(s.requests_attempted, 100);
+  // From the actual start: the first request took 5 s, every other one nothing.
+  EXPECT_EQ(s.latency_uncorrected_us.max(), 5'000'000);
+  EXPECT_EQ(s.latency_uncorrected_us.percentile(99), 0);
+  // From the intended start: the queue stays in backlog to the end (a tick's pages take
+  // longer to send than the tick lasts) and never makes up the 4.8 s, so every request
+  // after the first is that late.
+  EXPECT_EQ(s.latency_us.min(), 4'800'000);
+  EXPECT_EQ(s.latency_us.max(), 5'000'000);
+  EXPECT_GT(s.latency_us.percentile(99), s.latency_uncorrected_us.percentile(99));
+}
+
+// A wall clock as a worker sees it: real time in µs, scenario time its whole ms, and
+// every wake-up a few hundred µs late (a thread wakes when the kernel lets it), so that
+// request starts fall between milliseconds.
+class jittery_wall_clock final : public clock {
+ public:
+  millis now() const override { return us_ / 1000; }
+  std::int64_t real_now_us() const override { return us_; }
+  std::int64_t real_at_us(millis t) const override { return t * 1000; }
+  void wake_at(std::int64_t us) {
+    state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    us_ = std::max(us_, us + static_cast<std::int64_t>((state_ >> 33) % 1000));
+  }
+
+ private:
+  std::int64_t us_ = 0;
+  std::uint64_t state_ = 7;
+};
+
+// Answers every request at once, and keeps each stream's real start times.
+class real_start_sender final : public request_sender {
+ public:
+  explicit real_start_sender(const clock& time) : time_(time) {}
+  void attach(engine& e) { engine_ = &e; }
+  void send(std::uint32_t stream, std::uint32_t slot, std::string_view) override {
+    static const request_outcome ok{outcome_kind::delivered, 200, failure_kind::none, {}};
+    starts[stream].push_back(time_.real_now_us());
+    engine_->complete(stream, slot, ok, time_.real_now_us(), time_.real_now_us());
+  }
+  std::map<std::uint32_t, std::vector<std::int64_t>> starts;
+
+ private:
+  const clock& time_;
+  engine* engine_ = nullptr;
+};
+
+// The pacer counts whole milliseconds; a live run's starts do not fall on them. The gap
+// is kept in real µs: a request that started 0.6 ms into its millisecond holds the next
+// one until 200.6 ms later, not 199.6.
+TEST(engine, starts_between_milliseconds_stay_min_gap_apart_in_real_time) {
+  auto p = one_stream_in_backlog();
+  scenario model(p);
+  encoder body_encoder(model);
+  jittery_wall_clock time;
+  real_start_sender sender(time);
+  engine work(engine_setup{&model, &body_encoder, {0}, nullptr, nullptr}, time, sender);
+  sender.attach(work);
+  while (auto t = work.next_wakeup_real_us()) {
+    time.wake_at(*t);
+    work.run_due();
+  }
+  ASSERT_TRUE(work.done());
+  expect_accounted(work.stats());
+  const std::int64_t gap_us = p.delivery.min_gap * 1000;
+  int between_ms = 0, held_by_the_gap = 0;
+  for (const auto& [stream, starts] : sender.starts) {
+    ASSERT_GT(starts.size(), 100u);
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+      const std::int64_t gap = starts[i] - starts[i - 1];
+      ASSERT_GE(gap, gap_us) << "request " << i << " of stream " << stream;
+      if (starts[i] % 1000 != 0) ++between_ms;
+      if (gap < gap_us + 1000) ++held_by_the_gap;
+    }
+  }
+  // The test has teeth: starts fell between milliseconds, and the gap is what held them.
+  EXPECT_GT(between_ms, 50);
+  EXPECT_GT(held_by_the_gap, 50);
+}
+
+// A simulated clock whose real time is not whole milliseconds: the engine then holds
+// pages for the real-time gap, which the dry run's loop (scenario wake-ups) never sends.
+class uneven_simulated_clock final : public simulated_clock {
+ public:
+  std::int64_t real_now_us() const override { return now() * 1000 + (now() * 7919) % 1000; }
+};
+
+// A run that ends with pages neither sent nor counted is gmsim's own failure, said in
+// one line with the counts, never a quiet summary.
+TEST(engine, a_run_left_with_a_held_page_fails_naming_the_counts) {
+  auto p = one_stream_in_backlog();
+  scenario model(p);
+  encoder body_encoder(model);
+  uneven_simulated_clock time;
+  recording_sender sender(time);
+  engine work(engine_setup{&model, &body_encoder, {0}, nullptr, nullptr}, time, sender);
+  sender.attach(work);
+  try {
+    run_simulated(work, time);
+    FAIL() << "the run ended with " << work.backlog_rows() << " rows waiting, and no error";
+  } catch (const accounting_error& e) {
+    EXPECT_FALSE(work.done());
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rows generated " + std::to_string(work.stats().rows_generated)),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("left waiting"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+TEST(engine, counts_that_do_not_add_up_are_an_accounting_error) {
+  run_stats s;
+  s.rows_generated = 10;
+  s.rows_delivered = 10;
+  s.requests_attempted = s.requests_delivered = 1;
+  s.requests_by_type[0] = 1;
+  EXPECT_NO_THROW(check_accounting(s));
+  EXPECT_THROW(check_accounting(s, 0, 2), accounting_error);  // a replay line never sent
+  s.rows_delivered = 9;
+  EXPECT_THROW(check_accounting(s), accounting_error);
+  s.rows_unsent = 1;
+  EXPECT_NO_THROW(check_accounting(s));
+  s.requests_delivered = 0;  // attempted, without an outcome
+  EXPECT_THROW(check_accounting(s), accounting_error);
+}
+
+std::string slurp(const std::string& path);
+
+// U+2028 and U+2029 are valid raw in JSON, but line readers (Python's splitlines,
+// editors, log shippers) break lines at them: the recording and the lost-rows file
+// escape them, and each line still decodes to the text that was sent.
+TEST(engine, recording_and_lost_rows_lines_hold_no_raw_line_separators) {
+  auto p = small_profile(1, 120'000, 1.0);
+  p.edge_cases = {{"text-line-separators", 3}};
+  ledger_part lost, record;
+  harness h(p, &lost, &record);
+  h.sender.answer = [](const testing::sent_request&) {
+    return request_outcome{outcome_kind::rejected, 500, failure_kind::none, {}};
+  };
+  run_to_end(*h.work, h.time);
+  testing::scratch_dir dir;
+  merge_ledger_parts({&record}, "", dir.file("record.ndjson"));
+  merge_ledger_parts({&lost}, "", dir.file("lost.ndjson"));
+  const std::string separators[] = {"\u2028", "\u2029"};
+  auto has_separator = [&](const std::string& text) {
+    return text.find(separators[0]) != std::string::npos ||
+           text.find(separators[1]) != std::string::npos;
+  };
+
+  const std::string recording = slurp(dir.file("record.ndjson"));
+  EXPECT_FALSE(has_separator(recording));
+  std::multiset<std::string> sent, recorded;
+  for (const auto& r : h.sender.sent) sent.insert(r.body);
+  std::istringstream lines(recording);
+  for (std::string line; std::getline(lines, line);) {
+    recorded.insert(nlohmann::json::parse(line)["body"].get<std::string>());
+  }
+  EXPECT_EQ(recorded, sent);
+  EXPECT_TRUE(std::any_of(sent.begin(), sent.end(), has_separator));  // there were some
+
+  const std::string lost_rows = slurp(dir.file("lost.ndjson"));
+  EXPECT_FALSE(has_separator(lost_rows));
+  std::istringstream lost_lines(lost_rows);
+  std::int64_t rows = 0, with_separator = 0;
+  for (std::string line; std::getline(lost_lines, line);) {
+    ++rows;
+    const auto identifier = nlohmann::json::parse(line)["identifier"];
+    if (identifier.is_string() && has_separator(identifier.get<std::string>())) {
+      ++with_separator;
+      EXPECT_NE(identifier.get<std::string>().find("-line\u2028sep@edge.example"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(rows, h.work->stats().rows_rejected);
+  EXPECT_GT(with_separator, 0);
 }
 
 TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
@@ -209,8 +455,9 @@ TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
   EXPECT_EQ(s.by_status.at(413), s.requests_rejected);
   EXPECT_EQ(s.by_error[static_cast<int>(failure_kind::timeout)], s.requests_failed);
 
-  auto path = std::filesystem::temp_directory_path() / "gmsim_engine_lost.ndjson";
-  merge_ledger_parts({&lost}, "", path.string());
+  testing::scratch_dir dir;
+  const auto path = dir.file("lost.ndjson");
+  merge_ledger_parts({&lost}, "", path);
   std::ifstream in(path);
   std::string line;
   std::int64_t lines = 0, rejected = 0;
@@ -226,7 +473,6 @@ TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
   }
   EXPECT_EQ(lines, s.rows_rejected + s.rows_failed);
   EXPECT_EQ(rejected, s.rows_rejected);
-  std::filesystem::remove(path);
 }
 
 // What happened since the last ticks is generated at the stop too, but only once the
@@ -321,7 +567,7 @@ std::string slurp(const std::string& path) {
 }
 
 TEST(engine, the_same_seed_gives_the_same_bytes_with_one_or_two_workers) {
-  auto dir = std::filesystem::temp_directory_path();
+  testing::scratch_dir dir;
   std::string bytes[2];
   run_result results[2];
   for (int w = 1; w <= 2; ++w) {
@@ -329,10 +575,9 @@ TEST(engine, the_same_seed_gives_the_same_bytes_with_one_or_two_workers) {
     c.settings = small_profile(5, 300'000, 5.0);
     c.dry_run = true;
     c.workers = w;
-    c.record_path = (dir / ("gmsim_record_" + std::to_string(w) + ".ndjson")).string();
+    c.record_path = dir.file("record_" + std::to_string(w) + ".ndjson");
     results[w - 1] = run(c);
     bytes[w - 1] = slurp(c.record_path);
-    std::filesystem::remove(c.record_path);
   }
   EXPECT_GT(bytes[0].size(), 10'000u);
   EXPECT_EQ(bytes[0], bytes[1]);
@@ -345,7 +590,8 @@ TEST(engine, the_recording_has_a_header_and_a_line_per_request_in_intended_order
   c.settings = small_profile(3, 200'000, 3.0);
   c.dry_run = true;
   c.workers = 2;
-  c.record_path = (std::filesystem::temp_directory_path() / "gmsim_record_order.ndjson").string();
+  testing::scratch_dir dir;
+  c.record_path = dir.file("record.ndjson");
   auto r = run(c);
   std::ifstream in(c.record_path);
   std::string line;
@@ -367,7 +613,6 @@ TEST(engine, the_recording_has_a_header_and_a_line_per_request_in_intended_order
   }
   EXPECT_EQ(requests, r.stats.requests_attempted);
   EXPECT_EQ(rows, r.stats.rows_generated);
-  std::filesystem::remove(c.record_path);
 }
 
 TEST(engine, an_hour_of_ten_thousand_viewers_dry_runs_and_accounts_for_every_row) {
@@ -391,13 +636,14 @@ namespace {
 
 // Every built-in profile dry-runs, accounts for every row, and sends valid bodies.
 TEST(engine, every_built_in_profile_dry_runs_with_valid_bodies) {
+  testing::scratch_dir dir;
   for (const auto& builtin : embedded_profiles()) {
     SCOPED_TRACE(std::string(builtin.name));
     run_config c;
     c.settings = load_profile(builtin.name);
     c.dry_run = true;
     c.workers = 2;
-    c.record_path = (std::filesystem::temp_directory_path() / "gmsim_builtin.ndjson").string();
+    c.record_path = dir.file("builtin.ndjson");
     auto r = run(c);
     EXPECT_GT(r.stats.rows_generated, 0);
     EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
@@ -410,7 +656,6 @@ TEST(engine, every_built_in_profile_dry_runs_with_valid_bodies) {
       auto faults = validate_body(body);
       ASSERT_TRUE(faults.empty()) << faults[0].path << ": " << faults[0].reason;
     }
-    std::filesystem::remove(c.record_path);
   }
 }
 
@@ -432,7 +677,7 @@ std::multiset<std::string> bodies_of(const std::string& path) {
 // Shards split deployments, so streams stay whole: the union of the shards' bodies is
 // exactly the unsharded run's, and their counts add up to it.
 TEST(engine, the_union_of_the_shards_is_the_whole_run) {
-  auto dir = std::filesystem::temp_directory_path();
+  testing::scratch_dir dir;
   auto settings = small_profile(7, 300'000, 4.0);
   auto run_shard = [&](int index, int count, std::multiset<std::string>& bodies) {
     run_config c;
@@ -440,11 +685,10 @@ TEST(engine, the_union_of_the_shards_is_the_whole_run) {
     c.dry_run = true;
     c.workers = 2;
     c.shard = {index, count};
-    c.record_path = (dir / ("gmsim_shard_" + std::to_string(index) + ".ndjson")).string();
+    c.record_path = dir.file("shard_" + std::to_string(index) + ".ndjson");
     auto r = run(c);
     auto b = bodies_of(c.record_path);
     bodies.insert(b.begin(), b.end());
-    std::filesystem::remove(c.record_path);
     return r;
   };
   std::multiset<std::string> whole, parts;

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace gmsim {
 namespace {
 
@@ -24,13 +26,13 @@ TEST(ledger, parts_merge_in_intended_order_after_the_header) {
   b.append(10, 1, 0, "b10-1\nb10-2\n");
   b.append(20, 3, 0, "b20\n");
   a.append(20, 2, 5, "a20\n");  // out of order within a part: still sorted
-  auto path = (std::filesystem::temp_directory_path() / "gmsim_ledger_test.ndjson").string();
+  testing::scratch_dir dir;
+  const auto path = dir.file("merged.ndjson");
   merge_ledger_parts({&a, &b}, "header\n", path);
   std::ifstream in(path);
   std::ostringstream text;
   text << in.rdbuf();
   EXPECT_EQ(text.str(), "header\na10\nb10-1\nb10-2\na20\nb20\na30\n");
-  std::filesystem::remove(path);
 }
 
 // Bytes this process has read with read(2) and pread(2) so far (/proc/self/io's rchar).
@@ -65,7 +67,8 @@ void check_merge(const blocks& a_blocks, const blocks& b_blocks) {
   write(b, 1, b_blocks);
   std::string want = "header\n";
   for (const auto& [key, lines] : expected) want += lines;
-  auto path = (std::filesystem::temp_directory_path() / "gmsim_ledger_window_test.ndjson").string();
+  testing::scratch_dir dir;
+  const auto path = dir.file("merged.ndjson");
   const auto before = bytes_read_so_far();
   ASSERT_TRUE(before.has_value()) << "no rchar in /proc/self/io: the bytes read cannot be checked";
   merge_ledger_parts({&a, &b}, "header\n", path);
@@ -75,7 +78,6 @@ void check_merge(const blocks& a_blocks, const blocks& b_blocks) {
   text << in.rdbuf();
   EXPECT_EQ(text.str().size(), want.size());
   EXPECT_TRUE(text.str() == want);  // not EXPECT_EQ: a mismatch would print megabytes
-  std::filesystem::remove(path);
 }
 
 // The merge reads a part back through a window of 1 MiB: blocks nearly in the order
@@ -154,8 +156,8 @@ std::size_t deleted_files_open_in(const std::filesystem::path& dir) {
 }
 
 TEST(ledger, parts_live_in_tmpdir_when_it_is_set_and_leave_nothing_behind) {
-  auto dir = std::filesystem::temp_directory_path() / "gmsim_ledger_tmpdir_test";
-  std::filesystem::remove_all(dir);
+  testing::scratch_dir scratch;
+  const std::filesystem::path dir = scratch.file("tmpdir");
   std::filesystem::create_directories(dir);
   {
     scoped_env env("TMPDIR", dir.string());
@@ -181,7 +183,6 @@ TEST(ledger, parts_live_in_tmpdir_when_it_is_set_and_leave_nothing_behind) {
           << e.what();
     }
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -2,7 +2,11 @@
 // is tested apart from the profile parser.
 #pragma once
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <stdexcept>
 #include <functional>
 #include <limits>
 #include <string>
@@ -13,6 +17,28 @@
 #include "gmsim/profile.hpp"
 
 namespace gmsim::testing {
+
+// A directory of its own for each test, removed at the end: tests
+// never share a fixed name in the temporary directory (two suites run at once).
+class scratch_dir {
+ public:
+  scratch_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "gmsim_test_XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~scratch_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const {
+    return (std::filesystem::path(path_) / name).string();
+  }
+
+ private:
+  std::string path_;
+};
+
 
 // One org, `deployments` deployments, all three types, a few variables and rules.
 inline profile small_profile(int deployments = 2, millis duration = 600'000, double rate = 2.0) {
@@ -65,18 +91,21 @@ class recording_sender final : public request_sender {
     request_outcome outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
     if (answer) outcome = answer(sent.back());
     if (hold) {
-      held.push_back({stream, slot, outcome, body, sent.size() - 1});
+      held.push_back({stream, slot, outcome, body, sent.size() - 1, time_.real_now_us()});
       return;
     }
     engine_->complete(stream, slot, outcome, time_.real_now_us(), time_.real_now_us());
   }
-  // Completes the held requests (the first `count` of them) at the clock's now.
+  // Completes the held requests (the first `count` of them) at the clock's now; each
+  // started when it was sent.
   void release_held(std::size_t count = std::numeric_limits<std::size_t>::max()) {
     count = std::min(count, held.size());
     std::vector<held_request> pending(held.begin(),
                                       held.begin() + static_cast<std::ptrdiff_t>(count));
     held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(count));
-    for (auto& h : pending) engine_->complete(h.stream, h.slot, h.outcome, 0, time_.real_now_us());
+    for (auto& h : pending) {
+      engine_->complete(h.stream, h.slot, h.outcome, h.started_us, time_.real_now_us());
+    }
   }
   // Whether every held request's body, as the engine still holds it (a transport reads
   // it until the answer), is still what was sent.
@@ -93,6 +122,7 @@ class recording_sender final : public request_sender {
     request_outcome outcome;
     std::string_view body;  // the engine's buffer, not a copy
     std::size_t sent_index;
+    std::int64_t started_us;  // real time of the send
   };
   std::vector<held_request> held;
 
@@ -101,12 +131,8 @@ class recording_sender final : public request_sender {
   engine* engine_ = nullptr;
 };
 
-// Runs an engine to completion on a simulated clock.
-inline void run_to_end(engine& e, simulated_clock& time) {
-  while (auto t = e.next_wakeup()) {
-    time.set(*t);
-    e.run_due();
-  }
-}
+// Runs an engine to completion on a simulated clock, as the dry run does (its end
+// checked: an engine left with work throws accounting_error).
+inline void run_to_end(engine& e, simulated_clock& time) { run_simulated(e, time); }
 
 }  // namespace gmsim::testing

@@ -664,6 +664,35 @@ TEST_F(thresholds_binary, passing_thresholds_exit_0) {
   EXPECT_EQ(root.attributes["failures"], "0");
 }
 
+// Each operator at its boundary, end to end through the binary: a dry run loses no row,
+// so lost_rows is exactly 0, and a requests count is known once the run has said it.
+TEST_F(thresholds_binary, each_operator_holds_or_fails_exactly_at_its_boundary) {
+  auto r = gmsim(
+      "run --dry-run --quiet --threshold 'lost_rows<0' --threshold 'lost_rows<=0' "
+      "--threshold 'lost_rows>0' --threshold 'lost_rows>=0' --threshold 'lost_rows==0' "
+      "--summary-json " + path("summary.json"));
+  EXPECT_EQ(r.code, 99) << r.err;
+  auto list = json::parse(read("summary.json"))["thresholds"];
+  std::vector<bool> ok;
+  for (const auto& t : list) ok.push_back(t["ok"].get<bool>());
+  EXPECT_EQ(ok, (std::vector<bool>{false, true, false, true, true})) << list;
+
+  const auto requests = json::parse(read("summary.json"))["requests"]["attempted"].get<std::int64_t>();
+  ASSERT_GT(requests, 1);
+  const std::string n = std::to_string(requests);
+  r = gmsim("run --dry-run --quiet --threshold 'requests<" + n + "' --threshold 'requests<=" + n +
+            "' --threshold 'requests>" + n + "' --threshold 'requests>=" + n +
+            "' --threshold 'requests==" + n + "' --summary-json " + path("summary.json"));
+  EXPECT_EQ(r.code, 99) << r.err;
+  list = json::parse(read("summary.json"))["thresholds"];
+  ok.clear();
+  for (const auto& t : list) ok.push_back(t["ok"].get<bool>());
+  EXPECT_EQ(ok, (std::vector<bool>{false, true, false, true, true})) << list;
+  r = gmsim("run --dry-run --quiet --threshold 'requests<=" + n + "' --threshold 'requests>=" + n +
+            "' --threshold 'requests==" + n + "'");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+}
+
 TEST_F(thresholds_binary, a_bad_expression_exits_2_before_the_run) {
   auto r = gmsim(
       "run --dry-run --quiet --threshold 'p99<500ms' --threshold 'error_rate<5ms' --summary-json " +

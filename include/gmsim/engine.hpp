@@ -31,8 +31,9 @@ class clock {
   virtual std::int64_t real_at_us(millis t) const = 0;
 };
 
-// The clock of the dry run and of tests: time moves only when told.
-class simulated_clock final : public clock {
+// The clock of the dry run and of tests: time moves only when told. (Not final: a test
+// gives its real time a jitter, as a wall clock's.)
+class simulated_clock : public clock {
  public:
   millis now() const override { return now_; }
   std::int64_t real_now_us() const override { return now_ * 1000; }
@@ -101,5 +102,11 @@ class engine {
   std::unique_ptr<impl> impl_;
   run_stats stats_;
 };
+
+// The dry run's loop: runs e on time, from wake-up to wake-up, until nothing is due.
+// Throws accounting_error, naming the counts, when the engine then is not done (pages or
+// events still waiting that no wake-up would ever send): a run never ends quietly with
+// rows neither sent nor counted.
+void run_simulated(engine& e, simulated_clock& time);
 
 }  // namespace gmsim

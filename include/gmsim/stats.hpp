@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <stdexcept>
+#include <string>
 
 #include "gmsim/histogram.hpp"
 #include "gmsim/profile.hpp"
@@ -66,5 +68,20 @@ struct run_stats {
 
   void merge(const run_stats& other);
 };
+
+// gmsim lost track of a row or a request: its own failure (exit 1), never the receiver's.
+class accounting_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Every run ends here (dry, live, replay): each row generated was delivered, rejected,
+// failed or unsent, each request attempted once or unsent, each attempted one has an
+// outcome, and nothing is left waiting (`left`: rows and events still held by engines
+// that ended, which no count covers). Throws accounting_error with one line naming the
+// counts when any of it does not hold. `expected_requests`, when not negative, is how
+// many requests the run had to account for (a replay: the recording's lines).
+void check_accounting(const run_stats& s, std::int64_t left = 0,
+                      std::int64_t expected_requests = -1);
 
 }  // namespace gmsim
