@@ -9,7 +9,7 @@
 #include <variant>
 #include <vector>
 
-#include "gmsim/profile.hpp"
+#include "profile/profile.hpp"
 
 namespace gmsim::bench {
 

@@ -5,7 +5,8 @@
 #include <benchmark/benchmark.h>
 
 #include "bench_support.hpp"
-#include "gmsim/encoder.hpp"
+#include "delivery/encoder.hpp"
+#include "scenario/generator.hpp"
 
 namespace gmsim {
 namespace {

@@ -9,10 +9,11 @@
 #include <fstream>
 
 #include "bench_support.hpp"
-#include "gmsim/aggregator.hpp"
-#include "gmsim/histogram.hpp"
-#include "gmsim/runner.hpp"
-#include "random.hpp"
+#include "core/histogram.hpp"
+#include "core/random.hpp"
+#include "delivery/aggregator.hpp"
+#include "run/runner.hpp"
+#include "scenario/generator.hpp"
 
 namespace gmsim {
 namespace {

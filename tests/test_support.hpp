@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "gmsim/engine.hpp"
-#include "gmsim/profile.hpp"
+#include "delivery/engine.hpp"
+#include "profile/profile.hpp"
 
 namespace gmsim::testing {
 

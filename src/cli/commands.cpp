@@ -16,17 +16,17 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "gmsim/duration.hpp"
-#include "gmsim/edge_cases.hpp"
-#include "gmsim/encoder.hpp"
-#include "gmsim/engine.hpp"
-#include "gmsim/html_report.hpp"
-#include "gmsim/profile.hpp"
-#include "gmsim/receiver.hpp"
-#include "gmsim/report.hpp"
-#include "gmsim/schema.hpp"
-#include "gmsim/thresholds.hpp"
+#include "core/duration.hpp"
+#include "delivery/encoder.hpp"
+#include "delivery/engine.hpp"
+#include "delivery/schema.hpp"
+#include "net/receiver.hpp"
 #include "options.hpp"
+#include "profile/profile.hpp"
+#include "report/html_report.hpp"
+#include "report/report.hpp"
+#include "report/thresholds.hpp"
+#include "scenario/edge_cases.hpp"
 
 namespace gmsim::cli {
 
@@ -356,7 +356,7 @@ int example_command(const args& a) {
     }
   } sink;
   simulated_clock time;
-  engine e(engine_setup{&model, &body_encoder, deployments, nullptr, nullptr}, time, sink);
+  engine e(engine_setup{&model, &body_encoder, deployments, nullptr}, time, sink);
   sink.e = &e;
   sink.model = &model;
   sink.wanted = type;

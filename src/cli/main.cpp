@@ -4,8 +4,8 @@
 #include <exception>
 #include <string>
 
-#include "../profile_json.hpp"  // nearest_name
 #include "commands.hpp"
+#include "profile/profile_json.hpp"  // nearest_name
 
 namespace {
 

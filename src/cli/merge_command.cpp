@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "gmsim/merge.hpp"
-#include "gmsim/report.hpp"
 #include "options.hpp"
+#include "report/merge.hpp"
+#include "report/report.hpp"
 
 namespace gmsim::cli {
 

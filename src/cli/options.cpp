@@ -8,9 +8,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "../profile_json.hpp"  // nearest_name: the profile's "did you mean" for options too
-#include "gmsim/duration.hpp"
-#include "gmsim/edge_cases.hpp"
+#include "core/duration.hpp"
+#include "profile/profile_json.hpp"  // nearest_name: the profile's "did you mean" for options too
+#include "scenario/edge_cases.hpp"
 
 namespace gmsim::cli {
 namespace po = boost::program_options;

@@ -9,10 +9,10 @@
 #include <string>
 
 #include "commands.hpp"
-#include "gmsim/duration.hpp"
-#include "gmsim/runner.hpp"
-#include "gmsim/thresholds.hpp"
-#include "gmsim/transport.hpp"
+#include "core/duration.hpp"
+#include "net/transport.hpp"
+#include "report/thresholds.hpp"
+#include "run/runner.hpp"
 
 namespace boost::program_options {
 class options_description;

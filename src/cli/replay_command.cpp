@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "commands.hpp"
-#include "gmsim/replay.hpp"
-#include "gmsim/report.hpp"
 #include "options.hpp"
+#include "report/report.hpp"
+#include "run/replay.hpp"
 
 namespace gmsim::cli {
 namespace {

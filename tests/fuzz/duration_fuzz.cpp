@@ -4,8 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "core/duration.hpp"
 #include "fuzz_target.hpp"
-#include "gmsim/duration.hpp"
 
 namespace gmsim::fuzz {
 namespace {

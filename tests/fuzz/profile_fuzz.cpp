@@ -2,7 +2,7 @@
 // parse_profile() either returns a profile or throws profile_error with a one-line message
 // that starts with the source; nothing else may come out of it.
 #include "fuzz_target.hpp"
-#include "gmsim/profile.hpp"
+#include "profile/profile.hpp"
 
 namespace gmsim::fuzz {
 

@@ -13,7 +13,7 @@
 #include <string>
 
 #include "fuzz_target.hpp"
-#include "gmsim/receiver.hpp"
+#include "net/receiver.hpp"
 
 namespace gmsim::fuzz {
 namespace {

@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <string>
 
+#include "delivery/schema.hpp"
 #include "fuzz_target.hpp"
-#include "gmsim/schema.hpp"
-#include "recording_index.hpp"
+#include "record/recording.hpp"
 
 namespace gmsim::fuzz {
 namespace {

@@ -3,8 +3,8 @@
 // as any receiver's parser would read it).
 #include <nlohmann/json.hpp>
 
+#include "delivery/schema.hpp"
 #include "fuzz_target.hpp"
-#include "gmsim/schema.hpp"
 
 namespace gmsim::fuzz {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz_target.hpp"
-#include "gmsim/thresholds.hpp"
+#include "report/thresholds.hpp"
 
 namespace gmsim::fuzz {
 

@@ -1,0 +1,73 @@
+#include "delivery/stats.hpp"
+
+#include <numeric>
+
+namespace gmsim {
+
+run_stats::run_stats()
+    : latency_us(3'600'000'000, 3),
+      latency_uncorrected_us(3'600'000'000, 3),
+      lag_ms(30LL * 86'400'000, 3),
+      send_delay_us(3'600'000'000, 3),
+      start_delay_us(3'600'000'000, 3),
+      page_rows(1'000'000, 3),
+      page_bytes(1LL << 34, 3) {}
+
+void run_stats::merge(const run_stats& o) {
+  sessions_started += o.sessions_started;
+  events_generated += o.events_generated;
+  requests_attempted += o.requests_attempted;
+  requests_delivered += o.requests_delivered;
+  requests_rejected += o.requests_rejected;
+  requests_failed += o.requests_failed;
+  requests_unsent += o.requests_unsent;
+  for (const auto& [status, n] : o.by_status) by_status[status] += n;
+  for (std::size_t i = 0; i < by_error.size(); ++i) by_error[i] += o.by_error[i];
+  for (std::size_t i = 0; i < requests_by_type.size(); ++i) {
+    requests_by_type[i] += o.requests_by_type[i];
+  }
+  bytes_sent += o.bytes_sent;
+  auth_probes += o.auth_probes;
+  auth_probes_accepted += o.auth_probes_accepted;
+  rows_generated += o.rows_generated;
+  rows_delivered += o.rows_delivered;
+  rows_rejected += o.rows_rejected;
+  rows_failed += o.rows_failed;
+  rows_unsent += o.rows_unsent;
+  for (std::size_t i = 0; i < rows_by_type.size(); ++i) rows_by_type[i] += o.rows_by_type[i];
+  latency_us.merge(o.latency_us);
+  latency_uncorrected_us.merge(o.latency_uncorrected_us);
+  lag_ms.merge(o.lag_ms);
+  send_delay_us.merge(o.send_delay_us);
+  start_delay_us.merge(o.start_delay_us);
+  page_rows.merge(o.page_rows);
+  page_bytes.merge(o.page_bytes);
+  over_time.merge(o.over_time);
+}
+
+void check_accounting(const run_stats& s, std::int64_t left, std::int64_t expected_requests) {
+  const std::int64_t rows_out = s.rows_delivered + s.rows_rejected + s.rows_failed + s.rows_unsent;
+  const std::int64_t answered = s.requests_delivered + s.requests_rejected + s.requests_failed;
+  const std::int64_t pages =
+      std::accumulate(s.requests_by_type.begin(), s.requests_by_type.end(), std::int64_t{0});
+  const std::int64_t requests = s.requests_attempted + s.requests_unsent;
+  if (rows_out == s.rows_generated && answered == s.requests_attempted && pages == requests &&
+      left == 0 && (expected_requests < 0 || expected_requests == requests)) {
+    return;
+  }
+  std::string line = "internal error: the run cannot account for every row: rows generated " +
+                     std::to_string(s.rows_generated) + ", delivered " +
+                     std::to_string(s.rows_delivered) + " + rejected " +
+                     std::to_string(s.rows_rejected) + " + failed " +
+                     std::to_string(s.rows_failed) + " + unsent " + std::to_string(s.rows_unsent) +
+                     " (" + std::to_string(s.rows_generated - rows_out) + " unaccounted); requests " +
+                     std::to_string(s.requests_attempted) + " attempted, " +
+                     std::to_string(answered) + " answered or failed, " +
+                     std::to_string(s.requests_unsent) + " unsent, " + std::to_string(pages) +
+                     " pages";
+  if (expected_requests >= 0) line += " of " + std::to_string(expected_requests) + " to send";
+  if (left != 0) line += "; " + std::to_string(left) + " rows and events left waiting";
+  throw accounting_error(line);
+}
+
+}  // namespace gmsim

@@ -1,0 +1,842 @@
+#include "profile/profile.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <system_error>
+
+#include "profile/edge_case_catalogue.hpp"
+#include "profile/profile_json.hpp"
+
+namespace gmsim {
+
+using detail::format_number;
+using detail::profile_node;
+
+namespace {
+
+using key_list = std::vector<std::string_view>;
+
+constexpr double unbounded = std::numeric_limits<double>::infinity();
+constexpr std::int64_t max_count = 100'000;
+constexpr int max_changes = 10'000;
+// Integer variables are drawn as doubles then cast to int64: stay clear of its edges.
+constexpr std::int64_t max_integer_bound = 9'000'000'000'000'000'000;
+
+constexpr std::string_view webhook_type_names[] = {"variables", "rules", "session"};
+// The orders match the enums in profile.hpp.
+constexpr std::string_view dist_names[] = {"constant", "uniform", "normal", "exponential"};
+constexpr std::string_view value_type_names[] = {"int",    "float", "bool",
+                                                 "string", "enum",  "object"};
+
+millis positive_duration(const profile_node& node) {
+  const millis value = node.as_duration();
+  if (value <= 0) node.fail("must be more than 0, got " + node.describe());
+  return value;
+}
+
+// ---- orgs and deployments ----
+
+std::array<bool, webhook_type_count> read_types(const profile_node& node) {
+  node.expect_array();
+  if (node.size() == 0) node.fail("must name at least one of variables, rules or session");
+  std::array<bool, webhook_type_count> types{false, false, false};
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const profile_node item = node[i];
+    const std::size_t type = item.as_choice(webhook_type_names);
+    if (types[type]) item.fail("duplicate type " + item.describe());
+    types[type] = true;
+  }
+  return types;
+}
+
+// The name pattern of a count form; without {n}, every name would be the same.
+std::string read_pattern(const profile_node& node, std::string_view fallback, std::int64_t count) {
+  const auto pattern = node.get("pattern");
+  if (!pattern) return std::string(fallback);
+  std::string text = pattern->as_nonempty_string();
+  if (count > 1 && text.find("{n}") == std::string::npos) {
+    pattern->fail("must contain {n} when count is more than 1");
+  }
+  return text;
+}
+
+std::string expand_pattern(std::string_view pattern, std::int64_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern.substr(i, 3) == "{n}") {
+      out += std::to_string(n);
+      i += 2;
+    } else {
+      out += pattern[i];
+    }
+  }
+  return out;
+}
+
+// Refuses a slug or name seen before in `seen`, naming the line of the first one.
+void check_unique(const profile_node& item, const std::string& name, std::string_view what,
+                  std::vector<std::pair<std::string, int>>& seen) {
+  for (const auto& [other, line] : seen) {
+    if (other == name) {
+      item.fail("duplicate " + std::string(what) + " '" + name + "' (also at line " +
+                std::to_string(line) + ")");
+    }
+  }
+  seen.emplace_back(name, item.line());
+}
+
+deployment_spec read_deployment(const profile_node& node) {
+  deployment_spec deployment;
+  if (node.json().is_string()) {
+    deployment.slug = node.as_nonempty_string();
+    return deployment;
+  }
+  if (!node.json().is_object()) {
+    node.fail("expected a deployment slug or an object, got " + node.describe());
+  }
+  node.expect_object({"slug", "types", "weight"});
+  deployment.slug = node.required("slug").as_nonempty_string();
+  if (auto types = node.get("types")) deployment.types = read_types(*types);
+  if (auto weight = node.get("weight")) deployment.weight = weight->as_number(0, unbounded);
+  return deployment;
+}
+
+std::vector<deployment_spec> read_deployments(const profile_node& node) {
+  std::vector<deployment_spec> out;
+  if (node.json().is_object()) {
+    node.expect_object({"count", "pattern", "types", "weight"});
+    const std::int64_t count = node.required("count").as_integer(1, max_count);
+    const std::string pattern = read_pattern(node, "dep-{n}", count);
+    deployment_spec each;
+    if (auto types = node.get("types")) each.types = read_types(*types);
+    if (auto weight = node.get("weight")) each.weight = weight->as_number(0, unbounded);
+    for (std::int64_t n = 1; n <= count; ++n) {
+      each.slug = expand_pattern(pattern, n);
+      out.push_back(each);
+    }
+    return out;
+  }
+  if (!node.json().is_array()) {
+    node.fail("expected a list of deployments or {\"count\": N}, got " + node.describe());
+  }
+  if (node.size() == 0) node.fail("must name at least one deployment");
+  std::vector<std::pair<std::string, int>> seen;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    out.push_back(read_deployment(node[i]));
+    check_unique(node[i], out.back().slug, "deployment slug", seen);
+  }
+  return out;
+}
+
+std::vector<deployment_spec> default_deployments() {
+  deployment_spec deployment;
+  deployment.slug = "gmetridemo";
+  return {deployment};
+}
+
+org_spec read_org(const profile_node& node) {
+  org_spec org;
+  if (node.json().is_string()) {
+    org.slug = node.as_nonempty_string();
+    org.deployments = default_deployments();
+    return org;
+  }
+  if (!node.json().is_object())
+    node.fail("expected an org slug or an object, got " + node.describe());
+  node.expect_object({"slug", "deployments"});
+  org.slug = node.required("slug").as_nonempty_string();
+  const auto deployments = node.get("deployments");
+  org.deployments = deployments ? read_deployments(*deployments) : default_deployments();
+  return org;
+}
+
+std::vector<org_spec> read_orgs(const profile_node& node) {
+  std::vector<org_spec> out;
+  if (node.json().is_object()) {
+    node.expect_object({"count", "pattern", "deployments"});
+    const std::int64_t count = node.required("count").as_integer(1, max_count);
+    const std::string pattern = read_pattern(node, "org-{n}", count);
+    const auto deployments = node.get("deployments");
+    org_spec each;
+    each.deployments = deployments ? read_deployments(*deployments) : default_deployments();
+    for (std::int64_t n = 1; n <= count; ++n) {
+      each.slug = expand_pattern(pattern, n);
+      out.push_back(each);
+    }
+  } else if (node.json().is_array()) {
+    if (node.size() == 0) node.fail("must name at least one org");
+    std::vector<std::pair<std::string, int>> seen;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      out.push_back(read_org(node[i]));
+      check_unique(node[i], out.back().slug, "org slug", seen);
+    }
+  } else {
+    node.fail("expected a list of orgs or {\"count\": N}, got " + node.describe());
+  }
+  double total_weight = 0;
+  for (const auto& org : out) {
+    for (const auto& deployment : org.deployments) total_weight += deployment.weight;
+  }
+  if (total_weight <= 0) node.fail("deployment weights are all 0: no deployment gets sessions");
+  return out;
+}
+
+// ---- viewers, arrival, delivery ----
+
+viewer_spec read_viewers(const profile_node& node) {
+  node.expect_object({"count", "identifier", "domain", "pattern"});
+  viewer_spec viewers;
+  if (auto count = node.get("count")) {
+    viewers.count = static_cast<std::uint32_t>(count->as_integer(1, 1'000'000'000));
+  }
+  if (auto kind = node.get("identifier")) {
+    viewers.kind = static_cast<identifier_kind>(
+        kind->as_choice({"email", "uuid", "phone", "anonymous", "custom"}));
+  }
+  if (auto domain = node.get("domain")) viewers.domain = domain->as_nonempty_string();
+  if (auto pattern = node.get("pattern")) viewers.pattern = pattern->as_nonempty_string();
+  return viewers;
+}
+
+// More sessions a second than one gmsim process can generate: such a profile cannot be
+// met, only hang. A profile that overloads GMetri's pacing (backlog: 3,000/s on one
+// deployment) is another thing, and allowed: that is what it measures.
+constexpr double max_peak_rate = 1'000'000;
+
+// The highest rate the arrival reaches, spikes included (they multiply where they overlap),
+// refused above max_peak_rate. The rate is linear within a stage and spikes are steps, so
+// the peak is at a stage end or a spike edge.
+void check_peak_rate(const profile_node& node, const arrival_spec& arrival) {
+  const auto base_at = [&](double t) {
+    double start = 0;
+    double from = arrival.rate;
+    for (const auto& stage : arrival.stages) {
+      const double end = start + static_cast<double>(stage.duration);
+      if (t < end)
+        return from + (stage.rate - from) * (t - start) / static_cast<double>(stage.duration);
+      from = stage.rate;
+      start = end;
+    }
+    return from;
+  };
+  std::vector<double> times{0};
+  double stage_end = 0;
+  for (const auto& stage : arrival.stages) {
+    stage_end += static_cast<double>(stage.duration);
+    times.push_back(stage_end - 1);
+    times.push_back(stage_end);
+  }
+  for (const auto& spike : arrival.spikes) {
+    times.push_back(static_cast<double>(spike.at));
+    times.push_back(static_cast<double>(spike.at) + static_cast<double>(spike.duration) - 1);
+  }
+  std::sort(times.begin(), times.end());
+  double peak = 0;
+  double peak_at = 0;
+  for (double t : times) {
+    if (t < 0) continue;
+    double rate = base_at(t);
+    for (const auto& spike : arrival.spikes) {
+      const auto at = static_cast<double>(spike.at);
+      if (t >= at && t < at + static_cast<double>(spike.duration)) rate *= spike.factor;
+    }
+    if (std::isnan(rate)) rate = std::numeric_limits<double>::infinity();  // inf times 0
+    if (rate > peak) {
+      peak = rate;
+      peak_at = t;
+    }
+  }
+  if (!(peak <= max_peak_rate)) {
+    node.fail("the rate reaches " + format_number(peak) + "/s at " +
+              format_duration(static_cast<millis>(peak_at)) +
+              " (rate, stages and spike factors together); one gmsim generates at most " +
+              format_number(max_peak_rate) + " sessions/s");
+  }
+}
+
+arrival_spec read_arrival(const profile_node& node) {
+  node.expect_object({"process", "rate", "stages", "spikes"});
+  arrival_spec arrival;
+  if (auto process = node.get("process")) {
+    arrival.process = static_cast<arrival_process>(process->as_choice({"constant", "poisson"}));
+  }
+  if (auto rate = node.get("rate")) arrival.rate = rate->as_rate();
+  if (auto stages = node.get("stages")) {
+    stages->expect_array();
+    for (std::size_t i = 0; i < stages->size(); ++i) {
+      const profile_node stage = (*stages)[i];
+      stage.expect_object({"duration", "rate"});
+      arrival.stages.push_back(
+          {positive_duration(stage.required("duration")), stage.required("rate").as_rate()});
+    }
+  }
+  if (auto spikes = node.get("spikes")) {
+    spikes->expect_array();
+    for (std::size_t i = 0; i < spikes->size(); ++i) {
+      const profile_node spike = (*spikes)[i];
+      spike.expect_object({"at", "duration", "factor"});
+      arrival_spike out;
+      out.at = spike.required("at").as_duration();
+      out.duration = positive_duration(spike.required("duration"));
+      if (auto factor = spike.get("factor")) out.factor = factor->as_number(0, unbounded);
+      arrival.spikes.push_back(out);
+    }
+  }
+  check_peak_rate(node, arrival);
+  const bool generates =
+      arrival.rate > 0 || std::any_of(arrival.stages.begin(), arrival.stages.end(),
+                                      [](const arrival_stage& stage) { return stage.rate > 0; });
+  if (!generates) {
+    const auto rate = node.get("rate");
+    (rate ? *rate : node).fail("the rate is 0 and no stage has a rate above 0: no sessions");
+  }
+  return arrival;
+}
+
+delivery_spec read_delivery(const profile_node& node) {
+  node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks"});
+  delivery_spec delivery;
+  if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
+  if (auto v = node.get("batch_rows"))
+    delivery.batch_rows = static_cast<int>(v->as_integer(1, 100'000));
+  if (auto v = node.get("min_gap")) delivery.min_gap = v->as_duration();
+  if (auto v = node.get("timeout")) delivery.timeout = positive_duration(*v);
+  if (auto v = node.get("in_flight")) delivery.in_flight = static_cast<int>(v->as_integer(1, 1024));
+  if (auto v = node.get("align_ticks")) delivery.align_ticks = v->as_bool();
+  return delivery;
+}
+
+// ---- distributions ----
+
+// What the numbers of a distribution are: session lengths, or variable values.
+enum class number_domain : std::uint8_t { duration, integer, real };
+
+constexpr std::string_view all_dist_keys[] = {"dist", "value", "min", "max", "mean", "stddev"};
+
+key_list dist_keys(distribution_kind kind) {
+  switch (kind) {
+    case distribution_kind::constant:
+      return {"dist", "value"};
+    case distribution_kind::uniform:
+      return {"dist", "min", "max"};
+    case distribution_kind::normal:
+      return {"dist", "mean", "stddev", "min", "max"};
+    case distribution_kind::exponential:
+      return {"dist", "mean", "min", "max"};
+  }
+  return {};
+}
+
+distribution_kind read_dist_kind(const profile_node& node) {
+  const auto dist = node.get("dist");
+  return dist ? static_cast<distribution_kind>(dist->as_choice(dist_names))
+              : distribution_kind::uniform;
+}
+
+double read_amount(const profile_node& node, number_domain domain) {
+  switch (domain) {
+    case number_domain::duration:
+      return static_cast<double>(node.as_duration());
+    case number_domain::integer:
+      return static_cast<double>(node.as_integer(-max_integer_bound, max_integer_bound));
+    case number_domain::real:
+      return node.as_number(-unbounded, unbounded);
+  }
+  return 0;
+}
+
+// A mean or a standard deviation: a duration for lengths, any number for values.
+double read_moment(const profile_node& node, number_domain domain, double min) {
+  return domain == number_domain::duration ? static_cast<double>(node.as_duration())
+                                           : node.as_number(min, unbounded);
+}
+
+std::string format_amount(double value, number_domain domain) {
+  // A duration near INT64_MAX ms rounds up to 2^63 as a double, which no millis holds.
+  constexpr double past_max_millis = 0x1p63;
+  if (domain != number_domain::duration) return format_number(value);
+  return format_duration(value >= past_max_millis ? std::numeric_limits<millis>::max()
+                                                  : static_cast<millis>(value));
+}
+
+// Reads the distribution keys of `node` (checked by the caller). Normal and exponential
+// draws are clamped to [min, max]; their defaults cut only the far tails.
+number_distribution read_distribution(const profile_node& node, distribution_kind kind,
+                                      number_domain domain, const number_distribution& defaults) {
+  number_distribution out = defaults;
+  out.kind = kind;
+  const auto amount = [&](std::string_view key, double fallback) {
+    const auto child = node.get(key);
+    return child ? read_amount(*child, domain) : fallback;
+  };
+  const double floor = domain == number_domain::duration ? 0 : -unbounded;
+  switch (kind) {
+    case distribution_kind::constant:
+      out.mean = out.min = out.max = read_amount(node.required("value"), domain);
+      return out;
+    case distribution_kind::uniform:
+      out.min = amount("min", defaults.min);
+      out.max = amount("max", defaults.max);
+      break;
+    case distribution_kind::normal: {
+      out.mean = read_moment(node.required("mean"), domain, -unbounded);
+      out.stddev = read_moment(node.required("stddev"), domain, 0);
+      out.min = amount("min", std::max(floor, out.mean - 5 * out.stddev));
+      out.max = amount("max", out.mean + 5 * out.stddev);
+      break;
+    }
+    case distribution_kind::exponential: {
+      const profile_node mean = node.required("mean");
+      out.mean = read_moment(mean, domain, 0);
+      if (out.mean <= 0) mean.fail("must be more than 0, got " + mean.describe());
+      out.min = amount("min", 0);
+      out.max = amount("max", 10 * out.mean);
+      break;
+    }
+  }
+  if (out.min > out.max) {
+    const auto max = node.get("max");
+    (max ? *max : node)
+        .fail("min " + format_amount(out.min, domain) + " is more than max " +
+              format_amount(out.max, domain));
+  }
+  return out;
+}
+
+number_distribution read_session_length(const profile_node& node) {
+  if (node.json().is_string() || node.json().is_number()) {
+    const auto length = static_cast<double>(node.as_duration());
+    return {distribution_kind::constant, length, length, length, 0};
+  }
+  if (!node.json().is_object()) {
+    node.fail("expected a duration such as \"5m\" or an object with \"dist\", got " +
+              node.describe());
+  }
+  const distribution_kind kind = read_dist_kind(node);
+  const key_list allowed = dist_keys(kind);
+  node.expect_object(allowed, all_dist_keys,
+                     "dist \"" + std::string(dist_names[static_cast<int>(kind)]) + "\"");
+  return read_distribution(node, kind, number_domain::duration, session_spec{}.length_ms);
+}
+
+// ---- values and variables ----
+
+key_list type_keys(value_spec::kind type, distribution_kind dist) {
+  switch (type) {
+    case value_spec::kind::integer:
+      return dist_keys(dist);
+    case value_spec::kind::floating: {
+      key_list keys = dist_keys(dist);
+      keys.push_back("decimals");
+      return keys;
+    }
+    case value_spec::kind::boolean:
+      return {"p_true"};
+    case value_spec::kind::string:
+      return {"min_length", "max_length", "unicode"};
+    case value_spec::kind::enumeration:
+      return {"values", "weights"};
+    case value_spec::kind::object:
+      return {"fields"};
+  }
+  return {};
+}
+
+key_list all_value_keys() {
+  key_list keys(std::begin(all_dist_keys), std::end(all_dist_keys));
+  for (std::string_view key : {"decimals", "p_true", "min_length", "max_length", "unicode",
+                               "values", "weights", "fields"}) {
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+std::vector<double> read_weights(const profile_node& node, std::size_t count,
+                                 std::string_view what) {
+  node.expect_array();
+  if (node.size() != count) {
+    node.fail("has " + std::to_string(node.size()) + " weights for " + std::to_string(count) + " " +
+              std::string(what));
+  }
+  std::vector<double> weights;
+  double total = 0;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    weights.push_back(node[i].as_number(0, unbounded));
+    total += weights.back();
+  }
+  if (total <= 0) node.fail("weights must not all be 0");
+  return weights;
+}
+
+value_spec read_value(const profile_node& node, const key_list& extra_keys);
+
+void read_string_lengths(const profile_node& node, value_spec& spec) {
+  const auto min_length = node.get("min_length");
+  const auto max_length = node.get("max_length");
+  if (min_length) spec.min_length = static_cast<int>(min_length->as_integer(0, 1'000'000));
+  if (max_length) spec.max_length = static_cast<int>(max_length->as_integer(0, 1'000'000));
+  if (spec.min_length > spec.max_length) {
+    const std::string reason = "min_length " + std::to_string(spec.min_length) +
+                               (min_length ? "" : " (the default)") + " is more than max_length " +
+                               std::to_string(spec.max_length);
+    (max_length ? *max_length : *min_length).fail(reason);
+  }
+}
+
+void read_enum_values(const profile_node& node, value_spec& spec) {
+  const profile_node values = node.required("values");
+  values.expect_array();
+  if (values.size() == 0) values.fail("must list at least one value");
+  for (const auto& value : values.json()) spec.values_json.push_back(value.dump());
+  if (auto weights = node.get("weights")) {
+    spec.weights = read_weights(*weights, spec.values_json.size(), "values");
+  }
+}
+
+void read_object_fields(const profile_node& node, value_spec& spec) {
+  const profile_node fields = node.required("fields");
+  if (!fields.json().is_object()) fields.fail("expected an object, got " + fields.describe());
+  if (fields.json().empty()) fields.fail("must have at least one field");
+  for (const auto& item : fields.json().items()) {
+    if (item.key().empty()) fields.fail("field names must not be empty");
+    spec.fields.emplace_back(item.key(), read_value(*fields.get(item.key()), {}));
+  }
+}
+
+// A value spec: a variable (extra_keys: name, changes, when) or an object's field.
+value_spec read_value(const profile_node& node, const key_list& extra_keys) {
+  if (!node.json().is_object()) node.fail("expected an object, got " + node.describe());
+  key_list known = all_value_keys();
+  known.push_back("type");
+  known.insert(known.end(), extra_keys.begin(), extra_keys.end());
+  if (!node.get("type")) node.expect_object(known);  // a misspelt "type" is the likelier fault
+  const profile_node type_node =
+      node.required("type", "use int, float, bool, string, enum or object");
+  value_spec spec;
+  spec.type = static_cast<value_spec::kind>(type_node.as_choice(value_type_names));
+  const bool numeric =
+      spec.type == value_spec::kind::integer || spec.type == value_spec::kind::floating;
+  const distribution_kind dist = numeric ? read_dist_kind(node) : distribution_kind::uniform;
+
+  key_list allowed = type_keys(spec.type, dist);
+  allowed.push_back("type");
+  allowed.insert(allowed.end(), extra_keys.begin(), extra_keys.end());
+  std::string context =
+      "type \"" + std::string(value_type_names[static_cast<int>(spec.type)]) + "\"";
+  if (numeric) context += " with dist \"" + std::string(dist_names[static_cast<int>(dist)]) + "\"";
+  node.expect_object(allowed, known, context);
+
+  switch (spec.type) {
+    case value_spec::kind::integer:
+      spec.number = read_distribution(node, dist, number_domain::integer, spec.number);
+      break;
+    case value_spec::kind::floating:
+      spec.number = read_distribution(node, dist, number_domain::real, spec.number);
+      if (auto decimals = node.get("decimals")) {
+        spec.decimals = static_cast<int>(decimals->as_integer(-1, 17));
+      }
+      break;
+    case value_spec::kind::boolean:
+      if (auto p_true = node.get("p_true")) spec.p_true = p_true->as_number(0, 1);
+      break;
+    case value_spec::kind::string:
+      read_string_lengths(node, spec);
+      if (auto unicode = node.get("unicode")) spec.unicode = unicode->as_bool();
+      break;
+    case value_spec::kind::enumeration:
+      read_enum_values(node, spec);
+      break;
+    case value_spec::kind::object:
+      read_object_fields(node, spec);
+      break;
+  }
+  return spec;
+}
+
+void read_changes(const profile_node& node, variable_spec& variable) {
+  if (node.json().is_array()) {
+    if (node.size() != 2) {
+      node.fail("expected a count such as 3 or a range such as [1, 5], got " + node.describe());
+    }
+    variable.changes_min = static_cast<int>(node[0].as_integer(0, max_changes));
+    variable.changes_max = static_cast<int>(node[1].as_integer(0, max_changes));
+    if (variable.changes_min > variable.changes_max) {
+      node.fail("min " + std::to_string(variable.changes_min) + " is more than max " +
+                std::to_string(variable.changes_max));
+    }
+    return;
+  }
+  if (!node.json().is_number()) {
+    node.fail("expected a count such as 3 or a range such as [1, 5], got " + node.describe());
+  }
+  variable.changes_min = variable.changes_max = static_cast<int>(node.as_integer(0, max_changes));
+}
+
+variable_spec read_variable(const profile_node& node) {
+  variable_spec variable;
+  variable.value = read_value(node, {"name", "changes", "when"});
+  variable.name = node.required("name").as_nonempty_string();
+  if (auto changes = node.get("changes")) read_changes(*changes, variable);
+  if (auto when = node.get("when")) {
+    variable.when = static_cast<change_timing>(when->as_choice({"spread", "start", "end"}));
+  }
+  return variable;
+}
+
+std::vector<variable_spec> default_variables() {
+  variable_spec score;
+  score.name = "score";
+  score.changes_min = 1;
+  score.changes_max = 5;
+  variable_spec completed;
+  completed.name = "quizCompleted";
+  completed.value.type = value_spec::kind::boolean;
+  completed.value.p_true = 0.6;
+  completed.when = change_timing::end;
+  return {score, completed};
+}
+
+// ---- rules, browsers, platforms, session ----
+
+rule_spec read_rule(const profile_node& node) {
+  if (!node.json().is_object()) node.fail("expected an object, got " + node.describe());
+  node.expect_object({"cid", "name", "scenes", "probability", "repeat"});
+  rule_spec rule;
+  rule.cid = node.required("cid").as_integer(std::numeric_limits<std::int64_t>::min(),
+                                             std::numeric_limits<std::int64_t>::max());
+  rule.name = node.required("name").as_nonempty_string();
+  const profile_node scenes = node.required("scenes");
+  scenes.expect_array();
+  if (scenes.size() == 0) scenes.fail("must list at least one scene");
+  for (std::size_t i = 0; i < scenes.size(); ++i) {
+    rule.scenes.push_back(scenes[i].as_nonempty_string());
+  }
+  if (auto p = node.get("probability")) rule.probability = p->as_number(0, 1);
+  if (auto repeat = node.get("repeat")) {
+    rule.repeat_max = static_cast<int>(repeat->as_integer(1, max_changes));
+  }
+  return rule;
+}
+
+std::vector<weighted_name> read_weighted_names(const profile_node& node, std::string_view what) {
+  node.expect_array();
+  std::vector<weighted_name> out;
+  std::vector<std::pair<std::string, int>> seen;
+  double total = 0;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const profile_node item = node[i];
+    weighted_name entry;
+    if (item.json().is_string()) {
+      entry.name = item.as_nonempty_string();
+    } else if (item.json().is_object()) {
+      item.expect_object({"name", "weight"});
+      entry.name = item.required("name").as_nonempty_string();
+      if (auto weight = item.get("weight")) entry.weight = weight->as_number(0, unbounded);
+    } else {
+      item.fail("expected a " + std::string(what) + " name or {\"name\", \"weight\"}, got " +
+                item.describe());
+    }
+    check_unique(item, entry.name, what, seen);
+    total += entry.weight;
+    out.push_back(std::move(entry));
+  }
+  if (!out.empty() && total <= 0) node.fail("weights must not all be 0");
+  return out;
+}
+
+session_spec default_session() {
+  session_spec session;
+  session.variables = default_variables();
+  session.rules = {{1, "Scene Entered", {"scene 1", "scene 2", "scene 3"}, 1.0, 3},
+                   {2, "Quiz Submitted", {"quiz"}, 0.5, 1}};
+  session.browsers = {{"CHROME", 5}, {"SAFARI", 2},         {"FIREFOX", 1},
+                      {"EDGE", 1},   {"OCULUS_BROWSER", 2}, {"SAMSUNG_INTERNET", 1}};
+  session.platforms = {{"WINDOWS", 3},      {"MACOS", 2}, {"ANDROID", 3},  {"IOS", 2},
+                       {"OCULUS_QUEST", 2}, {"PICO", 1},  {"VISION_OS", 1}};
+  return session;
+}
+
+// Each key present replaces its default whole: an empty list means none.
+session_spec read_session(const profile_node& node) {
+  node.expect_object({"length", "variables", "rules", "browsers", "platforms", "send_on_end"});
+  session_spec session = default_session();
+  if (auto length = node.get("length")) session.length_ms = read_session_length(*length);
+  if (auto variables = node.get("variables")) {
+    variables->expect_array();
+    session.variables.clear();
+    std::vector<std::pair<std::string, int>> seen;
+    for (std::size_t i = 0; i < variables->size(); ++i) {
+      session.variables.push_back(read_variable((*variables)[i]));
+      check_unique((*variables)[i], session.variables.back().name, "variable", seen);
+    }
+  }
+  if (auto rules = node.get("rules")) {
+    rules->expect_array();
+    session.rules.clear();
+    for (std::size_t i = 0; i < rules->size(); ++i) session.rules.push_back(read_rule((*rules)[i]));
+  }
+  if (auto browsers = node.get("browsers")) {
+    session.browsers = read_weighted_names(*browsers, "browser");
+  }
+  if (auto platforms = node.get("platforms")) {
+    session.platforms = read_weighted_names(*platforms, "platform");
+  }
+  if (auto send_on_end = node.get("send_on_end")) session.send_on_end = send_on_end->as_bool();
+  return session;
+}
+
+// ---- the document ----
+
+// "profiles/x.json" -> "x"; "builtin:quickstart" -> "quickstart".
+std::string stem_of(std::string_view source) {
+  if (source.starts_with("builtin:")) source.remove_prefix(8);
+  const std::size_t slash = source.rfind('/');
+  if (slash != std::string_view::npos) source.remove_prefix(slash + 1);
+  if (source.ends_with(".json")) source.remove_suffix(5);
+  return std::string(source);
+}
+
+// "edge_cases": ["text-emoji", {"name": "batch-501", "count": 2}, "all"]
+std::vector<edge_case_selection> read_edge_cases(const profile_node& node) {
+  node.expect_array();
+  std::vector<edge_case_selection> out;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const profile_node item = node[i];
+    edge_case_selection selection;
+    std::optional<profile_node> name_node;
+    if (item.json().is_string()) {
+      name_node = item;
+    } else {
+      item.expect_object({"name", "count"});
+      name_node = item.required("name");
+      if (auto count = item.get("count"))
+        selection.count = static_cast<int>(count->as_integer(1, 10000));
+    }
+    selection.name = name_node->as_nonempty_string();
+    if (selection.name != "all" && find_edge_case(selection.name) == nullptr) {
+      std::vector<std::string_view> names{"all"};
+      for (const auto& c : edge_case_catalogue()) names.push_back(c.name);
+      auto near = detail::nearest_name(selection.name, names);
+      name_node->fail("unknown edge case '" + selection.name + "'" +
+                      (near.empty() ? "; `gmsim edge-cases` lists them"
+                                    : "; did you mean '" + std::string(near) + "'?"));
+    }
+    out.push_back(std::move(selection));
+  }
+  return out;
+}
+
+profile read_profile(const profile_node& root) {
+  root.expect_object({"name", "description", "seed", "start_time", "duration", "delivery", "orgs",
+                      "viewers", "arrival", "session", "edge_cases"});
+  profile out;
+  if (auto name = root.get("name")) out.name = name->as_nonempty_string();
+  if (auto description = root.get("description")) {
+    out.description = description->as_string();
+    if (out.description.find_first_of("\r\n") != std::string::npos) {
+      description->fail("must be one line");
+    }
+  }
+  if (auto seed = root.get("seed")) out.seed = seed->as_uint64();
+  if (auto start = root.get("start_time")) {
+    if (start->json().is_string() || start->json().is_number()) {
+      // Numbers go through parse_start_time too, so that both forms keep to its range.
+      const std::string text =
+          start->json().is_string()
+              ? start->as_string()
+              : std::to_string(start->as_integer(0, std::numeric_limits<millis>::max()));
+      try {
+        out.start_time = parse_start_time(text);
+      } catch (const std::invalid_argument& e) {
+        start->fail(e.what());
+      }
+    } else {
+      start->fail("expected a time such as \"2026-01-01T00:00:00Z\" or epoch milliseconds, got " +
+                  start->describe());
+    }
+  }
+  if (auto duration = root.get("duration")) out.duration = positive_duration(*duration);
+  if (auto delivery = root.get("delivery")) out.delivery = read_delivery(*delivery);
+  if (auto orgs = root.get("orgs")) {
+    out.orgs = read_orgs(*orgs);
+  } else {
+    out.orgs = {{"gmetri", default_deployments()}};
+  }
+  if (auto viewers = root.get("viewers")) out.viewers = read_viewers(*viewers);
+  if (auto arrival = root.get("arrival")) out.arrival = read_arrival(*arrival);
+  out.session = default_session();
+  if (auto session = root.get("session")) out.session = read_session(*session);
+  if (auto edges = root.get("edge_cases")) out.edge_cases = read_edge_cases(*edges);
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  const auto cannot_read = [&](int error) {
+    throw profile_error(path + ": cannot read: " + std::generic_category().message(error));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) cannot_read(errno);
+  std::string text;
+  char buffer[65536];
+  while (true) {
+    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+    text.append(buffer, n);
+    if (n < sizeof buffer) break;
+  }
+  if (std::ferror(file.get())) cannot_read(errno);
+  return text;
+}
+
+}  // namespace
+
+std::string_view to_string(webhook_type type) {
+  return webhook_type_names[static_cast<std::size_t>(type)];
+}
+
+bool parse_webhook_type(std::string_view name, webhook_type& out) {
+  for (std::size_t i = 0; i < std::size(webhook_type_names); ++i) {
+    if (webhook_type_names[i] == name) {
+      out = static_cast<webhook_type>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+profile parse_profile(std::string_view text, std::string_view source) {
+  const detail::located_json doc = detail::parse_located_json(text, source);
+  profile out = read_profile(profile_node(doc, doc.value, ""));
+  out.source = std::string(source);
+  if (out.name.empty()) out.name = stem_of(source);
+  return out;
+}
+
+profile load_profile(std::string_view name_or_path) {
+  const bool is_path =
+      name_or_path.find('/') != std::string_view::npos || name_or_path.ends_with(".json");
+  if (is_path) return parse_profile(read_file(std::string(name_or_path)), name_or_path);
+
+  std::vector<std::string_view> names;
+  for (const auto& builtin : embedded_profiles()) {
+    if (builtin.name == name_or_path) {
+      profile out = parse_profile(builtin.text, "builtin:" + std::string(builtin.name));
+      out.name = std::string(builtin.name);
+      return out;
+    }
+    names.push_back(builtin.name);
+  }
+  std::string message = "unknown profile '" + std::string(name_or_path) + "'; built-ins: ";
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    message += (i > 0 ? ", " : "") + std::string(names[i]);
+  }
+  const std::string_view near = detail::nearest_name(name_or_path, names);
+  if (!near.empty()) message += "; did you mean '" + std::string(near) + "'?";
+  throw profile_error(detail::one_line(message));
+}
+
+}  // namespace gmsim

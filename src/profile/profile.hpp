@@ -1,0 +1,172 @@
+// Profiles: what a simulated run generates and how GMetri would deliver it.
+// The structs hold engine settings with every default filled in; parse_profile()
+// reads the JSON-with-comments format documented in docs/profiles.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/duration.hpp"
+#include "profile/edge_case_catalogue.hpp"
+#include "profile/profile_error.hpp"
+
+namespace gmsim {
+
+// The three webhook types GMetri sends; each (org, deployment, type) is one stream.
+enum class webhook_type : std::uint8_t { variables = 0, rules = 1, session = 2 };
+inline constexpr int webhook_type_count = 3;
+std::string_view to_string(webhook_type type);
+// "variables", "rules" or "session"; false if the name is none of them.
+bool parse_webhook_type(std::string_view name, webhook_type& out);
+
+enum class identifier_kind : std::uint8_t { email, uuid, phone, anonymous, custom };
+enum class arrival_process : std::uint8_t { constant, poisson };
+enum class distribution_kind : std::uint8_t { constant, uniform, normal, exponential };
+
+// A distribution of numbers: session lengths (ms) and numeric variable values.
+struct number_distribution {
+  distribution_kind kind = distribution_kind::uniform;
+  double min = 0;     // uniform: lower bound; all kinds: values are clamped to [min, max]
+  double max = 0;     // uniform: upper bound
+  double mean = 0;    // normal, exponential; constant: the value
+  double stddev = 0;  // normal
+};
+
+// How a variable's values are drawn. Objects nest.
+struct value_spec {
+  enum class kind : std::uint8_t { integer, floating, boolean, string, enumeration, object };
+  kind type = kind::integer;
+  number_distribution number{distribution_kind::uniform, 0, 100, 0, 0};  // integer, floating
+  int decimals = -1;         // floating: round to this many decimals; -1 keeps full precision
+  double p_true = 0.5;       // boolean
+  int min_length = 4;        // string
+  int max_length = 12;       // string
+  bool unicode = false;      // string: draw from a mixed-script alphabet, not [a-z0-9]
+  std::vector<std::string> values_json;  // enumeration: each value as compact JSON text
+  std::vector<double> weights;           // enumeration: same size as values_json, or empty
+  std::vector<std::pair<std::string, value_spec>> fields;  // object
+
+  // Declared, not implied: clang (14, with libstdc++) otherwise asks whether this recursive
+  // type is default-constructible before it is complete, and fails (the fuzz build uses clang).
+  value_spec() = default;
+};
+
+enum class change_timing : std::uint8_t { spread, start, end };
+
+struct variable_spec {
+  std::string name;
+  value_spec value;
+  int changes_min = 1;  // times the variable is set in one session, drawn in [min, max]
+  int changes_max = 1;
+  change_timing when = change_timing::spread;
+};
+
+struct rule_spec {
+  std::int64_t cid = 1;
+  std::string name;
+  std::vector<std::string> scenes;  // the rule fires in one of these, chosen at random
+  double probability = 1.0;         // chance that a session triggers the rule at all
+  int repeat_max = 1;               // when triggered: 1..repeat_max times
+};
+
+struct weighted_name {
+  std::string name;
+  double weight = 1.0;
+};
+
+struct session_spec {
+  number_distribution length_ms{distribution_kind::uniform, 60'000, 600'000, 0, 0};
+  std::vector<variable_spec> variables;
+  std::vector<rule_spec> rules;
+  std::vector<weighted_name> browsers;
+  std::vector<weighted_name> platforms;
+  bool send_on_end = false;  // a second session event at the end, with modified_at = end
+};
+
+struct arrival_stage {
+  millis duration = 0;
+  double rate = 0;  // sessions per second reached (linearly) at the stage's end
+};
+
+struct arrival_spike {
+  millis at = 0;
+  millis duration = 0;
+  double factor = 10;  // the rate is multiplied by this during the spike
+};
+
+struct arrival_spec {
+  arrival_process process = arrival_process::poisson;
+  double rate = 1.0;  // sessions per second across the whole profile (before stages)
+  std::vector<arrival_stage> stages;
+  std::vector<arrival_spike> spikes;
+};
+
+struct viewer_spec {
+  std::uint32_t count = 1000;
+  identifier_kind kind = identifier_kind::email;
+  std::string domain = "example.com";  // email
+  std::string pattern = "viewer-{n}";  // custom: {n} is the viewer number, {hex} a hash
+};
+
+struct deployment_spec {
+  std::string slug;
+  std::array<bool, webhook_type_count> types{true, true, true};  // which webhooks it sends
+  double weight = 1.0;  // share of the profile's sessions
+};
+
+struct org_spec {
+  std::string slug;
+  std::vector<deployment_spec> deployments;
+};
+
+// GMetri's delivery semantics (reference/README.md), overridable for what-ifs.
+struct delivery_spec {
+  millis max_delay = 60'000;  // tick period: rows wait at most this long for a flush
+  int batch_rows = 500;       // rows per request at most
+  millis min_gap = 200;       // between consecutive request starts of one stream
+  millis timeout = 30'000;    // request timeout (live runs)
+  int in_flight = 1;          // requests of one stream outstanding at once
+  bool align_ticks = false;   // all streams flush together instead of at seeded phases
+};
+
+
+// A part of a run: the deployments d with d % count == index - 1 (`--shard I/N`).
+struct shard_spec {
+  int index = 1;  // 1..count
+  int count = 1;
+};
+
+struct profile {
+  std::string name;         // the built-in name or the file's stem
+  std::string source;       // the file path, or "builtin:<name>"
+  std::string description;  // one line, for `gmsim profiles`
+  std::uint64_t seed = 1;
+  millis start_time = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+  millis duration = 600'000;
+  delivery_spec delivery;
+  std::vector<org_spec> orgs;
+  viewer_spec viewers;
+  arrival_spec arrival;
+  session_spec session;
+  std::vector<edge_case_selection> edge_cases;
+};
+
+// Parses a profile's text. source names it in errors. Throws profile_error.
+profile parse_profile(std::string_view text, std::string_view source);
+
+// A built-in name ("quickstart") or a file path. Throws profile_error.
+profile load_profile(std::string_view name_or_path);
+
+// The built-in profiles, embedded at build time from profiles/*.json.
+struct embedded_profile {
+  std::string_view name;
+  std::string_view text;
+};
+const std::vector<embedded_profile>& embedded_profiles();
+
+}  // namespace gmsim

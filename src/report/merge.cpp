@@ -1,0 +1,267 @@
+#include "report/merge.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "core/histogram.hpp"
+#include "report/report.hpp"
+
+namespace gmsim {
+namespace {
+
+using json = nlohmann::json;
+
+// The percentile blocks of a summary and the histograms they come from, with the scale
+// and p999 flag summary_json gives them (report.cpp): the merged blocks must read as an
+// unsharded run's would.
+struct percentile_block {
+  const char* block;
+  const char* histogram;
+  double scale;
+  bool p999;
+};
+constexpr percentile_block blocks[] = {
+    {"latency_ms", "latency_us", 0.001, true},
+    {"latency_uncorrected_ms", "latency_uncorrected_us", 0.001, true},
+    {"delivery_lag_ms", "delivery_lag_ms", 1, false},
+    {"send_delay_ms", "send_delay_us", 0.001, true},
+    {"start_delay_ms", "start_delay_us", 0.001, true},
+    {"page_rows", "page_rows", 1, false},
+    {"page_bytes", "page_bytes", 1, false},
+};
+
+// Objects of counts that add up field by field, nested maps (by_status, ...) included.
+// auth_probes: written by runs that send auth probes (main's summary_json, when any).
+constexpr const char* count_sections[] = {"sessions", "events",   "requests",
+                                          "rows",     "receiver", "auth_probes"};
+
+[[noreturn]] void fail(const std::string& path, const std::string& reason) {
+  throw merge_error(path + ": " + reason);
+}
+
+void add_counts(json& into, const json& from, const std::string& path, const std::string& where) {
+  if (!from.is_object()) fail(path, where + " is not an object of counts");
+  for (const auto& [key, value] : from.items()) {
+    std::string field = where;
+    field.append(".").append(key);
+    if (value.is_object()) {
+      if (!into.contains(key)) into[key] = json::object();
+      add_counts(into[key], value, path, field);
+    } else if (value.is_number_integer()) {
+      std::int64_t sum = value.get<std::int64_t>();
+      if (into.contains(key)) sum += into[key].get<std::int64_t>();
+      into[key] = sum;
+    } else {
+      fail(path, field + " is not a count: " + value.dump());
+    }
+  }
+}
+
+bool read_shard(const json& doc, int& index, int& count) {
+  const auto& text = doc["shard"].get_ref<const std::string&>();
+  char slash = 0;
+  std::istringstream in(text);
+  return (in >> index >> slash >> count) && slash == '/' && in.eof() && count >= 1 && index >= 1 &&
+         index <= count;
+}
+
+// Unless force, throws on the first input that is not a shard of the first one's run.
+// Returns whether the inputs are exactly shards 1/N..N/N of one run.
+bool check_shards(const std::vector<summary_file>& inputs, bool force) {
+  const summary_file& first = inputs.front();
+  int first_count = 0;
+  const summary_file* split_of = nullptr;  // the first input with an I/N shard
+  std::map<int, const summary_file*> seen;
+  auto mismatch = [&](const summary_file& f, const std::string& reason) {
+    if (!force) fail(f.path, reason + " (--force merges anyway)");
+    return false;
+  };
+  bool complete = true;
+  for (const auto& f : inputs) {
+    for (const char* field : {"profile", "seed", "start_time"}) {
+      const json& mine = f.doc.contains(field) ? f.doc[field] : json();
+      const json& theirs = first.doc.contains(field) ? first.doc[field] : json();
+      if (mine != theirs) {
+        complete =
+            mismatch(f, std::string(field) + " " + mine.dump() + " differs from " + first.path +
+                            "'s " + theirs.dump() + ": not a shard of the same run");
+      }
+    }
+    int index = 0, count = 0;
+    if (!read_shard(f.doc, index, count)) {
+      complete =
+          mismatch(f, "shard " + f.doc["shard"].dump() + " is not I/N: not one shard of a run");
+      continue;
+    }
+    if (split_of == nullptr) {
+      split_of = &f;
+      first_count = count;
+    }
+    if (count != first_count) {
+      complete = mismatch(f, "shard " + std::to_string(index) + "/" + std::to_string(count) +
+                                 " is not of the same split as " + split_of->path + "'s " +
+                                 split_of->doc["shard"].get<std::string>());
+      continue;
+    }
+    auto [it, added] = seen.emplace(index, &f);
+    if (!added) {
+      complete = mismatch(f, "duplicate shard " + std::to_string(index) + "/" +
+                                 std::to_string(count) + " (" + it->second->path + " has it too)");
+    }
+  }
+  for (int i = 1; complete && i <= first_count; ++i) {
+    if (!seen.count(i)) {
+      complete =
+          mismatch(*split_of, "shard " + std::to_string(i) + "/" + std::to_string(first_count) +
+                                  " is missing from the inputs");
+    }
+  }
+  return complete;
+}
+
+void require(const summary_file& f, const char* section,
+             std::initializer_list<const char*> fields) {
+  const json& doc = f.doc;
+  if (!doc.contains(section))
+    fail(f.path, std::string("not a gmsim summary: no \"") + section + "\"");
+  for (const char* name : fields) {
+    if (!doc[section].is_object() || !doc[section].contains(name)) {
+      fail(f.path, std::string("not a gmsim summary: no \"") + section + "." + name + "\"");
+    }
+  }
+}
+
+void check_summary(const summary_file& f) {
+  const json& doc = f.doc;
+  if (!doc.is_object()) fail(f.path, "not a gmsim summary: not a JSON object");
+  for (const char* name : {"version", "profile", "shard"}) {
+    if (!doc.contains(name)) fail(f.path, std::string("not a gmsim summary: no \"") + name + "\"");
+    if (!doc[name].is_string()) fail(f.path, std::string("\"") + name + "\" is not a string");
+  }
+  if (!doc.contains("seed") || !doc["seed"].is_number_integer() || doc["seed"] < 0) {
+    fail(f.path, "not a gmsim summary: no \"seed\" integer");
+  }
+  require(f, "events", {"generated"});
+  require(f, "requests", {"attempted", "delivered", "rejected", "failed", "by_status", "by_error"});
+  require(f, "rows", {"generated", "delivered", "rejected", "failed", "unsent", "by_type"});
+  if (!doc.contains("histograms")) {
+    fail(f.path,
+         "no \"histograms\": this summary cannot be merged exactly (written by an older gmsim?)");
+  }
+  for (const auto& b : blocks) {
+    if (!doc["histograms"].is_object() || !doc["histograms"].contains(b.histogram)) {
+      fail(f.path, std::string("no \"histograms.") + b.histogram + "\": cannot be merged exactly");
+    }
+  }
+}
+
+// Distinct values of a string field, in input order, joined.
+std::string distinct(const std::vector<summary_file>& inputs, const char* field,
+                     const char* separator) {
+  std::vector<std::string> seen;
+  for (const auto& f : inputs) {
+    if (!f.doc.contains(field) || !f.doc[field].is_string()) continue;
+    const auto& v = f.doc[field].get_ref<const std::string&>();
+    if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.push_back(v);
+  }
+  std::string out;
+  for (const auto& v : seen) out += (out.empty() ? "" : separator) + v;
+  return out;
+}
+
+}  // namespace
+
+summary_file read_summary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot read: ") + std::strerror(errno));
+  summary_file f{path, {}};
+  try {
+    f.doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    fail(path, "not JSON (at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception& e) {
+    // out_of_range: a number beyond a double (1e999) is no summary gmsim wrote.
+    fail(path, std::string("not a summary: ") + e.what());
+  }
+  check_summary(f);
+  return f;
+}
+
+json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
+  if (inputs.empty()) throw merge_error("nothing to merge");
+  for (const auto& f : inputs) check_summary(f);
+  const bool complete = check_shards(inputs, force);
+  const json& first = inputs.front().doc;
+
+  json out = json::object();
+  out["version"] = first["version"];
+  out["profile"] = distinct(inputs, "profile", "+");
+  out["seed"] = first["seed"];
+  for (const char* field : {"start_time", "delivery"}) {
+    if (first.contains(field)) out[field] = first[field];
+  }
+  out["shard"] = complete ? "1/1" : "merged";
+  out["target"] = distinct(inputs, "target", ", ");
+  json merged_from = json::array();
+  std::int64_t duration = 0, workers = 0, deployments = 0, streams = 0;
+  double wall = 0;
+  bool dry_run = true, interrupted = false;
+  std::optional<bool> aborted;  // only when the inputs say (--abort-on-fail)
+  for (const auto& f : inputs) {
+    const json& d = f.doc;
+    merged_from.push_back(f.path);
+    duration = std::max(duration, d.value("duration_ms", std::int64_t{0}));
+    workers += d.value("workers", std::int64_t{0});
+    deployments += d.value("deployments", std::int64_t{0});
+    streams += d.value("streams", std::int64_t{0});
+    wall = std::max(wall, d.value("wall_seconds", 0.0));
+    dry_run = dry_run && d.value("dry_run", false);
+    interrupted = interrupted || d.value("interrupted", false);
+    if (d.contains("aborted")) aborted = aborted.value_or(false) || d["aborted"] == true;
+    for (const char* section : count_sections) {
+      if (!d.contains(section)) continue;
+      if (!out.contains(section)) out[section] = json::object();
+      add_counts(out[section], d[section], f.path, section);
+    }
+  }
+  out["merged_from"] = merged_from;
+  out["duration_ms"] = duration;
+  out["dry_run"] = dry_run;
+  out["workers"] = workers;
+  out["deployments"] = deployments;
+  out["streams"] = streams;
+  out["wall_seconds"] = wall;
+  out["interrupted"] = interrupted;
+  if (aborted) out["aborted"] = *aborted;
+
+  // Every histogram of the inputs merges, those without a percentile block included.
+  std::map<std::string, histogram> merged;
+  for (const auto& f : inputs) {
+    for (const auto& [name, doc] : f.doc["histograms"].items()) {
+      try {
+        histogram h = histogram::from_json(doc);
+        auto it = merged.find(name);
+        if (it == merged.end()) {
+          merged.emplace(name, std::move(h));
+        } else {
+          it->second.merge(h);
+        }
+      } catch (const std::invalid_argument& e) {
+        fail(f.path, "histograms." + name + ": " + e.what());
+      }
+    }
+  }
+  out["histograms"] = json::object();
+  for (const auto& [name, h] : merged) out["histograms"][name] = h.to_json();
+  for (const auto& b : blocks)
+    out[b.block] = percentiles_json(merged.at(b.histogram), b.scale, b.p999);
+  out["thresholds"] = json::array();
+  return out;
+}
+
+}  // namespace gmsim

@@ -1,0 +1,326 @@
+#include "report/report.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace gmsim {
+namespace {
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+}  // namespace
+
+nlohmann::json percentiles_json(const histogram& h, double scale, bool with_p999) {
+  nlohmann::json out;
+  out["p50"] = round3(static_cast<double>(h.percentile(50)) * scale);
+  out["p90"] = round3(static_cast<double>(h.percentile(90)) * scale);
+  out["p99"] = round3(static_cast<double>(h.percentile(99)) * scale);
+  if (with_p999) out["p999"] = round3(static_cast<double>(h.percentile(99.9)) * scale);
+  out["max"] = round3(static_cast<double>(h.max()) * scale);
+  out["mean"] = round3(h.mean() * scale);
+  out["count"] = h.count();
+  return out;
+}
+
+namespace {
+
+// Above this p99 of sender lateness the summary warns that gmsim was the bottleneck.
+// wrk2 keeps about 1 ms; 10 ms leaves room for a busy CI machine and still flags a
+// generator that has fallen behind.
+constexpr std::int64_t sender_lateness_warning_us = 10'000;
+
+std::string percent(std::int64_t part, std::int64_t whole) {
+  if (whole == 0) return "-";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f%%",
+                100.0 * static_cast<double>(part) / static_cast<double>(whole));
+  return buffer;
+}
+
+// "1 request", "2 requests".
+std::string count_of(std::int64_t n, const char* noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+std::string type_name(int t) { return std::string(to_string(static_cast<webhook_type>(t))); }
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+bool looks_secret(std::string_view header_name) {
+  const std::string name = lower(header_name);
+  for (const char* whole : {"authorization", "proxy-authorization", "cookie", "set-cookie"}) {
+    if (name == whole) return true;
+  }
+  // Broad on purpose: showing "[redacted]" for a harmless X-Keyboard-Layout costs little;
+  // printing an X-Api-Key costs a rotation.
+  for (const char* part : {"token", "secret", "key", "auth", "password", "passwd", "session",
+                           "signature", "credential"}) {
+    if (name.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string shown_header_value(std::string_view name, std::string_view value) {
+  return looks_secret(name) ? redacted : std::string(value);
+}
+
+nlohmann::json shown_headers(const transport_config& transport) {
+  nlohmann::json out = nlohmann::json::object();
+  if (!transport.auth_string.empty()) out["Authorization"] = redacted;
+  for (const auto& [name, value] : transport.headers) out[name] = shown_header_value(name, value);
+  return out;
+}
+
+std::string shown_target_url(std::string_view url) {
+  const auto query = url.find('?');
+  if (query == std::string_view::npos) return std::string(url);
+  const auto fragment = url.find('#', query);
+  std::string out(url.substr(0, query + 1));
+  const std::string_view params =
+      url.substr(query + 1, fragment == std::string_view::npos ? url.npos : fragment - query - 1);
+  std::size_t begin = 0;
+  while (begin <= params.size()) {
+    auto end = params.find('&', begin);
+    if (end == std::string_view::npos) end = params.size();
+    const std::string_view param = params.substr(begin, end - begin);
+    const auto equals = param.find('=');
+    if (equals != std::string_view::npos && looks_secret(param.substr(0, equals))) {
+      out.append(param.substr(0, equals + 1)).append(redacted);
+    } else {
+      out.append(param);
+    }
+    if (end == params.size()) break;
+    out += '&';
+    begin = end + 1;
+  }
+  if (fragment != std::string_view::npos) out.append(url.substr(fragment));
+  return out;
+}
+
+std::string format_ms(double ms) {
+  char buffer[48];
+  if (ms < 1) {
+    std::snprintf(buffer, sizeof buffer, "%.0fµs", ms * 1000);
+  } else if (ms < 1000) {
+    std::snprintf(buffer, sizeof buffer, "%.2fms", ms);
+  } else if (ms < 60'000) {
+    std::snprintf(buffer, sizeof buffer, "%.2fs", ms / 1000);
+  } else {
+    auto total = static_cast<long long>(std::llround(ms / 1000));
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", total / 60, total % 60);
+  }
+  return buffer;
+}
+
+nlohmann::json summary_json(const run_config& config, const run_result& r) {
+  const run_stats& s = r.stats;
+  nlohmann::json j;
+  j["version"] = GMSIM_VERSION;
+  j["profile"] = config.settings.name;
+  j["seed"] = config.settings.seed;
+  j["start_time"] = config.settings.start_time;
+  j["duration_ms"] = config.settings.duration;
+  j["shard"] = std::to_string(config.shard.index) + "/" + std::to_string(config.shard.count);
+  j["dry_run"] = config.dry_run;
+  j["target"] = shown_target_url(r.target);
+  j["headers"] = shown_headers(config.transport);
+  j["workers"] = r.workers;
+  j["deployments"] = r.deployments;
+  j["streams"] = r.streams;
+  j["wall_seconds"] = round3(r.wall_seconds);
+  j["interrupted"] = r.interrupted;
+  j["aborted"] = r.aborted;  // by --abort-on-fail
+  const auto& d = config.settings.delivery;
+  j["delivery"] = {{"max_delay_ms", d.max_delay}, {"batch_rows", d.batch_rows},
+                   {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},
+                   {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks}};
+  j["sessions"] = {{"started", s.sessions_started}};
+  j["events"] = {{"generated", s.events_generated}};
+
+  nlohmann::json by_status = nlohmann::json::object();
+  for (const auto& [status, n] : s.by_status) by_status[std::to_string(status)] = n;
+  nlohmann::json by_error = nlohmann::json::object();
+  for (int k = 1; k < failure_kind_count; ++k) {
+    if (s.by_error[k] != 0)
+      by_error[std::string(to_string(static_cast<failure_kind>(k)))] = s.by_error[k];
+  }
+  nlohmann::json requests_by_type = nlohmann::json::object();
+  nlohmann::json rows_by_type = nlohmann::json::object();
+  for (int t = 0; t < webhook_type_count; ++t) {
+    requests_by_type[type_name(t)] = s.requests_by_type[t];
+    rows_by_type[type_name(t)] = s.rows_by_type[t];
+  }
+  j["requests"] = {{"attempted", s.requests_attempted},
+                   {"delivered", s.requests_delivered},
+                   {"rejected", s.requests_rejected},
+                   {"failed", s.requests_failed},
+                   {"unsent", s.requests_unsent},
+                   {"by_status", by_status},
+                   {"by_error", by_error},
+                   {"by_type", requests_by_type},
+                   {"bytes", s.bytes_sent}};
+  j["rows"] = {{"generated", s.rows_generated}, {"delivered", s.rows_delivered},
+               {"rejected", s.rows_rejected},   {"failed", s.rows_failed},
+               {"unsent", s.rows_unsent},       {"lost", s.rows_generated - s.rows_delivered},
+               {"by_type", rows_by_type}};
+  j["latency_ms"] = percentiles_json(s.latency_us, 0.001, true);
+  j["latency_uncorrected_ms"] = percentiles_json(s.latency_uncorrected_us, 0.001, true);
+  j["delivery_lag_ms"] = percentiles_json(s.lag_ms, 1, false);
+  j["send_delay_ms"] = percentiles_json(s.send_delay_us, 0.001, true);
+  j["start_delay_ms"] = percentiles_json(s.start_delay_us, 0.001, true);
+  j["page_rows"] = percentiles_json(s.page_rows, 1, false);
+  j["page_bytes"] = percentiles_json(s.page_bytes, 1, false);
+  j["histograms"] = {{"latency_us", s.latency_us.to_json()},
+                     {"latency_uncorrected_us", s.latency_uncorrected_us.to_json()},
+                     {"delivery_lag_ms", s.lag_ms.to_json()},
+                     {"send_delay_us", s.send_delay_us.to_json()},
+                     {"start_delay_us", s.start_delay_us.to_json()},
+                     {"page_rows", s.page_rows.to_json()},
+                     {"page_bytes", s.page_bytes.to_json()}};
+  if (s.auth_probes != 0) {
+    j["auth_probes"] = {{"sent", s.auth_probes}, {"accepted", s.auth_probes_accepted}};
+  }
+  j["timeseries"] = s.over_time.to_json();
+  if (r.receiver) j["receiver"] = to_json(*r.receiver);
+  j["thresholds"] = nlohmann::json::array();
+  return j;
+}
+
+std::string summary_text(const run_config& config, const run_result& r) {
+  const run_stats& s = r.stats;
+  std::ostringstream o;
+  const auto& p = config.settings;
+  o << "\n  gmsim " << GMSIM_VERSION << "  profile " << p.name << "  seed " << p.seed;
+  if (config.shard.count > 1) o << "  shard " << config.shard.index << "/" << config.shard.count;
+  o << "\n  "
+    << (config.dry_run ? "dry run: simulated clock, no network"
+                       : "live: " + shown_target_url(r.target))
+    << "\n  " << count_of(static_cast<std::int64_t>(r.deployments), "deployment") << ", "
+    << count_of(static_cast<std::int64_t>(r.streams), "stream") << ", "
+    << count_of(r.workers, "worker") << "; " << format_duration(p.duration) << " of traffic in "
+    << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
+
+  // A label padded to 18 columns, then the text, however long (a list of headers can be).
+  auto row = [&](std::string_view label, const std::string& text) {
+    o << "  " << label << std::string(label.size() < 18 ? 18 - label.size() : 0, ' ') << " "
+      << text << "\n";
+  };
+  if (!config.dry_run) {
+    std::string headers;
+    const nlohmann::json shown = shown_headers(config.transport);
+    for (const auto& [name, value] : shown.items()) {
+      headers += (headers.empty() ? "" : ", ") + name + ": " + value.get<std::string>();
+    }
+    if (!headers.empty()) row("headers", headers);
+  }
+  row("sessions", std::to_string(s.sessions_started) + " started, " +
+                      std::to_string(s.events_generated) + " viewer events");
+  row("requests", std::to_string(s.requests_attempted) +
+                      " sent: " + std::to_string(s.requests_delivered) + " delivered, " +
+                      std::to_string(s.requests_rejected) + " rejected, " +
+                      std::to_string(s.requests_failed) + " failed; " +
+                      std::to_string(s.requests_unsent) + " unsent");
+  for (int t = 0; t < webhook_type_count; ++t) {
+    if (s.requests_by_type[t] == 0) continue;
+    row(("  " + type_name(t)).c_str(),
+        count_of(s.requests_by_type[t], "request") + ", " + count_of(s.rows_by_type[t], "row"));
+  }
+  std::int64_t lost = s.rows_generated - s.rows_delivered;
+  row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
+                  " delivered (" + percent(s.rows_delivered, s.rows_generated) + ")");
+  row("rows lost",
+      std::to_string(lost) + (lost == 0 ? ""
+                                        : "  (rejected " + std::to_string(s.rows_rejected) +
+                                              ", failed " + std::to_string(s.rows_failed) +
+                                              ", unsent " + std::to_string(s.rows_unsent) + ")"));
+  if (!s.by_status.empty()) {
+    std::string text;
+    for (const auto& [status, n] : s.by_status) {
+      text += (text.empty() ? "" : "  ") + std::to_string(status) + " x" + std::to_string(n);
+    }
+    row("statuses", text);
+  }
+  std::string errors;
+  for (int k = 1; k < failure_kind_count; ++k) {
+    if (s.by_error[k] == 0) continue;
+    errors += (errors.empty() ? "" : "  ") + std::string(to_string(static_cast<failure_kind>(k))) +
+              " x" + std::to_string(s.by_error[k]);
+  }
+  if (!errors.empty()) row("errors", errors);
+  // Latencies show p99.9 too (k6 and wrk2 do); lag is per row, p99 is enough there.
+  auto dist = [&](const histogram& h, double scale, bool p999 = false) {
+    if (h.count() == 0) return std::string("-");
+    return "p50 " + format_ms(h.percentile(50) * scale) + "  p90 " +
+           format_ms(h.percentile(90) * scale) + "  p99 " + format_ms(h.percentile(99) * scale) +
+           (p999 ? "  p99.9 " + format_ms(h.percentile(99.9) * scale) : std::string()) + "  max " +
+           format_ms(h.max() * scale);
+  };
+  row("page rows", s.page_rows.count() == 0
+                       ? "-"
+                       : "p50 " + std::to_string(s.page_rows.percentile(50)) + "  max " +
+                             std::to_string(s.page_rows.max()) + "  (limit " +
+                             std::to_string(p.delivery.batch_rows) + ")");
+  row("page bytes", s.page_bytes.count() == 0
+                        ? "-"
+                        : "p50 " + std::to_string(s.page_bytes.percentile(50)) + "  max " +
+                              std::to_string(s.page_bytes.max()));
+  row("delivery lag",
+      dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
+  if (!config.dry_run) {
+    row("latency", dist(s.latency_us, 0.001, true));
+    row("  uncorrected", dist(s.latency_uncorrected_us, 0.001, true));
+    row("sender lateness", dist(s.start_delay_us, 0.001, true));
+    // A load generator that cannot keep its own schedule measures itself, not the
+    // receiver: say so where nobody can miss it.
+    if (s.start_delay_us.count() != 0 &&
+        s.start_delay_us.percentile(99) > sender_lateness_warning_us) {
+      row("WARNING",
+          "gmsim started requests late (p99 " + format_ms(s.start_delay_us.percentile(99) * 0.001) +
+              " after the pacing rules allowed): this machine, not the receiver, limited the run;"
+              " use more --workers or split it with --shard");
+    }
+  }
+  if (s.auth_probes != 0) {
+    if (config.dry_run) {
+      row("auth probes", std::to_string(s.auth_probes) +
+                             " planned (a dry run cannot tell whether a receiver refuses them)");
+    } else if (s.auth_probes_accepted == 0) {
+      row("auth probes", std::to_string(s.auth_probes) +
+                             " sent without or with a wrong Authorization: all refused (good)");
+    } else {
+      row("auth probes", "SECURITY FINDING: " + std::to_string(s.auth_probes_accepted) + " of " +
+                             std::to_string(s.auth_probes) +
+                             " requests without or with a wrong Authorization were accepted");
+    }
+  }
+  if (r.receiver) {
+    const auto& c = *r.receiver;
+    row("receiver saw", count_of(c.requests, "request") + ", " + std::to_string(c.rows_accepted) +
+                            " rows accepted, " + std::to_string(c.invalid) + " invalid, " +
+                            std::to_string(c.gap_violations) + " gap violations");
+  }
+  return o.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(path + ": cannot write: " + std::strerror(errno));
+}
+
+}  // namespace gmsim

@@ -1,0 +1,353 @@
+// The live run: one io_context per worker thread, each driving its own engine on the
+// scaled wall clock and sending through its own keep-alive connections; the main
+// thread handles signals and progress. Nothing is shared between workers but the
+// immutable scenario and encoder, and a progress snapshot behind a mutex.
+#include "run/live_runner.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include "delivery/encoder.hpp"
+#include "delivery/engine.hpp"
+#include "net/http_connection.hpp"
+#include "net/receiver.hpp"
+#include "record/ledger_sink.hpp"
+#include "run/run_control.hpp"
+
+namespace gmsim {
+
+namespace {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+// Scenario time runs time_scale times faster than the wall clock from the run's start.
+class wall_clock final : public clock {
+ public:
+  wall_clock(steady::time_point start, double scale) : start_(start), scale_(scale) {}
+  millis now() const override {
+    return static_cast<millis>(static_cast<double>(real_now_us()) * scale_ / 1000.0);
+  }
+  std::int64_t real_now_us() const override {
+    return std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start_).count();
+  }
+  // Rounded up: a timer that fires at real_at_us(t) must find now() >= t, or the worker
+  // would wake to nothing due and spin until the clock reaches t.
+  std::int64_t real_at_us(millis t) const override {
+    return static_cast<std::int64_t>(std::ceil(static_cast<double>(t) * 1000.0 / scale_));
+  }
+  steady::time_point when_real_us(std::int64_t us) const {
+    return start_ + std::chrono::microseconds(us);
+  }
+
+ private:
+  steady::time_point start_;
+  double scale_;
+};
+
+class worker final : public request_sender {
+ public:
+  worker(const run_config& config, const scenario& model, const encoder& body_encoder,
+         std::vector<std::uint32_t> deployments, const wall_clock& time,
+         std::shared_ptr<asio::ssl::context> tls)
+      : config_(config), time_(time), tls_(std::move(tls)), timer_(io_) {
+    ledgers_ = std::make_unique<ledger_sink>(model, !config.record_path.empty(),
+                                             !config.lost_rows_path.empty());
+    engine_ = std::make_unique<engine>(
+        engine_setup{&model, &body_encoder, std::move(deployments), ledgers_.get()}, time_, *this);
+    connections_.resize(engine_->stream_count());
+    for (auto& c : connections_) c.resize(static_cast<std::size_t>(model.settings().delivery.in_flight));
+    deadline_ = model.settings().duration + static_cast<millis>(
+        static_cast<double>(config.drain_timeout) * config.time_scale);
+  }
+
+  // Runs the engine to its end, then calls finished (on this thread).
+  void run(const std::function<void()>& finished) {
+    asio::post(io_, [this] { on_wake(); });
+    do_publish();
+    io_.run();
+    publish(true);
+    finished();
+  }
+
+  // From any thread: stop generating; what is queued is unsent; in-flight requests end
+  // by themselves within the request timeout, or are cut when hard is set.
+  void request_stop(bool hard) {
+    asio::post(io_, [this, hard] {
+      stopped_ = true;  // only answers are awaited now: no wake-up at the drain deadline
+      engine_->stop();
+      if (hard) close_connections();
+      rearm();
+    });
+  }
+
+  progress_snapshot snapshot() {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+  }
+  const run_stats& stats() const { return engine_->stats(); }
+  std::size_t stream_count() const { return engine_->stream_count(); }
+  const ledger_sink* ledgers() const { return ledgers_.get(); }
+
+  void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) override {
+    auto& connection = connection_for(stream, slot);
+    std::int64_t started = time_.real_now_us();
+    connection.send(body, [this, stream, slot, started](const request_outcome& outcome) {
+      engine_->complete(stream, slot, outcome, started, time_.real_now_us());
+      rearm();
+    });
+  }
+
+ private:
+  void on_wake() {
+    if (!stopped_ && time_.now() >= deadline_) {
+      // The drain timeout is over: what is still queued will not be sent.
+      stopped_ = true;
+      engine_->stop();
+    }
+    engine_->run_due();
+    rearm();
+  }
+
+  // Points the timer at the engine's next wake-up, or ends the worker when it is done.
+  void rearm() {
+    publish(false);
+    if (engine_->done()) {
+      timer_.cancel();
+      progress_timer_.cancel();
+      close_connections();
+      io_.stop();
+      return;
+    }
+    auto next = engine_->next_wakeup_real_us();
+    if (stopped_ && !next) {
+      timer_.cancel();  // only answers are awaited now
+      armed_ = false;
+      return;
+    }
+    const std::int64_t deadline_us = time_.real_at_us(deadline_);
+    const std::int64_t wake = next ? std::min(*next, deadline_us) : deadline_us;
+    // A timer that fires before anything is due costs one empty on_wake; moving it
+    // costs a cancellation and a handler. Most changes push the next wake-up later
+    // (a request started, an answer came), so only an earlier one moves the timer.
+    if (armed_ && armed_for_ <= wake) return;
+    armed_ = true;
+    armed_for_ = wake;
+    timer_.expires_at(time_.when_real_us(wake));
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      armed_ = false;
+      on_wake();
+    });
+  }
+
+  // Every connection, the auth probes' too: requests in flight end as failed/reset.
+  void close_connections() {
+    for (auto& slots : connections_) {
+      for (auto& c : slots) {
+        if (c) c->close();
+      }
+    }
+    for (auto& c : probes_) c->close();
+  }
+
+  // Progress is published on a timer of its own, so that it moves while the engine
+  // only waits for answers.
+  void do_publish() {
+    progress_timer_.expires_after(std::chrono::milliseconds(250));
+    progress_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      publish(false);
+      do_publish();
+    });
+  }
+
+  void publish(bool finished) {
+    auto now = steady::now();
+    if (!finished && now - last_publish_ < std::chrono::milliseconds(100)) return;
+    last_publish_ = now;
+    const auto& s = engine_->stats();
+    std::lock_guard lock(mutex_);
+    snapshot_.requests = s.requests_attempted;
+    snapshot_.delivered = s.requests_delivered;
+    snapshot_.errors = s.requests_failed + s.requests_rejected;
+    snapshot_.rows = s.rows_generated;
+    snapshot_.rows_delivered = s.rows_delivered;
+    snapshot_.backlog_rows = static_cast<std::int64_t>(engine_->backlog_rows());
+    snapshot_.in_flight = engine_->in_flight();
+    snapshot_.p99_us = s.latency_us.percentile(99);
+    snapshot_.finished = finished;
+    snapshot_.requests_rejected = s.requests_rejected;
+    snapshot_.requests_failed = s.requests_failed;
+    snapshot_.rows_rejected = s.rows_rejected;
+    snapshot_.rows_failed = s.rows_failed;
+    snapshot_.by_status = s.by_status;
+    snapshot_.by_error = s.by_error;
+  }
+
+  // The stream's keep-alive connection; auth probes (rare) get a fresh one, configured
+  // without or with a wrong Authorization.
+  http_connection& connection_for(std::uint32_t stream, std::uint32_t slot) {
+    auto auth = engine_->auth_of(stream, slot);
+    if (auth == request_auth::normal) {
+      auto& connection = connections_[stream][slot];
+      if (!connection) connection = std::make_unique<http_connection>(io_, config_.transport, tls_);
+      return *connection;
+    }
+    transport_config probe = config_.transport;
+    probe.auth_string = auth == request_auth::missing ? "" : "gmsim-wrong-" + std::to_string(stream);
+    probes_.push_back(std::make_unique<http_connection>(io_, probe, tls_));
+    return *probes_.back();
+  }
+
+  const run_config& config_;
+  const wall_clock& time_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  asio::io_context io_{1};
+  asio::steady_timer timer_;
+  asio::steady_timer progress_timer_{io_};
+  bool armed_ = false;
+  std::int64_t armed_for_ = 0;  // real µs
+  bool stopped_ = false;
+  millis deadline_ = 0;
+  std::unique_ptr<ledger_sink> ledgers_;
+  std::unique_ptr<engine> engine_;
+  std::vector<std::vector<std::unique_ptr<http_connection>>> connections_;
+  std::vector<std::unique_ptr<http_connection>> probes_;
+  std::mutex mutex_;
+  progress_snapshot snapshot_;
+  steady::time_point last_publish_{};
+};
+
+std::string progress_line(const run_config& config, const wall_clock& time,
+                          const progress_snapshot& total) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%s / %s  requests %lld  rows %lld  delivered %.1f%%  errors %lld  p99 %.1fms  "
+                "in flight %lld  backlog %lld rows",
+                format_duration(std::min(time.now(), config.settings.duration) / 1000 * 1000).c_str(),
+                format_duration(config.settings.duration).c_str(),
+                static_cast<long long>(total.requests), static_cast<long long>(total.rows),
+                total.rows == 0 ? 100.0 : 100.0 * static_cast<double>(total.rows_delivered) / static_cast<double>(total.rows),
+                static_cast<long long>(total.errors), static_cast<double>(total.p99_us) / 1000.0,
+                static_cast<long long>(total.in_flight), static_cast<long long>(total.backlog_rows));
+  return line;
+}
+
+// The counters of all workers so far, for run_config::should_stop; histograms empty.
+run_stats counters_so_far(const progress_snapshot& s) {
+  run_stats total;
+  total.requests_attempted = s.requests;
+  total.requests_delivered = s.delivered;
+  total.requests_rejected = s.requests_rejected;
+  total.requests_failed = s.requests_failed;
+  total.rows_generated = s.rows;
+  total.rows_delivered = s.rows_delivered;
+  total.rows_rejected = s.rows_rejected;
+  total.rows_failed = s.rows_failed;
+  total.by_status = s.by_status;
+  total.by_error = s.by_error;
+  return total;
+}
+
+}  // namespace
+
+run_result run_live(const run_config& input) {
+  run_config config = input;
+  const auto began = steady::now();
+  raise_descriptor_limit();
+  std::unique_ptr<receiver> embedded;
+  if (config.transport.target.text.empty()) {
+    receiver_config rc;
+    rc.listen = "127.0.0.1:0";
+    rc.auth_string = config.transport.auth_string;
+    rc.min_gap = static_cast<millis>(static_cast<double>(config.settings.delivery.min_gap) / config.time_scale);
+    // The tolerance for arrival jitter scales too (5 ms of 200 ms by default), or at a
+    // large --time-scale it would swallow the whole gap and no violation could show.
+    rc.gap_tolerance = std::min(rc.gap_tolerance, rc.min_gap / 40);
+    embedded = std::make_unique<receiver>(rc);
+    embedded->start();
+    config.transport.target = parse_target("http://127.0.0.1:" + std::to_string(embedded->port()) + "/webhook");
+    if (!config.quiet) {
+      std::fprintf(stderr, "gmsim: no --target: sending to the embedded receiver at %s\n",
+                   config.transport.target.text.c_str());
+    }
+  }
+  config.transport.request_timeout = config.settings.delivery.timeout;
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.transport.target.tls) {
+    tls = make_tls_context(config.transport);
+    // Even with --quiet: this is a warning, not progress. Host and port only: the URL's
+    // query may hold a token.
+    if (config.transport.insecure) {
+      std::fprintf(stderr,
+                   "gmsim: warning: --insecure: the TLS certificate of %s:%s is not verified%s; "
+                   "anyone on the path can read or change the requests, auth string included\n",
+                   config.transport.target.host.c_str(), config.transport.target.port.c_str(),
+                   config.transport.ca_file.empty() ? "" : " (--ca-file is ignored)");
+    }
+  }
+  // Connections build their headers when a stream first sends, on a worker thread, where
+  // a bad header or auth string (a line break) would throw past the thread and abort
+  // the process. Building them once here makes it a usage error before anything starts.
+  {
+    asio::io_context probe;
+    http_connection check(probe, config.transport, tls);
+  }
+
+  scenario model(config.settings);
+  encoder body_encoder(model);
+  int count = config.workers > 0 ? config.workers
+                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  auto assignment = assign_deployments(model, config, count);
+  wall_clock time(steady::now(), config.time_scale);
+  std::vector<std::unique_ptr<worker>> workers;
+  run_result result;
+  result.workers = count;
+  result.target = config.transport.target.text;
+  for (int i = 0; i < count; ++i) {
+    result.deployments += assignment[static_cast<std::size_t>(i)].size();
+    workers.push_back(std::make_unique<worker>(config, model, body_encoder,
+                                               assignment[static_cast<std::size_t>(i)], time, tls));
+    result.streams += workers.back()->stream_count();
+  }
+
+  // The main thread: signals, progress, and the end.
+  run_control_hooks hooks;
+  hooks.progress_line = [&](const progress_snapshot& total) {
+    return progress_line(config, time, total);
+  };
+  if (config.should_stop) {
+    hooks.should_abort = [&](const progress_snapshot& total) {
+      return config.should_stop(counters_so_far(total));
+    };
+  }
+  hooks.quiet = config.quiet;
+  hooks.progress = config.progress;
+  const control_outcome control = run_workers(workers, std::move(hooks));
+
+  std::vector<const ledger_sink*> ledgers;
+  for (auto& w : workers) {
+    result.stats.merge(w->stats());
+    ledgers.push_back(w->ledgers());
+  }
+  check_accounting(result.stats);
+  merge_ledger_sinks(ledgers, recording_header_line(config), config.record_path,
+                     config.lost_rows_path);
+  if (embedded) {
+    embedded->stop();
+    result.receiver = embedded->counts();
+  }
+  result.interrupted = control.interrupted;
+  result.aborted = control.aborted;
+  result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
+  return result;
+}
+
+}  // namespace gmsim

@@ -1,0 +1,366 @@
+// The replay: streams split over worker threads, each with its own io_context, a timer
+// and a keep-alive connection per stream; the main thread handles signals and progress,
+// as in a live run (run_control.cpp).
+#include "run/replay.hpp"
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/json_writer.hpp"
+#include "net/http_connection.hpp"
+#include "record/ledger.hpp"
+#include "record/lost_rows.hpp"
+#include "record/recording.hpp"
+#include "run/run_control.hpp"
+
+namespace gmsim {
+namespace {
+
+namespace asio = boost::asio;
+using steady = std::chrono::steady_clock;
+
+// Recorded time runs time_scale times faster than the wall clock from the replay's start.
+struct replay_clock {
+  steady::time_point start;
+  double scale = 1.0;
+  std::int64_t now_us() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - start).count();
+  }
+  std::int64_t at_us(millis t) const {
+    return static_cast<std::int64_t>(static_cast<double>(t) * 1000.0 / scale);
+  }
+};
+
+class replay_worker {
+ public:
+  replay_worker(const replay_config& config, const recording_index& index,
+                const recording_file& file, const std::vector<std::uint32_t>& streams,
+                const replay_clock& time, const std::shared_ptr<asio::ssl::context>& tls)
+      : config_(config), file_(file), time_(time) {
+    if (!config.record_path.empty()) record_ = std::make_unique<ledger_part>();
+    if (!config.lost_rows_path.empty()) lost_ = std::make_unique<ledger_part>();
+    // Connections are made here, on the calling thread, so that a bad header throws there.
+    for (auto s : streams) {
+      streams_.push_back(std::make_unique<stream_run>(io_, index.streams[s]));
+      streams_.back()->connection = std::make_unique<http_connection>(io_, config.transport, tls);
+    }
+    remaining_ = streams_.size();
+  }
+
+  // Replays the worker's streams to their end, then calls finished (on this thread).
+  void run(const std::function<void()>& finished) {
+    asio::post(io_, [this] {
+      for (auto& s : streams_) do_wait(*s);
+      if (remaining_ == 0) finish();
+    });
+    io_.run();
+    publish(true);
+    finished();
+  }
+
+  // From any thread: nothing more starts; what is left is unsent. hard: cut requests in
+  // flight too.
+  void request_stop(bool hard) {
+    asio::post(io_, [this, hard] {
+      stopping_ = true;
+      for (auto& s : streams_) {
+        if (s->in_flight) {
+          if (hard) s->connection->close();
+        } else if (!s->finished) {
+          s->timer.cancel();
+          end_stream(*s);
+        }
+      }
+    });
+  }
+
+  progress_snapshot snapshot() {
+    std::lock_guard lock(mutex_);
+    return snapshot_;
+  }
+  const run_stats& stats() const { return stats_; }
+  ledger_part* record() { return record_.get(); }
+  ledger_part* lost() { return lost_.get(); }
+
+ private:
+  struct stream_run {
+    stream_run(asio::io_context& io, const recorded_stream& s) : info(s), timer(io) {}
+    const recorded_stream& info;
+    std::size_t next = 0;  // the request to send next
+    bool in_flight = false;
+    bool finished = false;
+    std::int64_t last_sent_us = 0;
+    std::int64_t due_us = 0;  // the earliest start the recording and the gap allow
+    asio::steady_timer timer;
+    std::unique_ptr<http_connection> connection;
+    std::string body;  // of the request in flight: it must outlive the send
+  };
+
+  // Waits for the next request's time: its recorded time, and no sooner after the
+  // previous start than the recorded gap or min_gap, whichever is shorter.
+  void do_wait(stream_run& s) {
+    if (stopping_ || s.next == s.info.requests.size()) return end_stream(s);
+    const auto& r = s.info.requests[s.next];
+    std::int64_t due = time_.at_us(r.t);
+    if (s.next > 0) {
+      millis gap = std::min(std::max<millis>(r.t - s.info.requests[s.next - 1].t, 0),
+                            std::max<millis>(config_.min_gap, 0));
+      due = std::max(due, s.last_sent_us + time_.at_us(gap));
+    }
+    s.due_us = due;
+    s.timer.expires_at(time_.start + std::chrono::microseconds(due));
+    s.timer.async_wait([this, &s](const boost::system::error_code& ec) {
+      if (!ec) on_due(s);
+    });
+  }
+
+  void on_due(stream_run& s) {
+    if (s.finished) return;  // stopped while this wait was already due
+    if (stopping_) return end_stream(s);
+    const auto& r = s.info.requests[s.next];
+    std::string why;
+    if (!file_.read_body(r, s.body, why)) {
+      // Counted as a failed request, not a crash: the rest of the replay stays valid.
+      std::int64_t now = time_.now_us();
+      return on_answer(s, request_outcome{outcome_kind::failed, 0, failure_kind::other, why}, now,
+                       now);
+    }
+    const std::int64_t started = time_.now_us();
+    s.last_sent_us = started;
+    s.in_flight = true;
+    in_flight_ += 1;
+    stats_.page_rows.record(r.rows);
+    stats_.page_bytes.record(static_cast<std::int64_t>(s.body.size()));
+    stats_.send_delay_us.record(started - time_.at_us(r.t));
+    stats_.start_delay_us.record(started - s.due_us);
+    s.connection->send(s.body, [this, &s, started](const request_outcome& outcome) {
+      on_answer(s, outcome, started, time_.now_us());
+    });
+  }
+
+  void on_answer(stream_run& s, const request_outcome& outcome, std::int64_t started_us,
+                 std::int64_t finished_us) {
+    if (s.in_flight) in_flight_ -= 1;
+    s.in_flight = false;
+    const auto& r = s.info.requests[s.next];
+    const int type = static_cast<int>(s.info.type);
+    stats_.requests_attempted += 1;
+    stats_.requests_by_type[type] += 1;
+    stats_.rows_generated += r.rows;
+    stats_.rows_by_type[type] += r.rows;
+    stats_.bytes_sent += static_cast<std::int64_t>(s.body.size());
+    if (outcome.status != 0) stats_.by_status[outcome.status] += 1;
+    stats_.latency_us.record(finished_us - time_.at_us(r.t));
+    stats_.latency_uncorrected_us.record(finished_us - started_us);
+    switch (outcome.kind) {
+      case outcome_kind::delivered:
+        stats_.requests_delivered += 1;
+        stats_.rows_delivered += r.rows;
+        break;
+      case outcome_kind::rejected:
+        stats_.requests_rejected += 1;
+        stats_.rows_rejected += r.rows;
+        break;
+      case outcome_kind::failed:
+      case outcome_kind::unsent:  // a connection that could not even start counts as failed
+        stats_.requests_failed += 1;
+        stats_.rows_failed += r.rows;
+        stats_.by_error[static_cast<int>(outcome.error)] += 1;
+        break;
+    }
+    if (record_) write_record(s, r, outcome, started_us, finished_us - started_us);
+    if (lost_ && outcome.kind != outcome_kind::delivered) write_lost(s, r, outcome, s.body);
+    s.body.clear();
+    s.next += 1;
+    publish(false);
+    do_wait(s);
+  }
+
+  // The stream is over: whatever it did not send is unsent.
+  void end_stream(stream_run& s) {
+    if (s.finished) return;
+    s.finished = true;
+    static const request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none,
+                                        "the replay stopped first"};
+    for (; s.next < s.info.requests.size(); ++s.next) {
+      const auto& r = s.info.requests[s.next];
+      const int type = static_cast<int>(s.info.type);
+      stats_.requests_unsent += 1;
+      stats_.requests_by_type[type] += 1;
+      stats_.rows_generated += r.rows;
+      stats_.rows_by_type[type] += r.rows;
+      stats_.rows_unsent += r.rows;
+      if (lost_) {
+        std::string body, why;
+        file_.read_body(r, body, why);  // without it, the identifiers are null
+        write_lost(s, r, unsent, body);
+      }
+    }
+    if (--remaining_ == 0) finish();
+  }
+
+  void finish() {
+    for (auto& s : streams_) s->connection->close();
+    io_.stop();
+  }
+
+  // The same line as a run's recording, so that a replay can be replayed and validated.
+  void write_record(const stream_run& s, const recorded_request& r, const request_outcome& outcome,
+                    std::int64_t sent_us, std::int64_t latency_us) {
+    write_request_line(line_, request_line{r.t, s.info.org, s.info.dep, s.info.type, r.sequence,
+                                           r.rows, &outcome, sent_us, latency_us, s.body});
+    record_->append(r.t, 0, r.line, line_);
+  }
+
+  // One line per row the request carried. The identifiers come from the body: a
+  // recording keeps no other trace of them. This is the failure path only.
+  void write_lost(const stream_run& s, const recorded_request& r, const request_outcome& outcome,
+                  const std::string& body) {
+    nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+    const nlohmann::json* rows = nullptr;
+    if (doc.is_object() && doc.contains("data") && doc["data"].is_object() &&
+        doc["data"].contains("rows") && doc["data"]["rows"].is_array()) {
+      rows = &doc["data"]["rows"];
+    }
+    write_lost_lines(line_,
+                     lost_page{s.info.org, s.info.dep, s.info.type, r.sequence, r.t, &outcome, r.rows},
+                     [rows](json_writer& w, std::size_t row) {
+                       if (rows != nullptr && row < rows->size() && (*rows)[row].is_object() &&
+                           (*rows)[row].contains("identifier")) {
+                         w.raw((*rows)[row]["identifier"].dump());
+                       } else {
+                         w.null();
+                       }
+                     });
+    lost_->append(r.t, 0, r.line, line_);
+  }
+
+  // At most every 100 ms but at the end: a percentile reads every counter.
+  void publish(bool finished) {
+    const auto now = steady::now();
+    if (!finished && now - last_publish_ < std::chrono::milliseconds(100)) return;
+    last_publish_ = now;
+    std::lock_guard lock(mutex_);
+    snapshot_.requests = stats_.requests_attempted;
+    snapshot_.delivered = stats_.requests_delivered;
+    snapshot_.errors = stats_.requests_failed + stats_.requests_rejected;
+    snapshot_.in_flight = in_flight_;
+    snapshot_.p99_us = stats_.latency_us.percentile(99);
+    snapshot_.finished = finished;
+  }
+
+  const replay_config& config_;
+  const recording_file& file_;
+  const replay_clock& time_;
+  asio::io_context io_{1};
+  std::vector<std::unique_ptr<stream_run>> streams_;
+  std::size_t remaining_ = 0;   // streams not finished
+  std::int64_t in_flight_ = 0;  // streams with a request in flight
+  bool stopping_ = false;
+  run_stats stats_;
+  std::unique_ptr<ledger_part> record_, lost_;
+  std::string line_;
+  std::mutex mutex_;
+  progress_snapshot snapshot_;
+  steady::time_point last_publish_{};
+};
+
+std::string progress_line(std::size_t total, const progress_snapshot& sum) {
+  char line[192];
+  std::snprintf(
+      line, sizeof line,
+      "replay: requests %lld/%zu  delivered %lld  errors %lld  p99 %.1fms  in flight %lld",
+      static_cast<long long>(sum.requests), total, static_cast<long long>(sum.delivered),
+      static_cast<long long>(sum.errors), static_cast<double>(sum.p99_us) / 1000.0,
+      static_cast<long long>(sum.in_flight));
+  return line;
+}
+
+}  // namespace
+
+run_result replay(const replay_config& config, recording_header* header) {
+  if (config.transport.target.text.empty()) throw std::invalid_argument("a replay needs a target");
+  if (!(config.time_scale > 0)) throw std::invalid_argument("time_scale must be positive");
+  const auto began = steady::now();
+  recording_index index = index_recording(config.recording_path);
+  if (header) *header = index.header;
+  recording_file file(config.recording_path);
+  raise_descriptor_limit();
+  std::shared_ptr<asio::ssl::context> tls;
+  if (config.transport.target.tls) tls = make_tls_context(config.transport);
+
+  int count = config.workers > 0
+                  ? config.workers
+                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  count = std::max(1, std::min<int>(count, static_cast<int>(index.streams.size())));
+  std::vector<std::vector<std::uint32_t>> assignment(static_cast<std::size_t>(count));
+  for (std::uint32_t s = 0; s < index.streams.size(); ++s)
+    assignment[s % assignment.size()].push_back(s);
+
+  replay_clock time{steady::now(), config.time_scale};
+  std::vector<std::unique_ptr<replay_worker>> workers;
+  for (const auto& streams : assignment) {
+    workers.push_back(std::make_unique<replay_worker>(config, index, file, streams, time, tls));
+  }
+  // The main thread: signals, progress, and the end.
+  run_control_hooks hooks;
+  hooks.progress_line = [&](const progress_snapshot& sum) {
+    return progress_line(index.header.requests, sum);
+  };
+  hooks.quiet = config.quiet;
+  hooks.progress = config.progress;
+  const control_outcome control = run_workers(workers, std::move(hooks));
+
+  run_result result;
+  std::vector<ledger_part*> records, lost;
+  for (auto& w : workers) {
+    result.stats.merge(w->stats());
+    if (w->record()) records.push_back(w->record());
+    if (w->lost()) lost.push_back(w->lost());
+  }
+  // Every line of the recording was sent or counted unsent, once.
+  check_accounting(result.stats, 0, static_cast<std::int64_t>(index.header.requests));
+  if (!config.record_path.empty()) {
+    recording_header replayed = index.header;
+    replayed.dry_run = false;
+    merge_ledger_parts(records, recording_header_line(replayed, config.recording_path),
+                       config.record_path);
+  }
+  if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
+  result.deployments = index.deployments;
+  result.streams = index.streams.size();
+  result.workers = count;
+  result.target = config.transport.target.text;
+  result.interrupted = control.interrupted;
+  result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
+  return result;
+}
+
+run_config replay_report_config(const replay_config& config, const recording_header& header) {
+  run_config c;
+  c.settings.name = header.profile;
+  c.settings.source = config.recording_path;
+  c.settings.seed = header.seed;
+  c.settings.start_time = header.start_time;
+  c.settings.duration = header.last_t_ms;
+  c.settings.delivery.min_gap = config.min_gap;
+  c.settings.delivery.timeout = config.transport.request_timeout;
+  c.workers = config.workers;
+  c.shard = header.shard;
+  c.dry_run = false;
+  c.record_path = config.record_path;
+  c.lost_rows_path = config.lost_rows_path;
+  c.transport = config.transport;
+  c.time_scale = config.time_scale;
+  c.quiet = config.quiet;
+  return c;
+}
+
+}  // namespace gmsim

@@ -1,0 +1,122 @@
+// The main thread of a live run and of a replay, while worker threads send: it catches
+// SIGINT and SIGTERM (the first stops the workers and lets requests in flight finish, a
+// second cuts them), draws the progress line, and returns when the last worker has ended.
+// Private: Asio is allowed here, not in include/gmsim/.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "delivery/outcome.hpp"  // failure_kind_count
+
+namespace gmsim {
+
+// What the main thread may read of a worker while it runs; summed over the workers. A
+// replay leaves the row counts at 0: its progress line does not show them.
+struct progress_snapshot {
+  std::int64_t requests = 0, delivered = 0, errors = 0, rows = 0, rows_delivered = 0;
+  std::int64_t backlog_rows = 0, in_flight = 0;
+  std::int64_t p99_us = 0;  // the highest of the workers', when summed
+  bool finished = false;    // summed: every worker has finished
+  // For run_config::should_stop.
+  std::int64_t requests_rejected = 0, requests_failed = 0, rows_rejected = 0, rows_failed = 0;
+  std::map<int, std::int64_t> by_status;
+  std::array<std::int64_t, failure_kind_count> by_error{};
+
+  void add(const progress_snapshot& other);
+};
+
+// The snapshots of all workers (each behind its own lock), summed.
+template <class Workers>
+progress_snapshot sum_snapshots(const Workers& workers) {
+  progress_snapshot total;
+  total.finished = true;
+  for (const auto& w : workers) total.add(w->snapshot());
+  return total;
+}
+
+// What the control loop needs of a runner. Called on the thread that calls run().
+struct run_control_hooks {
+  std::function<progress_snapshot()> snapshot;  // of all workers, summed
+  std::function<void(bool hard)> request_stop;  // to every worker; hard: cut requests in flight
+  std::function<std::string(const progress_snapshot&)> progress_line;
+  // Checked at every progress tick; true stops the workers (gently) once. May be empty.
+  std::function<bool(const progress_snapshot&)> should_abort;
+  bool quiet = false;  // no progress on stderr
+  // Given every progress line, about once a second; may be empty.
+  std::function<void(const std::string&)> progress;
+};
+
+class run_control {
+ public:
+  // Catches the signals from here on: construct it before the workers start, so that a
+  // Ctrl-C never meets the default action, which ends the process without a report.
+  explicit run_control(run_control_hooks hooks);
+
+  // From any thread, when a worker has ended (after its last snapshot): the run ends
+  // when the last one does, not at the next progress tick.
+  void worker_ended();
+
+  // Until every worker has ended; then the progress line is cleared.
+  void run();
+
+  bool interrupted() const { return interrupts_ > 0; }
+  bool aborted() const { return aborted_; }  // stopped by should_abort
+
+ private:
+  void do_wait_signal();
+  void on_signal();
+  void do_tick(std::chrono::milliseconds after);
+  void on_tick();
+  bool end_if_finished(const progress_snapshot& total);
+
+  run_control_hooks hooks_;
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer tick_;
+  const bool tty_;  // stderr is a terminal: a refreshing line, not one every 10 s
+  std::chrono::steady_clock::time_point last_line_;
+  int interrupts_ = 0;
+  bool aborted_ = false;
+};
+
+struct control_outcome {
+  bool interrupted = false;  // by SIGINT or SIGTERM
+  bool aborted = false;      // by should_abort
+};
+
+// Runs each worker on a thread of its own, under a control loop on this thread, until the
+// last one has ended. A Worker has snapshot(), request_stop(bool hard), and
+// run(on_end), which returns, after calling on_end, when the worker has ended. The hooks'
+// snapshot and request_stop are filled in here.
+template <class Worker>
+control_outcome run_workers(const std::vector<std::unique_ptr<Worker>>& workers,
+                            run_control_hooks hooks) {
+  hooks.snapshot = [&workers] { return sum_snapshots(workers); };
+  hooks.request_stop = [&workers](bool hard) {
+    for (const auto& w : workers) w->request_stop(hard);
+  };
+  run_control control(std::move(hooks));  // before the threads: see its constructor
+  std::vector<std::thread> threads;
+  for (const auto& w : workers) {
+    threads.emplace_back([&w, &control] { w->run([&control] { control.worker_ended(); }); });
+  }
+  control.run();
+  for (auto& t : threads) t.join();
+  return {control.interrupted(), control.aborted()};
+}
+
+// Each stream keeps a connection open: allow as many descriptors as the system lets us.
+void raise_descriptor_limit();
+
+}  // namespace gmsim

@@ -1,0 +1,65 @@
+// A run's plan: what the command line asks for (run_config), what comes back
+// (run_result), and how deployments are split between shards and workers. Shared by the
+// dry and live runners, apart from both.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "delivery/stats.hpp"
+#include "net/receiver.hpp"
+#include "net/transport.hpp"
+#include "profile/profile.hpp"
+#include "scenario/scenario.hpp"
+
+namespace gmsim {
+
+struct run_config {
+  profile settings;          // overrides already applied
+  int workers = 0;           // 0: one per core
+  shard_spec shard;
+  bool dry_run = false;      // simulated clock, no network
+  std::string record_path;     // NDJSON of every request, when not empty
+  std::string lost_rows_path;  // NDJSON of every row not delivered, when not empty
+  // Live runs:
+  // Where and how to send. transport.target.text empty: start the embedded receiver
+  // (with the same auth string) and send there.
+  transport_config transport;
+  double time_scale = 1.0;                 // scenario ms per real ms
+  millis drain_timeout = 120'000;          // after the duration, to deliver the backlog
+  bool quiet = false;                      // no live progress
+  // Called (on the main thread, about once a second) with a progress line; may be empty.
+  std::function<void(const std::string&)> progress;
+  // Live runs: called on the main thread, as often as progress, with the counters of all
+  // workers merged so far (the histograms are left empty). Returning true stops the run
+  // as a first SIGINT does (queued pages stay unsent, requests in flight finish) and sets
+  // run_result::aborted rather than interrupted. May be empty. For --abort-on-fail.
+  std::function<bool(const run_stats&)> should_stop;
+};
+
+struct run_result {
+  run_stats stats;
+  std::size_t deployments = 0;  // in this shard
+  std::size_t streams = 0;      // in this shard
+  int workers = 1;
+  double wall_seconds = 0;
+  bool interrupted = false;  // stopped by SIGINT or SIGTERM
+  bool aborted = false;      // stopped by run_config::should_stop
+  std::string target;        // where requests went ("" for a dry run)
+  std::optional<receiver_counts> receiver;  // what the embedded receiver saw
+};
+
+// The deployments of a shard: every count-th one from index - 1.
+bool in_shard(std::size_t deployment, const shard_spec& shard);
+
+// The shard's deployments dealt to workers in turn, each worker's in increasing order.
+std::vector<std::vector<std::uint32_t>> assign_deployments(const scenario& model,
+                                                           const run_config& config, int workers);
+
+// The first line of this run's recording.
+std::string recording_header_line(const run_config& config);
+
+}  // namespace gmsim

@@ -1,0 +1,156 @@
+#include "delivery/aggregator.hpp"
+
+#include <gtest/gtest.h>
+
+namespace gmsim {
+namespace {
+
+stream_info stream_of(webhook_type type) {
+  stream_info s;
+  s.index = 7;
+  s.type = type;
+  return s;
+}
+
+event var(millis t, std::uint32_t viewer, std::uint32_t variable, std::uint64_t value) {
+  return event{t, 0, value, viewer, variable, webhook_type::variables};
+}
+
+TEST(aggregator, variables_merge_per_identifier_and_the_last_value_wins) {
+  aggregator a(stream_of(webhook_type::variables), 500);
+  a.add(var(1, 10, 0, 100));
+  a.add(var(2, 20, 1, 200));
+  a.add(var(3, 10, 1, 101));
+  a.add(var(4, 10, 0, 102));  // overwrites viewer 10's variable 0
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush(60'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 1u);
+  const page& p = pages[0];
+  EXPECT_EQ(p.stream, 7u);
+  EXPECT_EQ(p.ready, 60'000);
+  ASSERT_EQ(p.rows.size(), 2u);
+  // Rows in order of first appearance; variables in the order first set.
+  EXPECT_EQ(p.rows[0].viewer, 10u);
+  ASSERT_EQ(p.rows[0].item_count, 2u);
+  EXPECT_EQ(p.items[p.rows[0].first_item].index, 0u);
+  EXPECT_EQ(p.items[p.rows[0].first_item].payload, 102u);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].index, 1u);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].payload, 101u);
+  EXPECT_EQ(p.rows[0].event_count, 3u);
+  EXPECT_EQ(p.rows[0].oldest, 1);
+  EXPECT_EQ(p.rows[1].viewer, 20u);
+  EXPECT_EQ(p.rows[1].item_count, 1u);
+  EXPECT_EQ(a.pending_events(), 0u);
+}
+
+TEST(aggregator, rules_are_appended_in_time_order) {
+  aggregator a(stream_of(webhook_type::rules), 500);
+  a.add(event{5, 5, 1, 3, 0, webhook_type::rules});
+  a.add(event{6, 6, 0, 4, 1, webhook_type::rules});
+  a.add(event{7, 7, 2, 3, 0, webhook_type::rules});  // the same rule again: kept
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush(10, pages, scratch);
+  ASSERT_EQ(pages.size(), 1u);
+  const page& p = pages[0];
+  ASSERT_EQ(p.rows.size(), 2u);
+  ASSERT_EQ(p.rows[0].item_count, 2u);
+  EXPECT_EQ(p.items[p.rows[0].first_item].t, 5);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].t, 7);
+  EXPECT_EQ(p.items[p.rows[0].first_item + 1].payload, 2u);
+}
+
+TEST(aggregator, sessions_give_one_row_per_session_not_per_viewer) {
+  aggregator a(stream_of(webhook_type::session), 500);
+  a.add(event{100, 100, 1, 3, 0, webhook_type::session});
+  a.add(event{150, 150, 2, 3, 0, webhook_type::session});  // same viewer, other session
+  a.add(event{900, 100, 1, 3, 0, webhook_type::session});  // session 1 ends
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush(1'000, pages, scratch);
+  ASSERT_EQ(pages[0].rows.size(), 2u);
+  EXPECT_EQ(pages[0].rows[0].session, 1u);
+  EXPECT_EQ(pages[0].rows[0].created, 100);
+  EXPECT_EQ(pages[0].rows[0].newest, 900);
+  EXPECT_EQ(pages[0].rows[1].session, 2u);
+  EXPECT_EQ(pages[0].rows[1].newest, 150);
+}
+
+TEST(aggregator, pages_hold_at_most_batch_rows_and_number_on) {
+  aggregator a(stream_of(webhook_type::variables), 500);
+  for (std::uint32_t v = 0; v < 1001; ++v) a.add(var(v, v, 0, v));
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush(2'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(pages[0].rows.size(), 500u);
+  EXPECT_EQ(pages[1].rows.size(), 500u);
+  EXPECT_EQ(pages[2].rows.size(), 1u);
+  EXPECT_EQ(pages[2].rows[0].viewer, 1000u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(pages[i].sequence, i);
+  a.add(var(2'001, 1, 0, 1));
+  a.flush(3'000, pages, scratch);
+  EXPECT_EQ(pages.back().sequence, 3u);
+}
+
+// The engine's streams share one scratch: a stream's merge must not see what another
+// stream's larger tick left in it.
+TEST(aggregator, aggregators_sharing_a_scratch_merge_as_if_alone) {
+  auto fill = [](aggregator& a) {
+    a.add(var(1, 30, 0, 1));
+    a.add(var(2, 10, 1, 2));
+    a.add(var(3, 30, 1, 3));
+    a.add(var(4, 20, 0, 4));
+    a.add(var(5, 10, 1, 5));
+  };
+  aggregator alone(stream_of(webhook_type::variables), 500);
+  fill(alone);
+  std::vector<page> expected;
+  merge_scratch fresh;
+  alone.flush(9'000, expected, fresh);
+
+  // The same viewers in another order, as many events: the table has the same size, so
+  // keys left in it would be found again (with their old rows), and a larger tick
+  // before leaves longer arrays behind.
+  merge_scratch shared;
+  aggregator larger(stream_of(webhook_type::rules), 2);
+  for (std::uint32_t v = 0; v < 1001; ++v)
+    larger.add(event{v, v, 1, 1000 - v, 0, webhook_type::rules});
+  std::vector<page> other_pages;
+  larger.flush(7'000, other_pages, shared);
+  ASSERT_EQ(other_pages.size(), 501u);
+  aggregator busy(stream_of(webhook_type::variables), 2);
+  for (std::uint32_t viewer : {20u, 10u, 30u, 20u, 10u}) busy.add(var(1, viewer, 1, 9));
+  busy.flush(8'000, other_pages, shared);
+
+  aggregator quiet(stream_of(webhook_type::variables), 500);
+  fill(quiet);
+  std::vector<page> pages;
+  quiet.flush(9'000, pages, shared);
+  ASSERT_EQ(pages.size(), 1u);
+  ASSERT_EQ(pages[0].rows.size(), 3u);
+  ASSERT_EQ(pages[0].items.size(), expected[0].items.size());
+  for (std::size_t r = 0; r < 3; ++r) {
+    EXPECT_EQ(pages[0].rows[r].viewer, expected[0].rows[r].viewer);
+    EXPECT_EQ(pages[0].rows[r].item_count, expected[0].rows[r].item_count);
+    EXPECT_EQ(pages[0].rows[r].event_count, expected[0].rows[r].event_count);
+  }
+  for (std::size_t i = 0; i < pages[0].items.size(); ++i) {
+    EXPECT_EQ(pages[0].items[i].index, expected[0].items[i].index);
+    EXPECT_EQ(pages[0].items[i].payload, expected[0].items[i].payload);
+  }
+  EXPECT_EQ(pages[0].rows[0].viewer, 30u);  // the order of first appearance
+  EXPECT_EQ(pages[0].rows[1].viewer, 10u);
+}
+
+TEST(aggregator, an_empty_tick_cuts_no_page) {
+  aggregator a(stream_of(webhook_type::rules), 500);
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush(1, pages, scratch);
+  EXPECT_TRUE(pages.empty());
+}
+
+}  // namespace
+}  // namespace gmsim

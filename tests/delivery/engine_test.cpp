@@ -1,0 +1,743 @@
+// The engine on the simulated clock: DESIGN.md's delivery semantics, checked end to end
+// (generator, aggregator, pacer, encoder) without a network.
+#include "delivery/engine.hpp"
+#include "scenario/generator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "core/json_writer.hpp"
+#include "delivery/schema.hpp"
+#include "record/ledger_sink.hpp"
+#include "run/runner.hpp"
+#include "test_support.hpp"
+
+namespace gmsim {
+namespace {
+
+using testing::recording_sender;
+using testing::run_to_end;
+using testing::small_profile;
+
+struct harness {
+  // ledgers: keep the recording and the lost rows, as a run given --record and
+  // --lost-rows does.
+  explicit harness(const profile& p, bool keep_ledgers = false)
+      : model(p), body_encoder(model), sender(time) {
+    std::vector<std::uint32_t> all;
+    for (std::uint32_t d = 0; d < model.deployments().size(); ++d) all.push_back(d);
+    if (keep_ledgers) ledgers = std::make_unique<ledger_sink>(model, true, true);
+    work = std::make_unique<engine>(engine_setup{&model, &body_encoder, all, ledgers.get()}, time,
+                                    sender);
+    sender.attach(*work);
+  }
+  scenario model;
+  encoder body_encoder;
+  simulated_clock time;
+  recording_sender sender;
+  std::unique_ptr<ledger_sink> ledgers;
+  std::unique_ptr<engine> work;
+};
+
+void expect_accounted(const run_stats& s) {
+  EXPECT_EQ(s.rows_generated, s.rows_delivered + s.rows_rejected + s.rows_failed + s.rows_unsent);
+  EXPECT_EQ(s.requests_attempted, s.requests_delivered + s.requests_rejected + s.requests_failed);
+}
+
+// Runs what falls due up to `until`, then sets the clock there.
+void run_until(harness& h, millis until) {
+  while (auto t = h.work->next_wakeup()) {
+    if (*t > until) break;
+    h.time.set(*t);
+    h.work->run_due();
+  }
+  h.time.set(until);
+}
+
+// Runs h to its end with one request in flight at a time, the n-th (from 0) answered
+// delay(n) ms after it was sent.
+void run_answering_after(harness& h, const std::function<millis(std::size_t)>& delay) {
+  h.sender.hold = true;
+  for (int step = 0; step < 1'000'000 && !h.work->done(); ++step) {
+    if (!h.sender.held.empty()) {
+      h.time.set(h.time.now() + delay(h.sender.held.front().sent_index));
+      h.sender.release_held(1);
+    } else if (auto t = h.work->next_wakeup()) {
+      h.time.set(std::max(*t, h.time.now()));
+    }
+    h.work->run_due();
+  }
+}
+
+// One variables stream under a backlog: 30 s at 50 sessions/s, pages of 5 rows, a flush
+// tick every 10 s.
+profile one_stream_in_backlog() {
+  auto p = small_profile(1, 30'000, 50.0);
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.viewers.count = 100'000;
+  p.delivery.max_delay = 10'000;
+  p.delivery.batch_rows = 5;
+  return p;
+}
+
+TEST(engine, pages_respect_batch_rows_and_streams_respect_min_gap) {
+  auto p = small_profile(3, 600'000, 20.0);
+  p.delivery.batch_rows = 50;
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  ASSERT_GT(h.sender.sent.size(), 50u);
+  std::map<std::uint32_t, millis> last;
+  std::int64_t rows = 0;
+  for (const auto& r : h.sender.sent) {
+    auto body = nlohmann::json::parse(r.body);
+    auto n = body["data"]["rows"].size();
+    EXPECT_GE(n, 1u);
+    EXPECT_LE(n, 50u);
+    rows += static_cast<std::int64_t>(n);
+    auto it = last.find(r.stream);
+    if (it != last.end()) EXPECT_GE(r.at - it->second, p.delivery.min_gap);
+    last[r.stream] = r.at;
+  }
+  const auto& s = h.work->stats();
+  EXPECT_EQ(rows, s.rows_delivered);
+  EXPECT_EQ(s.page_rows.max(), 50);
+  expect_accounted(s);
+  EXPECT_TRUE(h.work->done());
+}
+
+TEST(engine, under_light_load_every_event_is_delivered_within_the_max_delay) {
+  auto p = small_profile(4, 900'000, 0.5);
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  const auto& s = h.work->stats();
+  ASSERT_GT(s.lag_ms.count(), 100);
+  EXPECT_LE(s.lag_ms.max(), p.delivery.max_delay);
+  EXPECT_EQ(s.rows_delivered, s.rows_generated);
+  // Ticks are spread: the lag of the oldest events is close to the max delay, not 0.
+  EXPECT_GT(s.lag_ms.max(), p.delivery.max_delay / 2);
+}
+
+// One stream under a backlog: each send time is exactly what the pacing law gives,
+// computed here from the events themselves, and delays grow past the max delay.
+TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
+  auto p = one_stream_in_backlog();
+  p.delivery.align_ticks = true;  // ticks at 0, 10 s, 20 s and the final one at 30 s
+  harness h(p);
+  run_to_end(*h.work, h.time);
+
+  // Expected: the pages each tick cuts (distinct viewers / batch), then the pacing law.
+  deployment_generator g(h.model, 0);
+  struct expected_page {
+    millis ready;
+    millis oldest;
+  };
+  std::vector<expected_page> pages;
+  for (millis tick : {10'000, 20'000, 30'000}) {
+    std::vector<event> events;
+    g.generate_until(tick, events);
+    std::map<std::uint32_t, millis> first_seen;  // viewer -> oldest event
+    std::vector<std::uint32_t> order;
+    for (const auto& e : events) {
+      if (first_seen.emplace(e.viewer, e.t).second) order.push_back(e.viewer);
+    }
+    for (std::size_t i = 0; i < order.size(); i += 5) {
+      millis oldest = tick;
+      for (std::size_t j = i; j < std::min(order.size(), i + 5); ++j)
+        oldest = std::min(oldest, first_seen[order[j]]);
+      pages.push_back({tick, oldest});
+    }
+  }
+  ASSERT_EQ(h.sender.sent.size(), pages.size());
+  millis previous = -1'000'000;
+  millis max_lag = 0;
+  for (std::size_t i = 0; i < pages.size(); ++i) {
+    millis expected = std::max(pages[i].ready, previous + p.delivery.min_gap);
+    ASSERT_EQ(h.sender.sent[i].at, expected) << "page " << i;
+    previous = expected;
+    max_lag = std::max(max_lag, expected - pages[i].oldest);
+  }
+  EXPECT_EQ(h.work->stats().lag_ms.max(), max_lag);
+  EXPECT_GT(max_lag, p.delivery.max_delay * 2);  // the backlog pushes delivery late
+}
+
+// The two delays of a request: from its intended time (the schedule's cadence, which
+// lateness pushes back for good in backlog) and from the earliest moment the rules
+// allowed it (the sender's own lateness, which does not add up).
+TEST(engine, a_late_sender_shows_in_start_delay_without_adding_up) {
+  auto p = one_stream_in_backlog();
+  harness on_time(p);
+  run_to_end(*on_time.work, on_time.time);
+  EXPECT_EQ(on_time.work->stats().start_delay_us.max(), 0);
+  EXPECT_EQ(on_time.work->stats().send_delay_us.max(), 0);
+
+  harness late(p);
+  while (auto t = late.work->next_wakeup()) {  // every wake-up 3 ms late
+    late.time.set(*t + 3);
+    late.work->run_due();
+  }
+  const auto& s = late.work->stats();
+  ASSERT_GT(s.start_delay_us.count(), 100);
+  EXPECT_EQ(s.start_delay_us.max(), 3'000);
+  EXPECT_EQ(s.start_delay_us.percentile(50), 3'000);
+  // In backlog every request inherits the lateness of those before it.
+  EXPECT_GT(s.send_delay_us.max(), 50 * 3'000);
+}
+
+TEST(engine, a_slow_answer_is_not_counted_as_sender_lateness) {
+  auto p = one_stream_in_backlog();
+  harness h(p);
+  // Each answer comes 1 s after its request: the next request goes at the answer.
+  run_answering_after(h, [](std::size_t) { return millis{1'000}; });
+  ASSERT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  ASSERT_GT(s.start_delay_us.count(), 20);
+  EXPECT_EQ(s.start_delay_us.max(), 0);
+  EXPECT_GT(s.send_delay_us.max(), 10 * 800'000);  // behind schedule by the slow answers
+  expect_accounted(s);
+}
+
+// Variables merge per identifier and the last value of each variable wins, end to end:
+// each row of each body holds, for every variable the viewer changed since the last
+// tick, the value of its latest change, computed here from the generator's events. Each
+// row's delivery lag counts from its oldest event: the lag histogram equals the one
+// computed here, value for value.
+TEST(engine, each_variables_row_carries_the_last_value_set_before_its_tick) {
+  auto p = small_profile(1, 300'000, 2.0);
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.delivery.align_ticks = true;
+  p.delivery.max_delay = 10'000;
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  ASSERT_GT(h.sender.sent.size(), 10u);
+
+  deployment_generator g(h.model, 0);
+  std::vector<event> events;
+  std::size_t read = 0;
+  int overwritten = 0;  // values that a later change in the same tick replaced
+  run_stats expected_lag;
+  for (const auto& request : h.sender.sent) {
+    // Light load: every page goes at its tick.
+    ASSERT_TRUE(request.at % p.delivery.max_delay == 0 || request.at == p.duration) << request.at;
+    g.generate_until(request.at, events);
+    std::map<std::string, std::map<std::string, nlohmann::json>> expected;  // identifier -> last
+    std::map<std::string, millis> oldest;  // identifier -> its oldest event in this tick
+    for (; read < events.size(); ++read) {
+      const event& e = events[read];
+      oldest.emplace(h.model.identifier(e.viewer), e.t);
+      std::string value;
+      json_writer w(value);
+      h.model.write_value(w, e.item, e.payload);
+      w.flush();
+      auto& slot = expected[h.model.identifier(e.viewer)][p.session.variables[e.item].name];
+      if (!slot.is_null() && slot != nlohmann::json::parse(value)) ++overwritten;
+      slot = nlohmann::json::parse(value);
+    }
+    const auto body = nlohmann::json::parse(request.body);
+    ASSERT_EQ(body["data"]["rows"].size(), expected.size()) << "at " << request.at;
+    for (const auto& row : body["data"]["rows"]) {
+      const auto want = expected.find(row["identifier"].get<std::string>());
+      ASSERT_NE(want, expected.end()) << row;
+      for (const auto& [name, value] : want->second) {
+        EXPECT_EQ(row["variables"][name], value) << row["identifier"] << " " << name;
+      }
+      EXPECT_EQ(row["variables"].size(), want->second.size()) << row;
+      expected_lag.lag_ms.record(request.at - oldest.at(row["identifier"].get<std::string>()));
+    }
+  }
+  EXPECT_TRUE(h.work->stats().lag_ms == expected_lag.lag_ms)
+      << "lag max " << h.work->stats().lag_ms.max() << " vs " << expected_lag.lag_ms.max()
+      << ", min " << h.work->stats().lag_ms.min() << " vs " << expected_lag.lag_ms.min();
+  EXPECT_EQ(read, events.size());
+  EXPECT_GT(overwritten, 10);  // the rule was tested: first and last values differed
+}
+
+// Coordinated omission: latency counts from when a request was meant to start. A first
+// answer 5 s late holds back every page queued behind it; each of those is answered at
+// once, yet started 4.8 s past its turn (the 5 s less the 200 ms gap it was due after),
+// and that is its latency. Counted from its actual start it would look instant.
+TEST(engine, a_late_answer_raises_the_latency_of_every_request_queued_behind_it) {
+  auto p = one_stream_in_backlog();
+  p.delivery.align_ticks = true;
+  p.delivery.batch_rows = 2;  // each tick's pages take longer to send than a tick lasts
+  harness h(p);
+  run_answering_after(h, [](std::size_t request) { return millis{request == 0 ? 5'000 : 0}; });
+  ASSERT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  ASSERT_GT(s.requests_attempted, 100);
+  // From the actual start: the first request took 5 s, every other one nothing.
+  EXPECT_EQ(s.latency_uncorrected_us.max(), 5'000'000);
+  EXPECT_EQ(s.latency_uncorrected_us.percentile(99), 0);
+  // From the intended start: the queue stays in backlog to the end (a tick's pages take
+  // longer to send than the tick lasts) and never makes up the 4.8 s, so every request
+  // after the first is that late.
+  EXPECT_EQ(s.latency_us.min(), 4'800'000);
+  EXPECT_EQ(s.latency_us.max(), 5'000'000);
+  EXPECT_GT(s.latency_us.percentile(99), s.latency_uncorrected_us.percentile(99));
+}
+
+// A wall clock as a worker sees it: real time in µs, scenario time its whole ms, and
+// every wake-up a few hundred µs late (a thread wakes when the kernel lets it), so that
+// request starts fall between milliseconds.
+class jittery_wall_clock final : public clock {
+ public:
+  millis now() const override { return us_ / 1000; }
+  std::int64_t real_now_us() const override { return us_; }
+  std::int64_t real_at_us(millis t) const override { return t * 1000; }
+  void wake_at(std::int64_t us) {
+    state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+    us_ = std::max(us_, us + static_cast<std::int64_t>((state_ >> 33) % 1000));
+  }
+
+ private:
+  std::int64_t us_ = 0;
+  std::uint64_t state_ = 7;
+};
+
+// Answers every request at once, and keeps each stream's real start times.
+class real_start_sender final : public request_sender {
+ public:
+  explicit real_start_sender(const clock& time) : time_(time) {}
+  void attach(engine& e) { engine_ = &e; }
+  void send(std::uint32_t stream, std::uint32_t slot, std::string_view) override {
+    static const request_outcome ok{outcome_kind::delivered, 200, failure_kind::none, {}};
+    starts[stream].push_back(time_.real_now_us());
+    engine_->complete(stream, slot, ok, time_.real_now_us(), time_.real_now_us());
+  }
+  std::map<std::uint32_t, std::vector<std::int64_t>> starts;
+
+ private:
+  const clock& time_;
+  engine* engine_ = nullptr;
+};
+
+// The pacer counts whole milliseconds; a live run's starts do not fall on them. The gap
+// is kept in real µs: a request that started 0.6 ms into its millisecond holds the next
+// one until 200.6 ms later, not 199.6.
+TEST(engine, starts_between_milliseconds_stay_min_gap_apart_in_real_time) {
+  auto p = one_stream_in_backlog();
+  scenario model(p);
+  encoder body_encoder(model);
+  jittery_wall_clock time;
+  real_start_sender sender(time);
+  engine work(engine_setup{&model, &body_encoder, {0}, nullptr}, time, sender);
+  sender.attach(work);
+  while (auto t = work.next_wakeup_real_us()) {
+    time.wake_at(*t);
+    work.run_due();
+  }
+  ASSERT_TRUE(work.done());
+  expect_accounted(work.stats());
+  const std::int64_t gap_us = p.delivery.min_gap * 1000;
+  int between_ms = 0, held_by_the_gap = 0;
+  for (const auto& [stream, starts] : sender.starts) {
+    ASSERT_GT(starts.size(), 100u);
+    for (std::size_t i = 1; i < starts.size(); ++i) {
+      const std::int64_t gap = starts[i] - starts[i - 1];
+      ASSERT_GE(gap, gap_us) << "request " << i << " of stream " << stream;
+      if (starts[i] % 1000 != 0) ++between_ms;
+      if (gap < gap_us + 1000) ++held_by_the_gap;
+    }
+  }
+  // The test has teeth: starts fell between milliseconds, and the gap is what held them.
+  EXPECT_GT(between_ms, 50);
+  EXPECT_GT(held_by_the_gap, 50);
+}
+
+// A simulated clock whose real time is not whole milliseconds: the engine then holds
+// pages for the real-time gap, which the dry run's loop (scenario wake-ups) never sends.
+class uneven_simulated_clock final : public simulated_clock {
+ public:
+  std::int64_t real_now_us() const override { return now() * 1000 + (now() * 7919) % 1000; }
+};
+
+// A run that ends with pages neither sent nor counted is gmsim's own failure, said in
+// one line with the counts, never a quiet summary.
+TEST(engine, a_run_left_with_a_held_page_fails_naming_the_counts) {
+  auto p = one_stream_in_backlog();
+  scenario model(p);
+  encoder body_encoder(model);
+  uneven_simulated_clock time;
+  recording_sender sender(time);
+  engine work(engine_setup{&model, &body_encoder, {0}, nullptr}, time, sender);
+  sender.attach(work);
+  try {
+    run_simulated(work, time);
+    FAIL() << "the run ended with " << work.backlog_rows() << " rows waiting, and no error";
+  } catch (const accounting_error& e) {
+    EXPECT_FALSE(work.done());
+    const std::string what = e.what();
+    EXPECT_NE(what.find("rows generated " + std::to_string(work.stats().rows_generated)),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find("left waiting"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
+
+TEST(engine, counts_that_do_not_add_up_are_an_accounting_error) {
+  run_stats s;
+  s.rows_generated = 10;
+  s.rows_delivered = 10;
+  s.requests_attempted = s.requests_delivered = 1;
+  s.requests_by_type[0] = 1;
+  EXPECT_NO_THROW(check_accounting(s));
+  EXPECT_THROW(check_accounting(s, 0, 2), accounting_error);  // a replay line never sent
+  s.rows_delivered = 9;
+  EXPECT_THROW(check_accounting(s), accounting_error);
+  s.rows_unsent = 1;
+  EXPECT_NO_THROW(check_accounting(s));
+  s.requests_delivered = 0;  // attempted, without an outcome
+  EXPECT_THROW(check_accounting(s), accounting_error);
+}
+
+std::string slurp(const std::string& path);
+
+// U+2028 and U+2029 are valid raw in JSON, but line readers (Python's splitlines,
+// editors, log shippers) break lines at them: the recording and the lost-rows file
+// escape them, and each line still decodes to the text that was sent.
+TEST(engine, recording_and_lost_rows_lines_hold_no_raw_line_separators) {
+  auto p = small_profile(1, 120'000, 1.0);
+  p.edge_cases = {{"text-line-separators", 3}};
+  harness h(p, true);
+  h.sender.answer = [](const testing::sent_request&) {
+    return request_outcome{outcome_kind::rejected, 500, failure_kind::none, {}};
+  };
+  run_to_end(*h.work, h.time);
+  testing::scratch_dir dir;
+  merge_ledger_sinks({h.ledgers.get()}, "", dir.file("record.ndjson"), dir.file("lost.ndjson"));
+  const std::string separators[] = {"\u2028", "\u2029"};
+  auto has_separator = [&](const std::string& text) {
+    return text.find(separators[0]) != std::string::npos ||
+           text.find(separators[1]) != std::string::npos;
+  };
+
+  const std::string recording = slurp(dir.file("record.ndjson"));
+  EXPECT_FALSE(has_separator(recording));
+  std::multiset<std::string> sent, recorded;
+  for (const auto& r : h.sender.sent) sent.insert(r.body);
+  std::istringstream lines(recording);
+  for (std::string line; std::getline(lines, line);) {
+    recorded.insert(nlohmann::json::parse(line)["body"].get<std::string>());
+  }
+  EXPECT_EQ(recorded, sent);
+  EXPECT_TRUE(std::any_of(sent.begin(), sent.end(), has_separator));  // there were some
+
+  const std::string lost_rows = slurp(dir.file("lost.ndjson"));
+  EXPECT_FALSE(has_separator(lost_rows));
+  std::istringstream lost_lines(lost_rows);
+  std::int64_t rows = 0, with_separator = 0;
+  for (std::string line; std::getline(lost_lines, line);) {
+    ++rows;
+    const auto identifier = nlohmann::json::parse(line)["identifier"];
+    if (identifier.is_string() && has_separator(identifier.get<std::string>())) {
+      ++with_separator;
+      EXPECT_NE(identifier.get<std::string>().find("-line\u2028sep@edge.example"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(rows, h.work->stats().rows_rejected);
+  EXPECT_GT(with_separator, 0);
+}
+
+// A receiver that accepts the auth edge cases' probes (no Authorization, or a wrong one)
+// is a security finding: each probe answered 2xx counts as accepted, none refused does.
+TEST(engine, auth_probes_answered_2xx_are_counted_as_accepted) {
+  auto p = small_profile(1, 120'000, 1.0);
+  p.edge_cases = {{"auth-missing", 2}, {"auth-wrong", 2}};
+  harness open(p);
+  run_to_end(*open.work, open.time);
+  const auto& accepted = open.work->stats();
+  EXPECT_GT(accepted.auth_probes, 0);
+  EXPECT_EQ(accepted.auth_probes_accepted, accepted.auth_probes);
+
+  harness strict(p);
+  strict.sender.answer = [](const testing::sent_request&) {
+    return request_outcome{outcome_kind::rejected, 401, failure_kind::none, {}};
+  };
+  run_to_end(*strict.work, strict.time);
+  EXPECT_EQ(strict.work->stats().auth_probes, accepted.auth_probes);
+  EXPECT_EQ(strict.work->stats().auth_probes_accepted, 0);
+}
+
+TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
+  auto p = small_profile(2, 300'000, 2.0);
+  harness h(p, true);
+  int n = 0;
+  h.sender.answer = [&](const testing::sent_request&) {
+    ++n;
+    if (n % 3 == 0) return request_outcome{outcome_kind::rejected, 413, failure_kind::none, {}};
+    if (n % 3 == 1) return request_outcome{outcome_kind::failed, 0, failure_kind::timeout, {}};
+    return request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
+  };
+  run_to_end(*h.work, h.time);
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.rows_rejected, 0);
+  EXPECT_GT(s.rows_failed, 0);
+  EXPECT_EQ(s.by_status.at(413), s.requests_rejected);
+  EXPECT_EQ(s.by_error[static_cast<int>(failure_kind::timeout)], s.requests_failed);
+
+  testing::scratch_dir dir;
+  const auto path = dir.file("lost.ndjson");
+  merge_ledger_sinks({h.ledgers.get()}, "", "", path);
+  std::ifstream in(path);
+  std::string line;
+  std::int64_t lines = 0, rejected = 0;
+  while (std::getline(in, line)) {
+    auto row = nlohmann::json::parse(line);
+    ++lines;
+    EXPECT_TRUE(row.contains("identifier"));
+    EXPECT_TRUE(row.contains("intended_ms"));
+    if (row["reason"] == "status 413")
+      ++rejected;
+    else
+      EXPECT_EQ(row["reason"], "timeout");
+  }
+  EXPECT_EQ(lines, s.rows_rejected + s.rows_failed);
+  EXPECT_EQ(rejected, s.rows_rejected);
+}
+
+// What happened since the last ticks is generated at the stop too, but only once the
+// answers in flight are in: generating can take long, and an answer read after it would
+// be measured late by as much.
+TEST(engine, stop_counts_everything_pending_as_unsent_once_the_answers_in_flight_are_in) {
+  auto p = small_profile(2, 600'000, 5.0);
+  harness h(p);
+  h.sender.hold = true;
+  run_until(h, 200'000);
+  ASSERT_GT(h.work->in_flight(), 0);
+  const auto events_before = h.work->stats().events_generated;
+  h.work->stop();
+  EXPECT_EQ(h.work->stats().events_generated, events_before);
+  EXPECT_FALSE(h.work->next_wakeup());  // no tick is run or waited for after a stop
+  EXPECT_FALSE(h.work->done());         // requests still in flight
+  h.sender.release_held();
+  EXPECT_GT(h.work->stats().events_generated, events_before);
+  EXPECT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.rows_unsent, 0);
+}
+
+// A worker that fell behind its ticks (more generation than its core does at the time
+// scale) and is stopped cuts the rows of the ticks it missed as they would have been cut
+// on time: the same rows and pages as a worker that ran every tick, all of them unsent.
+// Stopped within the duration, and past it (a drain deadline: the last ticks are at the
+// duration).
+TEST(engine, a_stop_behind_the_ticks_cuts_rows_as_the_ticks_would_have) {
+  auto p = small_profile(2, 600'000, 5.0);
+  for (const millis stop_at : {millis{400'000}, millis{700'000}}) {
+    harness on_time(p);
+    on_time.sender.hold = true;  // the first page of each stream stays in flight
+    run_until(on_time, stop_at);
+    on_time.work->stop();
+    on_time.sender.release_held();
+    ASSERT_TRUE(on_time.work->done());
+
+    harness behind(p);
+    behind.time.set(stop_at);  // no tick has run
+    behind.work->stop();
+    ASSERT_TRUE(behind.work->done());
+
+    const auto& a = on_time.work->stats();
+    const auto& b = behind.work->stats();
+    expect_accounted(a);
+    expect_accounted(b);
+    EXPECT_EQ(b.requests_attempted, 0);
+    EXPECT_EQ(b.rows_unsent, b.rows_generated);
+    EXPECT_EQ(b.events_generated, a.events_generated) << stop_at;
+    EXPECT_EQ(b.rows_generated, a.rows_generated) << stop_at;
+    EXPECT_EQ(b.requests_unsent, a.requests_attempted + a.requests_unsent) << stop_at;
+  }
+}
+
+// Request bodies also share their buffers: one goes back to the engine when its request
+// ends, and to the next request of any stream. A buffer in flight (a transport reads it
+// until the answer) must never be written: requests end oldest first, half of them at a
+// time, so that new ones are encoded while others are in flight.
+TEST(engine, several_in_flight_per_stream_never_exceed_the_limit_nor_share_a_buffer) {
+  auto p = small_profile(1, 120'000, 50.0);
+  p.delivery.in_flight = 3;
+  p.delivery.min_gap = 0;
+  p.delivery.batch_rows = 10;
+  harness h(p);
+  h.sender.hold = true;
+  std::size_t most = 0;
+  for (;;) {
+    auto t = h.work->next_wakeup();
+    if (!t && h.sender.held.empty()) break;
+    if (t) {
+      h.time.set(*t);
+      h.work->run_due();
+    }
+    ASSERT_LE(h.work->in_flight(), 3 * 3);  // three streams
+    ASSERT_TRUE(h.sender.held_bodies_intact()) << "at " << h.time.now();
+    most = std::max(most, h.sender.held.size());
+    h.sender.release_held(t ? (h.sender.held.size() + 1) / 2 : h.sender.held.size());
+    ASSERT_TRUE(h.sender.held_bodies_intact()) << "at " << h.time.now();
+  }
+  EXPECT_GT(most, 3u);  // the limit was reached, not just respected
+  expect_accounted(h.work->stats());
+  EXPECT_EQ(h.work->stats().rows_delivered, h.work->stats().rows_generated);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(engine, the_same_seed_gives_the_same_bytes_with_one_or_two_workers) {
+  testing::scratch_dir dir;
+  std::string bytes[2];
+  run_result results[2];
+  for (int w = 1; w <= 2; ++w) {
+    run_config c;
+    c.settings = small_profile(5, 300'000, 5.0);
+    c.dry_run = true;
+    c.workers = w;
+    c.record_path = dir.file("record_" + std::to_string(w) + ".ndjson");
+    results[w - 1] = run(c);
+    bytes[w - 1] = slurp(c.record_path);
+  }
+  EXPECT_GT(bytes[0].size(), 10'000u);
+  EXPECT_EQ(bytes[0], bytes[1]);
+  EXPECT_EQ(results[0].stats.rows_generated, results[1].stats.rows_generated);
+  EXPECT_EQ(results[0].stats.events_generated, results[1].stats.events_generated);
+}
+
+TEST(engine, the_recording_has_a_header_and_a_line_per_request_in_intended_order) {
+  run_config c;
+  c.settings = small_profile(3, 200'000, 3.0);
+  c.dry_run = true;
+  c.workers = 2;
+  testing::scratch_dir dir;
+  c.record_path = dir.file("record.ndjson");
+  auto r = run(c);
+  std::ifstream in(c.record_path);
+  std::string line;
+  std::getline(in, line);
+  auto header = nlohmann::json::parse(line);
+  EXPECT_EQ(header["gmsim_record"], 1);
+  EXPECT_EQ(header["seed"], 42);
+  std::int64_t requests = 0, rows = 0;
+  millis last = 0;
+  while (std::getline(in, line)) {
+    auto rec = nlohmann::json::parse(line);
+    ++requests;
+    EXPECT_GE(rec["t_ms"].get<millis>(), last);
+    last = rec["t_ms"];
+    auto body = nlohmann::json::parse(rec["body"].get<std::string>());
+    EXPECT_EQ(body["type"], rec["type"]);
+    EXPECT_EQ(body["data"]["rows"].size(), rec["rows"].get<std::size_t>());
+    rows += rec["rows"].get<std::int64_t>();
+  }
+  EXPECT_EQ(requests, r.stats.requests_attempted);
+  EXPECT_EQ(rows, r.stats.rows_generated);
+}
+
+TEST(engine, an_hour_of_ten_thousand_viewers_dry_runs_and_accounts_for_every_row) {
+  run_config c;
+  c.settings = small_profile(10, 3'600'000, 10.0);
+  c.settings.viewers.count = 10'000;
+  c.dry_run = true;
+  c.workers = 2;
+  auto r = run(c);
+  EXPECT_NEAR(r.stats.sessions_started, 36'000, 1'000);
+  EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
+  EXPECT_LE(r.stats.lag_ms.max(), c.settings.delivery.max_delay);
+  expect_accounted(r.stats);
+}
+
+}  // namespace
+}  // namespace gmsim
+
+namespace gmsim {
+namespace {
+
+// Every built-in profile dry-runs, accounts for every row, and sends valid bodies.
+TEST(engine, every_built_in_profile_dry_runs_with_valid_bodies) {
+  testing::scratch_dir dir;
+  for (const auto& builtin : embedded_profiles()) {
+    SCOPED_TRACE(std::string(builtin.name));
+    run_config c;
+    c.settings = load_profile(builtin.name);
+    c.dry_run = true;
+    c.workers = 2;
+    c.record_path = dir.file("builtin.ndjson");
+    auto r = run(c);
+    EXPECT_GT(r.stats.rows_generated, 0);
+    EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
+    EXPECT_LE(r.stats.page_rows.max(), c.settings.delivery.batch_rows);
+    std::ifstream in(c.record_path);
+    std::string line;
+    std::getline(in, line);
+    for (int checked = 0; checked < 40 && std::getline(in, line); ++checked) {
+      auto body = nlohmann::json::parse(line)["body"].get<std::string>();
+      auto faults = validate_body(body);
+      ASSERT_TRUE(faults.empty()) << faults[0].path << ": " << faults[0].reason;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gmsim
+
+namespace gmsim {
+namespace {
+
+std::multiset<std::string> bodies_of(const std::string& path) {
+  std::multiset<std::string> out;
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) out.insert(nlohmann::json::parse(line)["body"].get<std::string>());
+  return out;
+}
+
+// Shards split deployments, so streams stay whole: the union of the shards' bodies is
+// exactly the unsharded run's, and their counts add up to it.
+TEST(engine, the_union_of_the_shards_is_the_whole_run) {
+  testing::scratch_dir dir;
+  auto settings = small_profile(7, 300'000, 4.0);
+  auto run_shard = [&](int index, int count, std::multiset<std::string>& bodies) {
+    run_config c;
+    c.settings = settings;
+    c.dry_run = true;
+    c.workers = 2;
+    c.shard = {index, count};
+    c.record_path = dir.file("shard_" + std::to_string(index) + ".ndjson");
+    auto r = run(c);
+    auto b = bodies_of(c.record_path);
+    bodies.insert(b.begin(), b.end());
+    return r;
+  };
+  std::multiset<std::string> whole, parts;
+  auto all = run_shard(1, 1, whole);
+  std::int64_t rows = 0, events = 0;
+  std::size_t deployments = 0;
+  for (int i = 1; i <= 3; ++i) {
+    auto r = run_shard(i, 3, parts);
+    rows += r.stats.rows_generated;
+    events += r.stats.events_generated;
+    deployments += r.deployments;
+  }
+  EXPECT_EQ(parts, whole);
+  EXPECT_EQ(rows, all.stats.rows_generated);
+  EXPECT_EQ(events, all.stats.events_generated);
+  EXPECT_EQ(deployments, 7u);
+}
+
+}  // namespace
+}  // namespace gmsim
