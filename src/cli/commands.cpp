@@ -1,4 +1,4 @@
-#include "commands.hpp"
+#include "cli/commands.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -16,12 +16,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/options.hpp"
 #include "core/duration.hpp"
 #include "delivery/encoder.hpp"
 #include "delivery/engine.hpp"
 #include "delivery/schema.hpp"
 #include "net/receiver.hpp"
-#include "options.hpp"
 #include "profile/profile.hpp"
 #include "report/html_report.hpp"
 #include "report/report.hpp"
@@ -29,10 +29,6 @@
 #include "scenario/edge_cases.hpp"
 
 namespace gmsim::cli {
-
-void print_error(const std::string& command, const std::string& message) {
-  std::fprintf(stderr, "gmsim %s: %s\n", command.c_str(), message.c_str());
-}
 
 namespace {
 
@@ -94,6 +90,29 @@ bool write_run_reports(const run_options& options, const run_result& result) {
   return all_passed(results);
 }
 
+// Without --target, a live run sends to gmsim's own validating receiver on 127.0.0.1,
+// started here with the run's auth string, its gap scaled as the run's time is; the
+// report then says what the receiver saw.
+std::unique_ptr<receiver> start_embedded_receiver(run_config& config) {
+  receiver_config rc;
+  rc.listen = "127.0.0.1:0";
+  rc.auth_string = config.transport.auth_string;
+  rc.min_gap =
+      static_cast<millis>(static_cast<double>(config.settings.delivery.min_gap) / config.time_scale);
+  // The tolerance for arrival jitter scales too (5 ms of 200 ms by default), or at a
+  // large --time-scale it would swallow the whole gap and no violation could show.
+  rc.gap_tolerance = std::min(rc.gap_tolerance, rc.min_gap / 40);
+  auto embedded = std::make_unique<receiver>(rc);
+  embedded->start();
+  config.transport.target =
+      parse_target("http://127.0.0.1:" + std::to_string(embedded->port()) + "/webhook");
+  if (!config.quiet) {
+    std::fprintf(stderr, "gmsim: no --target: sending to the embedded receiver at %s\n",
+                 config.transport.target.text.c_str());
+  }
+  return embedded;
+}
+
 }  // namespace
 
 int run_command(const args& a) {
@@ -112,9 +131,21 @@ int run_command(const args& a) {
     return exit_ok;
   }
   arm_abort_on_fail(options);
+  std::unique_ptr<receiver> embedded;
   run_result result;
   try {
+    if (!options.config.dry_run) {
+      if (options.config.transport.target.text.empty()) {
+        embedded = start_embedded_receiver(options.config);
+      } else {
+        warn_if_insecure(options.config.transport);
+      }
+    }
     result = run(options.config);
+    if (embedded) {
+      embedded->stop();
+      result.receiver = embedded->counts();
+    }
   } catch (const profile_error& e) {
     print_error("run", e.what());
     return exit_usage;

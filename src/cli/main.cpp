@@ -1,68 +1,93 @@
-// gmsim: the command line. main() only picks the command; each command parses its own
+// gmsim: the command line. main() only picks the command from one table (ninja's
+// kTools[] is the model: name, one-line help, function); each command parses its own
 // options into a plain config and calls the engine.
 #include <cstdio>
+#include <algorithm>
 #include <exception>
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include "commands.hpp"
-#include "profile/profile_json.hpp"  // nearest_name
+#include "cli/commands.hpp"
+#include "core/did_you_mean.hpp"
 
 namespace {
 
-constexpr const char* usage = R"(gmsim: GMetri webhook simulator and load generator
+using namespace gmsim::cli;
 
-Usage: gmsim <command> [options]
+struct command {
+  std::string_view synopsis;  // its name first
+  std::string_view help;      // one line, or more separated by '\n'
+  int (*run)(const args&);
+};
 
-Commands:
-  run [PROFILE]     generate GMetri webhook traffic and send it (the main job);
-                    PROFILE is a built-in name or a file, default "quickstart"
-  receive           run the validating receiver (for receiver teams and tests)
-  example TYPE      print a valid example body: variables, rules or session
-  validate FILE...  check bodies (or recordings) against the GMetri contract
-  replay FILE       send a recording again (--target URL), same bytes, same timing
-  merge F... -o OUT merge the summary JSONs of a run's shards into one
-  profiles          list the built-in profiles
-  edge-cases        list the edge-case catalogue (gmsim run --edge-case NAME)
+constexpr command commands[] = {
+    {"run [PROFILE]",
+     "generate GMetri webhook traffic and send it (the main job);\n"
+     "PROFILE is a built-in name or a file, default \"quickstart\"",
+     run_command},
+    {"receive", "run the validating receiver (for receiver teams and tests)", receive_command},
+    {"example TYPE", "print a valid example body: variables, rules or session", example_command},
+    {"validate FILE...", "check bodies (or recordings) against the GMetri contract", validate_command},
+    {"replay FILE", "send a recording again (--target URL), same bytes, same timing", replay_command},
+    {"merge F... -o OUT", "merge the summary JSONs of a run's shards into one", merge_command},
+    {"profiles", "list the built-in profiles", profiles_command},
+    {"edge-cases", "list the edge-case catalogue (gmsim run --edge-case NAME)", edge_cases_command},
+};
 
-Run "gmsim <command> --help" for a command's options. Docs: docs/cli.md.
-)";
+std::string_view name_of(const command& c) { return c.synopsis.substr(0, c.synopsis.find(' ')); }
+
+std::string usage() {
+  std::string text =
+      "gmsim: GMetri webhook simulator and load generator\n\n"
+      "Usage: gmsim <command> [options]\n\nCommands:\n";
+  for (const auto& c : commands) {
+    std::string synopsis(c.synopsis);
+    synopsis.resize(std::max<std::size_t>(synopsis.size(), 17), ' ');
+    text += "  " + synopsis + " ";
+    for (std::size_t from = 0;;) {
+      const std::size_t end = c.help.find('\n', from);
+      text += std::string(c.help.substr(from, end - from)) + "\n";
+      if (end == std::string_view::npos) break;
+      text += std::string(20, ' ');
+      from = end + 1;
+    }
+  }
+  text += "\nRun \"gmsim <command> --help\" for a command's options. Docs: docs/cli.md.\n";
+  return text;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace gmsim::cli;
   if (argc < 2) {
-    std::fputs(usage, stderr);
+    std::fputs(usage().c_str(), stderr);
     return exit_usage;
   }
-  std::string command = argv[1];
-  args rest(argv + 2, argv + argc);
-  if (command == "--help" || command == "-h" || command == "help") {
-    std::fputs(usage, stdout);
+  const std::string name = argv[1];
+  const args rest(argv + 2, argv + argc);
+  if (name == "--help" || name == "-h" || name == "help") {
+    std::fputs(usage().c_str(), stdout);
     return exit_ok;
   }
-  if (command == "--version") {
+  if (name == "--version") {
     std::printf("gmsim %s\n", GMSIM_VERSION);
     return exit_ok;
   }
-  try {
-    if (command == "run") return run_command(rest);
-    if (command == "receive") return receive_command(rest);
-    if (command == "example") return example_command(rest);
-    if (command == "validate") return validate_command(rest);
-    if (command == "profiles") return profiles_command(rest);
-    if (command == "edge-cases") return edge_cases_command(rest);
-    if (command == "replay") return replay_command(rest);
-    if (command == "merge") return merge_command(rest);
-  } catch (const std::exception& e) {
-    print_error(command, e.what());
-    return exit_failure;
+  for (const auto& c : commands) {
+    if (name_of(c) != name) continue;
+    try {
+      return c.run(rest);
+    } catch (const std::exception& e) {
+      print_error(name, e.what());
+      return exit_failure;
+    }
   }
   // One line, like every other bad input; `gmsim --help` has the list.
-  const std::string_view commands[] = {"run",      "receive", "example",    "validate",
-                                       "profiles", "replay",  "edge-cases", "merge"};
-  const std::string_view near = gmsim::detail::nearest_name(command, commands);
-  std::fprintf(stderr, "gmsim: unknown command '%s'; %s\n", command.c_str(),
+  std::vector<std::string_view> names;
+  for (const auto& c : commands) names.push_back(name_of(c));
+  const std::string_view near = gmsim::detail::nearest_name(name, names);
+  std::fprintf(stderr, "gmsim: unknown command '%s'; %s\n", name.c_str(),
                near.empty() ? "gmsim --help lists them"
                             : ("did you mean '" + std::string(near) + "'?").c_str());
   return exit_usage;

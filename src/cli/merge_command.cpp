@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "commands.hpp"
-#include "options.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "report/merge.hpp"
 #include "report/report.hpp"
 

@@ -1,4 +1,4 @@
-#include "options.hpp"
+#include "cli/options.hpp"
 
 #include <boost/program_options.hpp>
 #include <cerrno>
@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/did_you_mean.hpp"
 #include "core/duration.hpp"
-#include "profile/profile_json.hpp"  // nearest_name: the profile's "did you mean" for options too
 #include "scenario/edge_cases.hpp"
 
 namespace gmsim::cli {
@@ -410,6 +410,15 @@ run_options parse_run_options(const args& a) {
   if (vm.count("timeout")) p.delivery.timeout = t.request_timeout;
   t.request_timeout = p.delivery.timeout;
   return out;
+}
+
+void warn_if_insecure(const transport_config& t) {
+  if (!t.target.tls || !t.insecure) return;
+  std::fprintf(stderr,
+               "gmsim: warning: --insecure: the TLS certificate of %s:%s is not verified%s; "
+               "anyone on the path can read or change the requests, auth string included\n",
+               t.target.host.c_str(), t.target.port.c_str(),
+               t.ca_file.empty() ? "" : " (--ca-file is ignored)");
 }
 
 }  // namespace gmsim::cli

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "commands.hpp"
+#include "cli/command_line.hpp"
 #include "core/duration.hpp"
 #include "net/transport.hpp"
 #include "report/thresholds.hpp"
@@ -92,5 +92,9 @@ boost::program_options::variables_map parse_command_line(
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.
 run_options parse_run_options(const args& a);
+
+// The warning of --insecure against an https:// target, on stderr even with --quiet (a
+// warning, not progress). Host and port only: the URL's query may hold a token.
+void warn_if_insecure(const transport_config& transport);
 
 }  // namespace gmsim::cli

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "commands.hpp"
-#include "options.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
 #include "report/report.hpp"
 #include "run/replay.hpp"
 
@@ -107,16 +107,7 @@ int replay_command(const args& a) {
     std::fputs(options.help_text.c_str(), stdout);
     return exit_ok;
   }
-  const transport_config& t = options.config.transport;
-  if (t.target.tls && t.insecure) {
-    // As `gmsim run` warns (live_runner.cpp), even with --quiet. Host and port only: the
-    // URL's query may hold a token.
-    std::fprintf(stderr,
-                 "gmsim: warning: --insecure: the TLS certificate of %s:%s is not verified%s; "
-                 "anyone on the path can read or change the requests, auth string included\n",
-                 t.target.host.c_str(), t.target.port.c_str(),
-                 t.ca_file.empty() ? "" : " (--ca-file is ignored)");
-  }
+  warn_if_insecure(options.config.transport);
   recording_header header;
   run_result result;
   try {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <system_error>
 
+#include "core/did_you_mean.hpp"
 #include "profile/edge_case_catalogue.hpp"
 #include "profile/profile_json.hpp"
 

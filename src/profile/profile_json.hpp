@@ -39,10 +39,6 @@ std::string one_line(std::string_view message);
 std::string member_path(std::string_view parent, std::string_view key);
 std::string element_path(std::string_view parent, std::size_t index);
 
-// The candidate closest to `given` by edit distance (case-insensitive, a swap of two
-// neighbours counting once), if it is close enough to be a likely typo; "" otherwise.
-std::string_view nearest_name(std::string_view given, std::span<const std::string_view> names);
-
 // One value of a located document, with typed accessors whose errors read
 // "<source>:<line>: <path>: <reason>". They throw profile_error.
 class profile_node {

@@ -16,7 +16,6 @@
 #include "delivery/encoder.hpp"
 #include "delivery/engine.hpp"
 #include "net/http_connection.hpp"
-#include "net/receiver.hpp"
 #include "record/ledger_sink.hpp"
 #include "run/run_control.hpp"
 
@@ -262,37 +261,13 @@ run_result run_live(const run_config& input) {
   run_config config = input;
   const auto began = steady::now();
   raise_descriptor_limit();
-  std::unique_ptr<receiver> embedded;
   if (config.transport.target.text.empty()) {
-    receiver_config rc;
-    rc.listen = "127.0.0.1:0";
-    rc.auth_string = config.transport.auth_string;
-    rc.min_gap = static_cast<millis>(static_cast<double>(config.settings.delivery.min_gap) / config.time_scale);
-    // The tolerance for arrival jitter scales too (5 ms of 200 ms by default), or at a
-    // large --time-scale it would swallow the whole gap and no violation could show.
-    rc.gap_tolerance = std::min(rc.gap_tolerance, rc.min_gap / 40);
-    embedded = std::make_unique<receiver>(rc);
-    embedded->start();
-    config.transport.target = parse_target("http://127.0.0.1:" + std::to_string(embedded->port()) + "/webhook");
-    if (!config.quiet) {
-      std::fprintf(stderr, "gmsim: no --target: sending to the embedded receiver at %s\n",
-                   config.transport.target.text.c_str());
-    }
+    throw std::invalid_argument("a live run needs a target (gmsim run starts its embedded "
+                                "receiver when --target is not given)");
   }
   config.transport.request_timeout = config.settings.delivery.timeout;
   std::shared_ptr<asio::ssl::context> tls;
-  if (config.transport.target.tls) {
-    tls = make_tls_context(config.transport);
-    // Even with --quiet: this is a warning, not progress. Host and port only: the URL's
-    // query may hold a token.
-    if (config.transport.insecure) {
-      std::fprintf(stderr,
-                   "gmsim: warning: --insecure: the TLS certificate of %s:%s is not verified%s; "
-                   "anyone on the path can read or change the requests, auth string included\n",
-                   config.transport.target.host.c_str(), config.transport.target.port.c_str(),
-                   config.transport.ca_file.empty() ? "" : " (--ca-file is ignored)");
-    }
-  }
+  if (config.transport.target.tls) tls = make_tls_context(config.transport);
   // Connections build their headers when a stream first sends, on a worker thread, where
   // a bad header or auth string (a line break) would throw past the thread and abort
   // the process. Building them once here makes it a usage error before anything starts.
@@ -340,10 +315,6 @@ run_result run_live(const run_config& input) {
   check_accounting(result.stats);
   merge_ledger_sinks(ledgers, recording_header_line(config), config.record_path,
                      config.lost_rows_path);
-  if (embedded) {
-    embedded->stop();
-    result.receiver = embedded->counts();
-  }
   result.interrupted = control.interrupted;
   result.aborted = control.aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();

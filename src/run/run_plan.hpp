@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "delivery/stats.hpp"
-#include "net/receiver.hpp"
+#include "net/receiver_config.hpp"
 #include "net/transport.hpp"
 #include "profile/profile.hpp"
 #include "scenario/scenario.hpp"
@@ -25,8 +25,8 @@ struct run_config {
   std::string record_path;     // NDJSON of every request, when not empty
   std::string lost_rows_path;  // NDJSON of every row not delivered, when not empty
   // Live runs:
-  // Where and how to send. transport.target.text empty: start the embedded receiver
-  // (with the same auth string) and send there.
+  // Where and how to send; a live run needs a target (`gmsim run` without --target starts
+  // its embedded receiver and sends there: cli/commands.cpp).
   transport_config transport;
   double time_scale = 1.0;                 // scenario ms per real ms
   millis drain_timeout = 120'000;          // after the duration, to deliver the backlog
@@ -49,7 +49,7 @@ struct run_result {
   bool interrupted = false;  // stopped by SIGINT or SIGTERM
   bool aborted = false;      // stopped by run_config::should_stop
   std::string target;        // where requests went ("" for a dry run)
-  std::optional<receiver_counts> receiver;  // what the embedded receiver saw
+  std::optional<receiver_counts> receiver;  // what the embedded receiver saw (set by the CLI)
 };
 
 // The deployments of a shard: every count-th one from index - 1.

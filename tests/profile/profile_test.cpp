@@ -168,18 +168,6 @@ TEST(profile_json, nesting_is_bounded) {
             "t.json:1:129: syntax error: nested more than 128 levels deep");
 }
 
-TEST(profile_json, nearest_name) {
-  const std::vector<std::string_view> names = {"changes", "when", "name", "type", "max_delay"};
-  EXPECT_EQ(detail::nearest_name("chnages", names), "changes");  // a swap counts once
-  EXPECT_EQ(detail::nearest_name("chanegs", names), "changes");
-  EXPECT_EQ(detail::nearest_name("nmae", names), "name");
-  EXPECT_EQ(detail::nearest_name("maxDelay", names), "max_delay");
-  EXPECT_EQ(detail::nearest_name("Type", names), "type");
-  EXPECT_EQ(detail::nearest_name("colour", names), "");
-  EXPECT_EQ(detail::nearest_name("x", names), "");
-  EXPECT_EQ(detail::nearest_name("", names), "");
-}
-
 // ---- profiles ----
 
 constexpr std::string_view full_example = R"({

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "net/receiver.hpp"
 #include "run/runner.hpp"
 #include "test_support.hpp"
 
@@ -328,7 +329,12 @@ TEST(thresholds_abort, doomed_once_a_count_passes_its_bound) {
 
 // A live run on loopback: should_stop sees the merged counters and stops the run.
 TEST(thresholds_abort, should_stop_ends_a_live_run_early) {
+  receiver_config rc;
+  rc.listen = "127.0.0.1:0";
+  receiver target(rc);
+  target.start();
   run_config c;
+  c.transport.target = parse_target("http://127.0.0.1:" + std::to_string(target.port()) + "/hook");
   c.settings = testing::small_profile(2, 60'000, 5.0);
   c.settings.delivery.max_delay = 500;
   c.workers = 2;

@@ -1,0 +1,11 @@
+#include "cli/command_line.hpp"
+
+#include <cstdio>
+
+namespace gmsim::cli {
+
+void print_error(const std::string& command, const std::string& message) {
+  std::fprintf(stderr, "gmsim %s: %s\n", command.c_str(), message.c_str());
+}
+
+}  // namespace gmsim::cli
