@@ -63,7 +63,7 @@ void arm_abort_on_fail(run_options& options) {
                        "==, such as lost_rows==0: see docs/reports.md); running to the end");
     return;
   }
-  options.config.should_stop = [thresholds = options.thresholds](const run_stats& so_far) {
+  options.config.should_stop = [thresholds = options.thresholds](const run_counters& so_far) {
     auto doomed = doomed_threshold(thresholds, so_far);
     if (doomed) {
       std::fprintf(stderr, "\ngmsim: stopping: threshold '%s' can no longer pass (%s)\n",

@@ -249,32 +249,13 @@ struct engine::impl {
       stats.auth_probes += 1;
       if (outcome.kind == outcome_kind::delivered) stats.auth_probes_accepted += 1;
     }
-    stats.requests_attempted += 1;
-    stats.bytes_sent += static_cast<std::int64_t>(slot.body.size());
-    if (outcome.status != 0) stats.by_status[outcome.status] += 1;
+    const auto bytes = static_cast<std::int64_t>(slot.body.size());
     const std::int64_t latency_us = finished_us - time.real_at_us(slot.intended);
-    stats.latency_us.record(latency_us);
-    stats.latency_uncorrected_us.record(finished_us - started_us);
-    stats.over_time.record_request(time.now(), outcome, rows,
-                                   static_cast<std::int64_t>(slot.body.size()), latency_us);
-    switch (outcome.kind) {
-      case outcome_kind::delivered: {
-        stats.requests_delivered += 1;
-        stats.rows_delivered += rows;
-        const millis now = time.now();
-        for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);
-        break;
-      }
-      case outcome_kind::rejected:
-        stats.requests_rejected += 1;
-        stats.rows_rejected += rows;
-        break;
-      case outcome_kind::failed:
-      case outcome_kind::unsent:  // a sender that could not even start counts as failed
-        stats.requests_failed += 1;
-        stats.rows_failed += rows;
-        stats.by_error[static_cast<int>(outcome.error)] += 1;
-        break;
+    stats.count_answer(outcome, rows, bytes, latency_us, finished_us - started_us);
+    stats.over_time.record_request(time.now(), outcome, rows, bytes, latency_us);
+    if (outcome.kind == outcome_kind::delivered) {
+      const millis now = time.now();
+      for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);
     }
     if (setup.ledgers != nullptr) {
       setup.ledgers->request_ended(s.info, slot.body_page, slot.intended, outcome, slot.started_us,
@@ -335,9 +316,7 @@ struct engine::impl {
                                         "the run stopped first"};
     for (auto& p : s.pace.drain()) {
       auto rows = static_cast<std::int64_t>(p.rows.size());
-      stats.requests_unsent += 1;
-      stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
-      stats.rows_unsent += rows;
+      stats.count_unsent(s.info.type, rows);
       stats.over_time.record_unsent(stop_time, rows);
       if (setup.ledgers != nullptr) {
         setup.ledgers->page_unsent(s.info, p, std::max(p.ready, stop_time), unsent);

@@ -13,7 +13,7 @@ run_stats::run_stats()
       page_rows(1'000'000, 3),
       page_bytes(1LL << 34, 3) {}
 
-void run_stats::merge(const run_stats& o) {
+void run_counters::add(const run_counters& o) {
   sessions_started += o.sessions_started;
   events_generated += o.events_generated;
   requests_attempted += o.requests_attempted;
@@ -35,6 +35,41 @@ void run_stats::merge(const run_stats& o) {
   rows_failed += o.rows_failed;
   rows_unsent += o.rows_unsent;
   for (std::size_t i = 0; i < rows_by_type.size(); ++i) rows_by_type[i] += o.rows_by_type[i];
+}
+
+void run_counters::count_unsent(webhook_type type, std::int64_t rows) {
+  requests_unsent += 1;
+  requests_by_type[static_cast<int>(type)] += 1;
+  rows_unsent += rows;
+}
+
+void run_stats::count_answer(const request_outcome& outcome, std::int64_t rows,
+                             std::int64_t bytes, std::int64_t latency, std::int64_t uncorrected) {
+  requests_attempted += 1;
+  bytes_sent += bytes;
+  if (outcome.status != 0) by_status[outcome.status] += 1;
+  latency_us.record(latency);
+  latency_uncorrected_us.record(uncorrected);
+  switch (outcome.kind) {
+    case outcome_kind::delivered:
+      requests_delivered += 1;
+      rows_delivered += rows;
+      break;
+    case outcome_kind::rejected:
+      requests_rejected += 1;
+      rows_rejected += rows;
+      break;
+    case outcome_kind::failed:
+    case outcome_kind::unsent:  // a sender that could not even start counts as failed
+      requests_failed += 1;
+      rows_failed += rows;
+      by_error[static_cast<int>(outcome.error)] += 1;
+      break;
+  }
+}
+
+void run_stats::merge(const run_stats& o) {
+  add(o);
   latency_us.merge(o.latency_us);
   latency_uncorrected_us.merge(o.latency_uncorrected_us);
   lag_ms.merge(o.lag_ms);
@@ -45,7 +80,7 @@ void run_stats::merge(const run_stats& o) {
   over_time.merge(o.over_time);
 }
 
-void check_accounting(const run_stats& s, std::int64_t left, std::int64_t expected_requests) {
+void check_accounting(const run_counters& s, std::int64_t left, std::int64_t expected_requests) {
   const std::int64_t rows_out = s.rows_delivered + s.rows_rejected + s.rows_failed + s.rows_unsent;
   const std::int64_t answered = s.requests_delivered + s.requests_rejected + s.requests_failed;
   const std::int64_t pages =

@@ -15,8 +15,10 @@
 
 namespace gmsim {
 
-struct run_stats {
-  run_stats();
+// The counts of a run: plain numbers, added up across workers by one function. A live
+// worker publishes them for progress and --abort-on-fail while it runs; run_stats adds
+// the histograms.
+struct run_counters {
 
   std::int64_t sessions_started = 0;  // sessions the scenario began
   std::int64_t events_generated = 0;  // viewer events, before merging into rows
@@ -45,6 +47,15 @@ struct run_stats {
   std::int64_t rows_unsent = 0;
   std::array<std::int64_t, webhook_type_count> rows_by_type{};  // generated, by type
 
+  void add(const run_counters& other);
+  // A page that never went out: the run stopped first.
+  void count_unsent(webhook_type type, std::int64_t rows);
+};
+
+// What a run did: its counts and its histograms.
+struct run_stats : run_counters {
+  run_stats();
+
   // Real time, in microseconds: from the intended send time (coordinated omission
   // corrected) and from the actual send, to the answer. Attempted requests only.
   histogram latency_us;
@@ -66,6 +77,11 @@ struct run_stats {
   // charts; the engine sizes its buckets for the run's duration.
   timeseries over_time;
 
+  // A request's end (an answer, or none), counted: the one rule of the engine and the
+  // replay. rows and bytes: the page's; latency_us from the intended start (coordinated
+  // omission corrected), uncorrected_us from the actual one.
+  void count_answer(const request_outcome& outcome, std::int64_t rows, std::int64_t bytes,
+                    std::int64_t latency_us, std::int64_t uncorrected_us);
   void merge(const run_stats& other);
 };
 
@@ -81,7 +97,7 @@ class accounting_error : public std::runtime_error {
 // that ended, which no count covers). Throws accounting_error with one line naming the
 // counts when any of it does not hold. `expected_requests`, when not negative, is how
 // many requests the run had to account for (a replay: the recording's lines).
-void check_accounting(const run_stats& s, std::int64_t left = 0,
+void check_accounting(const run_counters& s, std::int64_t left = 0,
                       std::int64_t expected_requests = -1);
 
 }  // namespace gmsim

@@ -256,7 +256,7 @@ measured measure(std::string_view m, const json& s) {
 }
 
 // Monotone counts, from the counters of a run in progress: what the metric is at least.
-std::optional<double> lower_bound(std::string_view m, const run_stats& s) {
+std::optional<double> lower_bound(std::string_view m, const run_counters& s) {
   auto statuses = [&](int low, int high) {
     std::int64_t n = 0;
     for (const auto& [status, count] : s.by_status) {
@@ -469,7 +469,7 @@ bool can_abort(const threshold& t) {
 }
 
 std::optional<threshold_result> doomed_threshold(const std::vector<threshold>& thresholds,
-                                                 const run_stats& so_far) {
+                                                 const run_counters& so_far) {
   for (const auto& t : thresholds) {
     if (!can_abort(t)) continue;
     auto at_least = lower_bound(t.metric, so_far);

@@ -84,12 +84,12 @@ void add_thresholds(nlohmann::json& summary, const std::vector<threshold_result>
 // when there are no results.
 std::string thresholds_text(const std::vector<threshold_result>& results);
 
-// For --abort-on-fail, during a live run: so_far holds the counters merged from the
-// workers (histograms may be empty). Returns the first threshold that can no longer
+// For --abort-on-fail, during a live run: so_far holds the counts merged from the
+// workers. Returns the first threshold that can no longer
 // pass whatever happens next, with value set to what its metric is at least already;
 // only monotone counts can tell (metric_info::can_abort) and only with <, <= or ==.
 std::optional<threshold_result> doomed_threshold(const std::vector<threshold>& thresholds,
-                                                 const run_stats& so_far);
+                                                 const run_counters& so_far);
 // Whether t could ever abort a run (its metric can_abort and its operator fits).
 bool can_abort(const threshold& t);
 

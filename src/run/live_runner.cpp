@@ -173,21 +173,11 @@ class worker final : public request_sender {
     last_publish_ = now;
     const auto& s = engine_->stats();
     std::lock_guard lock(mutex_);
-    snapshot_.requests = s.requests_attempted;
-    snapshot_.delivered = s.requests_delivered;
-    snapshot_.errors = s.requests_failed + s.requests_rejected;
-    snapshot_.rows = s.rows_generated;
-    snapshot_.rows_delivered = s.rows_delivered;
+    snapshot_.counts = s;
     snapshot_.backlog_rows = static_cast<std::int64_t>(engine_->backlog_rows());
     snapshot_.in_flight = engine_->in_flight();
     snapshot_.p99_us = s.latency_us.percentile(99);
     snapshot_.finished = finished;
-    snapshot_.requests_rejected = s.requests_rejected;
-    snapshot_.requests_failed = s.requests_failed;
-    snapshot_.rows_rejected = s.rows_rejected;
-    snapshot_.rows_failed = s.rows_failed;
-    snapshot_.by_status = s.by_status;
-    snapshot_.by_error = s.by_error;
   }
 
   // The stream's keep-alive connection; auth probes (rare) get a fresh one, configured
@@ -226,33 +216,19 @@ class worker final : public request_sender {
 
 std::string progress_line(const run_config& config, const wall_clock& time,
                           const progress_snapshot& total) {
+  const run_counters& c = total.counts;
   char line[256];
   std::snprintf(line, sizeof line,
                 "%s / %s  requests %lld  rows %lld  delivered %.1f%%  errors %lld  p99 %.1fms  "
                 "in flight %lld  backlog %lld rows",
                 format_duration(std::min(time.now(), config.settings.duration) / 1000 * 1000).c_str(),
                 format_duration(config.settings.duration).c_str(),
-                static_cast<long long>(total.requests), static_cast<long long>(total.rows),
-                total.rows == 0 ? 100.0 : 100.0 * static_cast<double>(total.rows_delivered) / static_cast<double>(total.rows),
-                static_cast<long long>(total.errors), static_cast<double>(total.p99_us) / 1000.0,
+                static_cast<long long>(c.requests_attempted), static_cast<long long>(c.rows_generated),
+                c.rows_generated == 0 ? 100.0 : 100.0 * static_cast<double>(c.rows_delivered) / static_cast<double>(c.rows_generated),
+                static_cast<long long>(c.requests_failed + c.requests_rejected),
+                static_cast<double>(total.p99_us) / 1000.0,
                 static_cast<long long>(total.in_flight), static_cast<long long>(total.backlog_rows));
   return line;
-}
-
-// The counters of all workers so far, for run_config::should_stop; histograms empty.
-run_stats counters_so_far(const progress_snapshot& s) {
-  run_stats total;
-  total.requests_attempted = s.requests;
-  total.requests_delivered = s.delivered;
-  total.requests_rejected = s.requests_rejected;
-  total.requests_failed = s.requests_failed;
-  total.rows_generated = s.rows;
-  total.rows_delivered = s.rows_delivered;
-  total.rows_rejected = s.rows_rejected;
-  total.rows_failed = s.rows_failed;
-  total.by_status = s.by_status;
-  total.by_error = s.by_error;
-  return total;
 }
 
 }  // namespace
@@ -300,7 +276,7 @@ run_result run_live(const run_config& input) {
   };
   if (config.should_stop) {
     hooks.should_abort = [&](const progress_snapshot& total) {
-      return config.should_stop(counters_so_far(total));
+      return config.should_stop(total.counts);
     };
   }
   hooks.quiet = config.quiet;

@@ -150,31 +150,13 @@ class replay_worker {
     if (s.in_flight) in_flight_ -= 1;
     s.in_flight = false;
     const auto& r = s.info.requests[s.next];
+    // A recorded page is generated when its turn comes: a replay has no ticks.
     const int type = static_cast<int>(s.info.type);
-    stats_.requests_attempted += 1;
     stats_.requests_by_type[type] += 1;
     stats_.rows_generated += r.rows;
     stats_.rows_by_type[type] += r.rows;
-    stats_.bytes_sent += static_cast<std::int64_t>(s.body.size());
-    if (outcome.status != 0) stats_.by_status[outcome.status] += 1;
-    stats_.latency_us.record(finished_us - time_.at_us(r.t));
-    stats_.latency_uncorrected_us.record(finished_us - started_us);
-    switch (outcome.kind) {
-      case outcome_kind::delivered:
-        stats_.requests_delivered += 1;
-        stats_.rows_delivered += r.rows;
-        break;
-      case outcome_kind::rejected:
-        stats_.requests_rejected += 1;
-        stats_.rows_rejected += r.rows;
-        break;
-      case outcome_kind::failed:
-      case outcome_kind::unsent:  // a connection that could not even start counts as failed
-        stats_.requests_failed += 1;
-        stats_.rows_failed += r.rows;
-        stats_.by_error[static_cast<int>(outcome.error)] += 1;
-        break;
-    }
+    stats_.count_answer(outcome, r.rows, static_cast<std::int64_t>(s.body.size()),
+                        finished_us - time_.at_us(r.t), finished_us - started_us);
     if (record_) write_record(s, r, outcome, started_us, finished_us - started_us);
     if (lost_ && outcome.kind != outcome_kind::delivered) write_lost(s, r, outcome, s.body);
     s.body.clear();
@@ -191,12 +173,9 @@ class replay_worker {
                                         "the replay stopped first"};
     for (; s.next < s.info.requests.size(); ++s.next) {
       const auto& r = s.info.requests[s.next];
-      const int type = static_cast<int>(s.info.type);
-      stats_.requests_unsent += 1;
-      stats_.requests_by_type[type] += 1;
       stats_.rows_generated += r.rows;
-      stats_.rows_by_type[type] += r.rows;
-      stats_.rows_unsent += r.rows;
+      stats_.rows_by_type[static_cast<int>(s.info.type)] += r.rows;
+      stats_.count_unsent(s.info.type, r.rows);
       if (lost_) {
         std::string body, why;
         file_.read_body(r, body, why);  // without it, the identifiers are null
@@ -248,9 +227,7 @@ class replay_worker {
     if (!finished && now - last_publish_ < std::chrono::milliseconds(100)) return;
     last_publish_ = now;
     std::lock_guard lock(mutex_);
-    snapshot_.requests = stats_.requests_attempted;
-    snapshot_.delivered = stats_.requests_delivered;
-    snapshot_.errors = stats_.requests_failed + stats_.requests_rejected;
+    snapshot_.counts = stats_;
     snapshot_.in_flight = in_flight_;
     snapshot_.p99_us = stats_.latency_us.percentile(99);
     snapshot_.finished = finished;
@@ -277,8 +254,10 @@ std::string progress_line(std::size_t total, const progress_snapshot& sum) {
   std::snprintf(
       line, sizeof line,
       "replay: requests %lld/%zu  delivered %lld  errors %lld  p99 %.1fms  in flight %lld",
-      static_cast<long long>(sum.requests), total, static_cast<long long>(sum.delivered),
-      static_cast<long long>(sum.errors), static_cast<double>(sum.p99_us) / 1000.0,
+      static_cast<long long>(sum.counts.requests_attempted), total,
+      static_cast<long long>(sum.counts.requests_delivered),
+      static_cast<long long>(sum.counts.requests_failed + sum.counts.requests_rejected),
+      static_cast<double>(sum.p99_us) / 1000.0,
       static_cast<long long>(sum.in_flight));
   return line;
 }

@@ -14,21 +14,11 @@ namespace asio = boost::asio;
 using steady = std::chrono::steady_clock;
 
 void progress_snapshot::add(const progress_snapshot& other) {
-  requests += other.requests;
-  delivered += other.delivered;
-  errors += other.errors;
-  rows += other.rows;
-  rows_delivered += other.rows_delivered;
+  counts.add(other.counts);
   backlog_rows += other.backlog_rows;
   in_flight += other.in_flight;
   p99_us = std::max(p99_us, other.p99_us);
   finished = finished && other.finished;
-  requests_rejected += other.requests_rejected;
-  requests_failed += other.requests_failed;
-  rows_rejected += other.rows_rejected;
-  rows_failed += other.rows_failed;
-  for (const auto& [status, n] : other.by_status) by_status[status] += n;
-  for (std::size_t k = 0; k < by_error.size(); ++k) by_error[k] += other.by_error[k];
 }
 
 run_control::run_control(run_control_hooks hooks)

@@ -17,21 +17,16 @@
 #include <thread>
 #include <vector>
 
-#include "delivery/outcome.hpp"  // failure_kind_count
+#include "delivery/stats.hpp"  // run_counters
 
 namespace gmsim {
 
-// What the main thread may read of a worker while it runs; summed over the workers. A
-// replay leaves the row counts at 0: its progress line does not show them.
+// What the main thread may read of a worker while it runs; summed over the workers.
 struct progress_snapshot {
-  std::int64_t requests = 0, delivered = 0, errors = 0, rows = 0, rows_delivered = 0;
+  run_counters counts;  // so far
   std::int64_t backlog_rows = 0, in_flight = 0;
   std::int64_t p99_us = 0;  // the highest of the workers', when summed
   bool finished = false;    // summed: every worker has finished
-  // For run_config::should_stop.
-  std::int64_t requests_rejected = 0, requests_failed = 0, rows_rejected = 0, rows_failed = 0;
-  std::map<int, std::int64_t> by_status;
-  std::array<std::int64_t, failure_kind_count> by_error{};
 
   void add(const progress_snapshot& other);
 };

@@ -37,7 +37,7 @@ struct run_config {
   // workers merged so far (the histograms are left empty). Returning true stops the run
   // as a first SIGINT does (queued pages stay unsent, requests in flight finish) and sets
   // run_result::aborted rather than interrupted. May be empty. For --abort-on-fail.
-  std::function<bool(const run_stats&)> should_stop;
+  std::function<bool(const run_counters&)> should_stop;
 };
 
 struct run_result {

@@ -342,7 +342,7 @@ TEST(thresholds_abort, should_stop_ends_a_live_run_early) {
   c.drain_timeout = 2'000;
   int calls = 0;
   std::int64_t seen = 0;
-  c.should_stop = [&](const run_stats& so_far) {
+  c.should_stop = [&](const run_counters& so_far) {
     ++calls;
     seen = so_far.requests_attempted;
     return so_far.requests_attempted > 0;

@@ -31,7 +31,7 @@ struct fake_workers {
     h.snapshot = [this] {
       std::lock_guard lock(mutex);
       progress_snapshot s;
-      s.requests = 3;
+      s.counts.requests_attempted = 3;
       gave_up = gave_up || std::chrono::steady_clock::now() > give_up;
       s.finished = finished || gave_up;
       return s;
@@ -42,7 +42,7 @@ struct fake_workers {
       changed.notify_all();
     };
     h.progress_line = [](const progress_snapshot& s) {
-      return "requests " + std::to_string(s.requests);
+      return "requests " + std::to_string(s.counts.requests_attempted);
     };
     h.quiet = true;
     return h;
@@ -95,7 +95,7 @@ TEST(run_control, should_abort_stops_gently_once_and_progress_gets_the_line) {
   auto hooks = workers.hooks();
   std::vector<std::string> lines;
   hooks.progress = [&](const std::string& line) { lines.push_back(line); };
-  hooks.should_abort = [](const progress_snapshot& total) { return total.requests >= 3; };
+  hooks.should_abort = [](const progress_snapshot& total) { return total.counts.requests_attempted >= 3; };
   run_control* control_of_hooks = nullptr;
   auto stop = hooks.request_stop;
   hooks.request_stop = [&](bool hard) {
@@ -121,21 +121,21 @@ TEST(run_control, snapshots_sum_counts_take_the_highest_p99_and_finish_with_the_
   std::vector<std::unique_ptr<one>> workers;
   for (int i = 1; i <= 2; ++i) {
     auto w = std::make_unique<one>();
-    w->s.requests = i;
-    w->s.rows = 10 * i;
+    w->s.counts.requests_attempted = i;
+    w->s.counts.rows_generated = 10 * i;
     w->s.p99_us = 100 * (3 - i);
     w->s.finished = i == 1;
-    w->s.by_status[200] = i;
-    w->s.by_error[1] = i;
+    w->s.counts.by_status[200] = i;
+    w->s.counts.by_error[1] = i;
     workers.push_back(std::move(w));
   }
   auto total = sum_snapshots(workers);
-  EXPECT_EQ(total.requests, 3);
-  EXPECT_EQ(total.rows, 30);
+  EXPECT_EQ(total.counts.requests_attempted, 3);
+  EXPECT_EQ(total.counts.rows_generated, 30);
   EXPECT_EQ(total.p99_us, 200);
   EXPECT_FALSE(total.finished);
-  EXPECT_EQ(total.by_status[200], 3);
-  EXPECT_EQ(total.by_error[1], 3);
+  EXPECT_EQ(total.counts.by_status[200], 3);
+  EXPECT_EQ(total.counts.by_error[1], 3);
   workers[1]->s.finished = true;
   EXPECT_TRUE(sum_snapshots(workers).finished);
   EXPECT_TRUE(sum_snapshots(std::vector<std::unique_ptr<one>>{}).finished);
