@@ -18,6 +18,7 @@
 
 #include "cli/options.hpp"
 #include "core/duration.hpp"
+#include "core/file_io.hpp"
 #include "delivery/encoder.hpp"
 #include "delivery/engine.hpp"
 #include "delivery/schema.hpp"
@@ -40,17 +41,11 @@ bool wants_help(const args& a) {
 }
 
 std::string read_file(const std::string& path) {
-  // An ifstream opens a directory and then reads nothing: say so rather than call it an
-  // empty body.
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw usage_error(path + ": cannot read: Is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw usage_error(path + ": cannot read: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw usage_error(path + ": cannot read: " + std::strerror(errno));
-  return text.str();
+  try {
+    return read_whole_file(path);
+  } catch (const std::runtime_error& e) {
+    throw usage_error(e.what());
+  }
 }
 
 // --abort-on-fail: a live run stops once a threshold can no longer pass. A dry run is

@@ -347,14 +347,18 @@ run_options parse_run_options(const args& a) {
   if (vm.count("min-gap")) p.delivery.min_gap = duration_option(vm, "min-gap", 0);
   if (vm.count("batch-rows")) {
     int rows = vm["batch-rows"].as<int>();
-    if (rows < 1 || rows > 100000)
-      throw usage_error("--batch-rows: must be in 1..100000, got " + std::to_string(rows));
+    if (rows < 1 || rows > max_batch_rows) {
+      throw usage_error("--batch-rows: must be in 1.." + std::to_string(max_batch_rows) + ", got " +
+                        std::to_string(rows));
+    }
     p.delivery.batch_rows = rows;
   }
   if (vm.count("in-flight")) {
     int n = vm["in-flight"].as<int>();
-    if (n < 1 || n > 1024)
-      throw usage_error("--in-flight: must be in 1..1024, got " + std::to_string(n));
+    if (n < 1 || n > max_in_flight) {
+      throw usage_error("--in-flight: must be in 1.." + std::to_string(max_in_flight) + ", got " +
+                        std::to_string(n));
+    }
     p.delivery.in_flight = n;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;

@@ -285,4 +285,15 @@ double parse_rate(std::string_view text) {
   return value / per_unit;
 }
 
+std::string format_percent(std::int64_t part, std::int64_t whole) {
+  if (whole == 0) return "-";
+  if (part == 0) return "0%";
+  const double p = 100.0 * static_cast<double>(part) / static_cast<double>(whole);
+  if (p > 0 && p < 0.01) return "<0.01%";
+  if (p < 100 && p > 99.99) return ">99.99%";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, p < 10 ? "%.2f%%" : "%.1f%%", p);
+  return buffer;
+}
+
 }  // namespace gmsim

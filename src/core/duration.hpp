@@ -1,4 +1,5 @@
-// Units: durations, instants and rates as users write them ("250ms", "1h", "600/m").
+// Units: durations, instants, rates and ratios as users write and read them ("250ms",
+// "1h", "600/m", "99.5%").
 #pragma once
 
 #include <cstdint>
@@ -33,5 +34,10 @@ std::string format_iso8601(millis epoch_ms);
 // A rate in events per second: "10/s", "600/m", "36000/h", or a bare number (per
 // second). Throws std::invalid_argument with the reason; negative rates are refused.
 double parse_rate(std::string_view text);
+
+// part of whole as a percentage for people: "-" when whole is 0, "0%" when part is, two
+// decimals under 10%, one above, and never a loss shown as 0.0% nor a near-total as
+// 100.0% ("<0.01%", ">99.99%"). The console and the HTML report both say it so.
+std::string format_percent(std::int64_t part, std::int64_t whole);
 
 }  // namespace gmsim

@@ -1,11 +1,12 @@
-// Small POSIX file helpers shared by the translation units that read files back by
-// offset (the ledger's merge, the recording's replay). Private to src/.
+// Small file helpers: a whole file read at once (profiles, bodies to validate), and reads
+// back by offset (the ledger's merge, the recording's replay).
 #pragma once
 
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
+#include <string>
 
 namespace gmsim {
 
@@ -23,5 +24,10 @@ inline std::int64_t pread_up_to(int fd, char* p, std::uint64_t size, std::uint64
   }
   return static_cast<std::int64_t>(done);
 }
+
+// The whole file at path. Throws std::runtime_error "<path>: cannot read: <reason>" (a
+// directory included: a stream would open it and read nothing); callers turn it into
+// their own error kind.
+std::string read_whole_file(const std::string& path);
 
 }  // namespace gmsim

@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "core/did_you_mean.hpp"
+#include "core/file_io.hpp"
 #include "profile/edge_case_catalogue.hpp"
 #include "profile/profile_json.hpp"
 
@@ -303,10 +304,12 @@ delivery_spec read_delivery(const profile_node& node) {
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
-    delivery.batch_rows = static_cast<int>(v->as_integer(1, 100'000));
+    delivery.batch_rows = static_cast<int>(v->as_integer(1, max_batch_rows));
   if (auto v = node.get("min_gap")) delivery.min_gap = v->as_duration();
   if (auto v = node.get("timeout")) delivery.timeout = positive_duration(*v);
-  if (auto v = node.get("in_flight")) delivery.in_flight = static_cast<int>(v->as_integer(1, 1024));
+  if (auto v = node.get("in_flight")) {
+    delivery.in_flight = static_cast<int>(v->as_integer(1, max_in_flight));
+  }
   if (auto v = node.get("align_ticks")) delivery.align_ticks = v->as_bool();
   return delivery;
 }
@@ -776,21 +779,11 @@ profile read_profile(const profile_node& root) {
 }
 
 std::string read_file(const std::string& path) {
-  const auto cannot_read = [&](int error) {
-    throw profile_error(path + ": cannot read: " + std::generic_category().message(error));
-  };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) cannot_read(errno);
-  std::string text;
-  char buffer[65536];
-  while (true) {
-    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
-    text.append(buffer, n);
-    if (n < sizeof buffer) break;
+  try {
+    return read_whole_file(path);
+  } catch (const std::runtime_error& e) {
+    throw profile_error(e.what());
   }
-  if (std::ferror(file.get())) cannot_read(errno);
-  return text;
 }
 
 }  // namespace

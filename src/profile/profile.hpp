@@ -124,6 +124,11 @@ struct org_spec {
   std::vector<deployment_spec> deployments;
 };
 
+// The bounds of the delivery settings: one place for the profile reader and the command
+// line's overrides alike.
+inline constexpr int max_batch_rows = 100'000;
+inline constexpr int max_in_flight = 1'024;
+
 // GMetri's delivery semantics (reference/README.md), overridable for what-ifs.
 struct delivery_spec {
   millis max_delay = 60'000;  // tick period: rows wait at most this long for a flush

@@ -59,17 +59,6 @@ std::string grouped(std::int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
-std::string percent(std::int64_t part, std::int64_t whole) {
-  if (whole == 0 || part == 0) return "0%";
-  const double p = 100.0 * static_cast<double>(part) / static_cast<double>(whole);
-  char buffer[32];
-  // Never show a loss as 0.0% or a near-total delivery as 100.0%.
-  if (p > 0 && p < 0.01) return "<0.01%";
-  if (p < 100 && p > 99.99) return ">99.99%";
-  std::snprintf(buffer, sizeof buffer, p < 10 ? "%.2f%%" : "%.1f%%", p);
-  return buffer;
-}
-
 std::string iso_time(std::int64_t epoch_ms) {
   const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
   std::tm utc{};
@@ -204,7 +193,7 @@ void write_verdict(page_writer& w, const json& s) {
   w.raw("<section id=\"verdict\" class=\"verdict " + cls + "\" data-verdict=\"" + cls +
         "\">\n<h1>");
   if (lost > 0) {
-    w.esc("✗ " + grouped(lost) + " rows lost: " + percent(lost, generated) + " of " +
+    w.esc("✗ " + grouped(lost) + " rows lost: " + format_percent(lost, generated) + " of " +
           grouped(generated) + " generated never reached the receiver");
   } else if (generated == 0) {
     w.esc("No rows were generated");
@@ -219,7 +208,7 @@ void write_verdict(page_writer& w, const json& s) {
   w.raw(" <strong class=\"");
   w.raw(errors > 0 ? "red" : "green");
   w.raw("\">");
-  w.esc("Error rate " + percent(errors, attempted) + ".");
+  w.esc("Error rate " + format_percent(errors, attempted) + ".");
   w.raw("</strong></li>\n");
   if (thresholds > 0) {
     w.raw(thresholds_failed > 0 ? "<li class=\"red\"><strong>" : "<li class=\"green\"><strong>");
@@ -268,8 +257,8 @@ void write_tiles(page_writer& w, const json& s) {
   w.raw("</div>\n<h2>Rows</h2><div class=\"row\">\n");
   w.tile("generated", generated, "plain");
   w.tile("delivered", count(s, "/rows/delivered"), "delivered",
-         percent(count(s, "/rows/delivered"), generated));
-  w.tile("lost", lost, lost > 0 ? "lost" : "plain", lost > 0 ? percent(lost, generated) : "");
+         format_percent(count(s, "/rows/delivered"), generated));
+  w.tile("lost", lost, lost > 0 ? "lost" : "plain", lost > 0 ? format_percent(lost, generated) : "");
   for (const char* type : {"variables", "rules", "session"}) {
     const std::string pointer = std::string("/rows/by_type/") + type;
     w.tile(std::string(type) + " rows", count(s, pointer.c_str()), "minor");
@@ -358,7 +347,7 @@ void write_bars(page_writer& w, const json& s) {
     w.raw("</th><td class=\"n\">");
     w.esc(grouped(b.n));
     w.raw("</td><td class=\"n\">");
-    w.esc(percent(b.n, attempted));
+    w.esc(format_percent(b.n, attempted));
     w.raw("</td><td class=\"bar\"><div class=\"" + b.cls + "\" style=\"width:" + width +
           "%\"></div></td></tr>\n");
   }

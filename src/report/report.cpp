@@ -34,14 +34,6 @@ namespace {
 // generator that has fallen behind.
 constexpr std::int64_t sender_lateness_warning_us = 10'000;
 
-std::string percent(std::int64_t part, std::int64_t whole) {
-  if (whole == 0) return "-";
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.1f%%",
-                100.0 * static_cast<double>(part) / static_cast<double>(whole));
-  return buffer;
-}
-
 // "1 request", "2 requests".
 std::string count_of(std::int64_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
@@ -240,7 +232,7 @@ std::string summary_text(const run_config& config, const run_result& r) {
   }
   std::int64_t lost = s.rows_generated - s.rows_delivered;
   row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
-                  " delivered (" + percent(s.rows_delivered, s.rows_generated) + ")");
+                  " delivered (" + format_percent(s.rows_delivered, s.rows_generated) + ")");
   row("rows lost",
       std::to_string(lost) + (lost == 0 ? ""
                                         : "  (rejected " + std::to_string(s.rows_rejected) +

@@ -219,12 +219,12 @@ std::string progress_line(const run_config& config, const wall_clock& time,
   const run_counters& c = total.counts;
   char line[256];
   std::snprintf(line, sizeof line,
-                "%s / %s  requests %lld  rows %lld  delivered %.1f%%  errors %lld  p99 %.1fms  "
+                "%s / %s  requests %lld  rows %lld  delivered %s  errors %lld  p99 %.1fms  "
                 "in flight %lld  backlog %lld rows",
                 format_duration(std::min(time.now(), config.settings.duration) / 1000 * 1000).c_str(),
                 format_duration(config.settings.duration).c_str(),
                 static_cast<long long>(c.requests_attempted), static_cast<long long>(c.rows_generated),
-                c.rows_generated == 0 ? 100.0 : 100.0 * static_cast<double>(c.rows_delivered) / static_cast<double>(c.rows_generated),
+                format_percent(c.rows_delivered, c.rows_generated).c_str(),
                 static_cast<long long>(c.requests_failed + c.requests_rejected),
                 static_cast<double>(total.p99_us) / 1000.0,
                 static_cast<long long>(total.in_flight), static_cast<long long>(total.backlog_rows));

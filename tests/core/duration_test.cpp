@@ -214,3 +214,21 @@ TEST(duration_rate, rejects_with_a_reason) {
 
 }  // namespace
 }  // namespace gmsim
+
+namespace gmsim {
+namespace {
+
+// One rule for every percentage a person reads (console, HTML): a loss never shows as
+// 0.0%, a near-total delivery never as 100.0%.
+TEST(format_percent, never_rounds_a_loss_away) {
+  EXPECT_EQ(format_percent(0, 0), "-");
+  EXPECT_EQ(format_percent(0, 10), "0%");
+  EXPECT_EQ(format_percent(10, 10), "100.0%");
+  EXPECT_EQ(format_percent(99'999, 100'000), ">99.99%");
+  EXPECT_EQ(format_percent(1, 100'000), "<0.01%");
+  EXPECT_EQ(format_percent(5, 100), "5.00%");
+  EXPECT_EQ(format_percent(143, 286), "50.0%");
+}
+
+}  // namespace
+}  // namespace gmsim
