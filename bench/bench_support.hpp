@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "profile/profile.hpp"
+#include "profile/profile_reader.hpp"
 
 namespace gmsim::bench {
 

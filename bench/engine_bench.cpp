@@ -12,6 +12,7 @@
 #include "core/histogram.hpp"
 #include "core/random.hpp"
 #include "delivery/aggregator.hpp"
+#include "profile/profile_reader.hpp"
 #include "run/runner.hpp"
 #include "scenario/generator.hpp"
 

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <optional>
+#include <regex>
+#include <string_view>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,6 +23,8 @@
 #include <vector>
 
 #include "test_support.hpp"  // scratch_dir
+
+extern char** environ;
 
 namespace gmsim::testing {
 
@@ -43,70 +48,121 @@ inline std::vector<std::string> read_lines(const std::string& path) {
 }
 
 struct process_result {
-  int exit_code = -1;  // -1: killed after the timeout
+  int exit_code = -1;  // -1: killed after the timeout; 128 + N: ended by signal N
+  bool timed_out = false;
   std::string out, err;
 };
 
-// The binary running with args, its stdout and stderr going to files.
+// One gmsim process, its stdout and stderr going to files (no pipe to fill and block it),
+// stdin /dev/null. Its environment is ours minus GMSIM_AUTH_STRING, plus `env`.
 class gmsim_process {
  public:
-  gmsim_process(const std::vector<std::string>& args, const scratch_dir& dir) {
-    static int counter = 0;
-    const std::string tag = std::to_string(getpid()) + "_" + std::to_string(++counter);
-    out_path_ = dir.file("stdout_" + tag);
-    err_path_ = dir.file("stderr_" + tag);
+  gmsim_process(const std::vector<std::string>& args, const std::string& out_path,
+                const std::string& err_path, const std::vector<std::string>& env = {})
+      : out_path_(out_path), err_path_(err_path) {
+    // Everything the child needs is built before fork(): after it, only async-signal-safe
+    // calls, since gtest may have started threads.
     std::vector<std::string> argv_text{gmsim_binary()};
     argv_text.insert(argv_text.end(), args.begin(), args.end());
-    pid_ = fork();
+    std::vector<std::string> env_text;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).rfind("GMSIM_AUTH_STRING=", 0) != 0) env_text.emplace_back(*e);
+    }
+    env_text.insert(env_text.end(), env.begin(), env.end());
+    std::vector<char*> argv, envp;
+    for (auto& s : argv_text) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    for (auto& s : env_text) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    const int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
-      int out = ::open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      dup2(out, 1);
-      dup2(err, 2);
-      std::vector<char*> argv;
-      for (auto& s : argv_text) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
+      ::dup2(in_fd, 0);
+      ::dup2(out_fd, 1);
+      ::dup2(err_fd, 2);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
     }
+    ::close(out_fd);
+    ::close(err_fd);
+    ::close(in_fd);
   }
+  // Its output in dir, under names of its own.
+  gmsim_process(const std::vector<std::string>& args, const scratch_dir& dir,
+                const std::vector<std::string>& env = {})
+      : gmsim_process(args, dir.file("stdout_" + next_tag()), dir.file("stderr_" + next_tag()),
+                      env) {}
   ~gmsim_process() {
-    if (pid_ > 0 && !done_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
     }
   }
+  gmsim_process(const gmsim_process&) = delete;
+  gmsim_process& operator=(const gmsim_process&) = delete;
 
-  void signal(int number) { kill(pid_, number); }
+  bool running() const { return pid_ > 0 && !status_; }
+  std::string err_text() const { return read_text(err_path_); }
+  void signal(int number) {
+    if (running()) ::kill(pid_, number);
+  }
 
-  // Waits at most timeout; kills the process past it (exit_code -1).
+  // Waits for the exit; kills the process if it takes longer than timeout (a bound on a
+  // hang, never a speed assertion).
   process_result wait(std::chrono::milliseconds timeout) {
     process_result r;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    int status = 0;
-    for (;;) {
-      pid_t done = waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        break;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
+    while (running() && !reap()) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        r.timed_out = true;
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+        status_ = -1;
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    done_ = true;
+    if (!r.timed_out && status_) {
+      if (WIFEXITED(*status_)) r.exit_code = WEXITSTATUS(*status_);
+      if (WIFSIGNALED(*status_)) r.exit_code = 128 + WTERMSIG(*status_);
+    }
     r.out = read_text(out_path_);
     r.err = read_text(err_path_);
     return r;
   }
 
+  // Polls stderr until pattern matches (returning the first group, or the match), or the
+  // process ends, or the timeout.
+  std::optional<std::string> wait_for_err(const std::regex& pattern,
+                                          std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch m;
+      const std::string text = err_text();
+      if (std::regex_search(text, m, pattern)) return m.size() > 1 ? m[1].str() : m[0].str();
+      if (!running() || reap()) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return std::nullopt;
+  }
+
  private:
+  static std::string next_tag() {
+    static int counter = 0;
+    return std::to_string(getpid()) + "_" + std::to_string(++counter);
+  }
+  bool reap() {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    status_ = status;
+    return true;
+  }
+
   pid_t pid_ = -1;
-  bool done_ = false;
+  std::optional<int> status_;
   std::string out_path_, err_path_;
 };
 

@@ -18,6 +18,9 @@ enum exit_code : int {
   exit_interrupted = 130,
 };
 
+// Whether the arguments ask for the command's help (--help or -h anywhere).
+bool wants_help(const args& a);
+
 // A one-line error on stderr: "gmsim <command>: <message>".
 void print_error(const std::string& command, const std::string& message);
 

@@ -10,6 +10,7 @@
 
 #include "core/did_you_mean.hpp"
 #include "core/duration.hpp"
+#include "profile/profile_reader.hpp"
 #include "scenario/edge_cases.hpp"
 
 namespace gmsim::cli {

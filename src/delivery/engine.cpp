@@ -12,34 +12,44 @@ namespace {
 constexpr millis no_time = std::numeric_limits<millis>::min();
 constexpr std::int64_t no_start_us = std::numeric_limits<std::int64_t>::min() / 2;
 
-// A due time (scenario ms for ticks and sends, real µs for holds) and its stream.
+// Real time in µs since the run's start, as a type of its own: holds are kept in it,
+// ticks and sends in scenario ms (millis), and the compiler keeps the two apart.
+struct real_us {
+  std::int64_t value;
+  auto operator<=>(const real_us&) const = default;
+};
+constexpr real_us no_hold{std::numeric_limits<std::int64_t>::min() / 2};
+
+// A due time and its stream.
+template <class Time>
 struct wake {
-  std::int64_t t;
+  Time t;
   std::uint32_t stream;
   // A min-heap on (t, stream): the order is the same in every run.
   bool operator>(const wake& o) const { return t != o.t ? t > o.t : stream > o.stream; }
 };
 
-// A min-heap of wakes.
+// A min-heap of wakes, in one unit of time.
+template <class Time>
 class agenda {
  public:
-  void push(const wake& w) {
+  void push(const wake<Time>& w) {
     heap_.push_back(w);
     std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
   }
-  wake pop() {
+  wake<Time> pop() {
     std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-    wake w = heap_.back();
+    wake<Time> w = heap_.back();
     heap_.pop_back();
     return w;
   }
-  bool due(std::int64_t now) const { return !heap_.empty() && heap_.front().t <= now; }
+  bool due(Time now) const { return !heap_.empty() && heap_.front().t <= now; }
   bool empty() const { return heap_.empty(); }
-  std::int64_t front() const { return heap_.front().t; }
+  Time front() const { return heap_.front().t; }
   void clear() { heap_.clear(); }
 
  private:
-  std::vector<wake> heap_;
+  std::vector<wake<Time>> heap_;
 };
 
 struct request_slot {
@@ -63,7 +73,7 @@ struct stream_state {
   // pacer counts whole milliseconds: a request that started 0.4 ms into its millisecond
   // would let the next one go 199.6 ms later. The gap is kept here, in real time.
   std::int64_t last_start_us = no_start_us;
-  std::int64_t hold_until_us = no_start_us;
+  real_us hold_until = no_hold;
   // When a slot last came free while every slot was taken: no request could start
   // before it, so the sender's own lateness is counted from there at the earliest.
   std::int64_t unblocked_us = no_start_us;
@@ -99,7 +109,7 @@ struct engine::impl {
       stream_deployment.push_back(static_cast<std::uint32_t>(local_dep));
       streams.emplace_back(s, delivery);
       millis first = std::min(s.phase, model.settings().duration);
-      ticks.push(wake{first, local});
+      ticks.push({first, local});
     }
   }
 
@@ -113,21 +123,21 @@ struct engine::impl {
   // seconds). The order is the same as in one loop: the caller calls again while due.
   void run_due() {
     for (;;) {
-      if (holds.due(time.real_now_us())) {
-        wake w = holds.pop();
+      if (holds.due(real_us{time.real_now_us()})) {
+        const auto w = holds.pop();
         auto& s = streams[w.stream];
-        if (s.hold_until_us == w.t) s.hold_until_us = no_start_us;
+        if (s.hold_until == w.t) s.hold_until = no_hold;
         try_send(w.stream);
         continue;
       }
       const millis now = time.now();
       if (sends.due(now)) {
-        wake w = sends.pop();
+        const auto w = sends.pop();
         auto& s = streams[w.stream];
         if (s.wake_at == w.t) s.wake_at = no_time;
         try_send(w.stream);
       } else if (!stopped && ticks.due(now)) {
-        wake w = ticks.pop();
+        const auto w = ticks.pop();
         tick(w.stream, w.t);
         return;
       } else {
@@ -142,7 +152,7 @@ struct engine::impl {
     auto consider = [&next](std::int64_t t) { next = next ? std::min(*next, t) : t; };
     if (!stopped && !ticks.empty()) consider(time.real_at_us(ticks.front()));
     if (!sends.empty()) consider(time.real_at_us(sends.front()));
-    if (!holds.empty()) consider(holds.front());
+    if (!holds.empty()) consider(holds.front().value);
     return next;
   }
 
@@ -173,7 +183,7 @@ struct engine::impl {
     cut_pages(streams[local], t);
     const millis duration = model.settings().duration;
     if (t < duration) {
-      ticks.push(wake{std::min(t + model.settings().delivery.max_delay, duration), local});
+      ticks.push({std::min(t + model.settings().delivery.max_delay, duration), local});
     }
   }
 
@@ -201,13 +211,14 @@ struct engine::impl {
       const std::int64_t gate_us = s.last_start_us + min_gap_us;
       if (*start > now || started_us < gate_us) {
         if (gate_us > time.real_at_us(*start)) {
-          if (s.hold_until_us == no_start_us || s.hold_until_us > gate_us) {
-            s.hold_until_us = gate_us;
-            holds.push(wake{gate_us, local});
+          const real_us gate{gate_us};
+          if (s.hold_until == no_hold || s.hold_until > gate) {
+            s.hold_until = gate;
+            holds.push({gate, local});
           }
         } else if (s.wake_at == no_time || s.wake_at > *start) {
           s.wake_at = *start;
-          sends.push(wake{*start, local});
+          sends.push({*start, local});
         }
         break;
       }
@@ -298,7 +309,7 @@ struct engine::impl {
   void account_until_stop() {
     accounted_until_stop = true;
     while (ticks.due(stop_time)) {
-      const wake w = ticks.pop();
+      const auto w = ticks.pop();
       cut_tick(w.stream, w.t);
       drain_unsent(streams[w.stream]);
     }
@@ -332,9 +343,9 @@ struct engine::impl {
   std::vector<deployment_state> deployments;
   std::vector<stream_state> streams;
   std::vector<std::uint32_t> stream_deployment;  // local stream -> local deployment
-  agenda ticks;                                  // scenario ms
-  agenda sends;  // scenario ms: when the pacer lets a stream's next page go
-  agenda holds;  // real µs: when the gap since a stream's last real start is over
+  agenda<millis> ticks;   // when each stream's next flush tick falls
+  agenda<millis> sends;   // when the pacer lets a stream's next page go
+  agenda<real_us> holds;  // when the gap since a stream's last real start is over
   std::int64_t min_gap_us = 0;
   bool stopped = false;
   millis stop_time = 0;

@@ -20,6 +20,8 @@ namespace gmsim {
 // The three webhook types GMetri sends; each (org, deployment, type) is one stream.
 enum class webhook_type : std::uint8_t { variables = 0, rules = 1, session = 2 };
 inline constexpr int webhook_type_count = 3;
+// The types' names, in the enum's order, as GMetri spells them in bodies.
+inline constexpr std::string_view webhook_type_names[] = {"variables", "rules", "session"};
 std::string_view to_string(webhook_type type);
 // "variables", "rules" or "session"; false if the name is none of them.
 bool parse_webhook_type(std::string_view name, webhook_type& out);
@@ -160,12 +162,6 @@ struct profile {
   session_spec session;
   std::vector<edge_case_selection> edge_cases;
 };
-
-// Parses a profile's text. source names it in errors. Throws profile_error.
-profile parse_profile(std::string_view text, std::string_view source);
-
-// A built-in name ("quickstart") or a file path. Throws profile_error.
-profile load_profile(std::string_view name_or_path);
 
 // The built-in profiles, embedded at build time from profiles/*.json.
 struct embedded_profile {

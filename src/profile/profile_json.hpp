@@ -1,5 +1,5 @@
-// JSON with comments and line numbers, for profiles: nlohmann::json forgets where a value
-// was written, and a profile error must say the line. Private to the profile module.
+// A profile's values with typed accessors whose errors name the file, the line and the
+// field (profile_node), over the located JSON of located_json.hpp. Private to profile/.
 #pragma once
 
 #include <cstdint>
@@ -10,34 +10,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/duration.hpp"
+#include "profile/located_json.hpp"
 
 namespace gmsim::detail {
-
-// Ordered, so that object fields and enum values keep the order the user wrote them in.
-using profile_json = nlohmann::ordered_json;
-
-// A parsed document and the line of every value in it, by path: "delivery.max_delay",
-// "session.variables[2].type"; "" is the document itself. An object member's line is the
-// line of its key.
-struct located_json {
-  std::string source;
-  profile_json value;
-  std::unordered_map<std::string, int> lines;
-};
-
-// Parses strict JSON plus // and /* */ comments (and a leading UTF-8 BOM). Throws
-// profile_error: "<source>:<line>:<col>: syntax error: <reason>" for bad syntax, and
-// "<source>:<line>: <path>: duplicate key '<key>' (first at line N)".
-located_json parse_located_json(std::string_view text, std::string_view source);
-
-// A profile_error's message on one line, whatever the user's keys and names hold: control
-// characters (a key may be "a\nb") are escaped as in JSON.
-std::string one_line(std::string_view message);
-
-std::string member_path(std::string_view parent, std::string_view key);
-std::string element_path(std::string_view parent, std::size_t index);
 
 // One value of a located document, with typed accessors whose errors read
 // "<source>:<line>: <path>: <reason>". They throw profile_error.
@@ -99,5 +78,9 @@ class profile_node {
 
 // A number as people write it: integers without a fraction, others in the shortest form.
 std::string format_number(double value);
+
+// Refuses a slug or name seen before in `seen`, naming the line of the first one.
+void check_unique(const profile_node& item, const std::string& name, std::string_view what,
+                  std::vector<std::pair<std::string, int>>& seen);
 
 }  // namespace gmsim::detail

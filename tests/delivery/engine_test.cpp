@@ -17,6 +17,7 @@
 
 #include "core/json_writer.hpp"
 #include "delivery/schema.hpp"
+#include "profile/profile_reader.hpp"
 #include "record/ledger_sink.hpp"
 #include "run/runner.hpp"
 #include "test_support.hpp"

@@ -3,6 +3,7 @@
 // that starts with the source; nothing else may come out of it.
 #include "fuzz_target.hpp"
 #include "profile/profile.hpp"
+#include "profile/profile_reader.hpp"
 
 namespace gmsim::fuzz {
 

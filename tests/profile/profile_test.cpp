@@ -1,4 +1,5 @@
 #include "profile/profile.hpp"
+#include "profile/profile_reader.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "core/histogram.hpp"
+#include "profile/profile_reader.hpp"
 #include "report/report.hpp"
 #include "run/runner.hpp"
 

@@ -1,0 +1,123 @@
+// gmsim run: the main job. Options in, the run, the reports out; without --target the
+// embedded receiver is started here, and --abort-on-fail is armed here.
+#include "cli/commands.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/options.hpp"
+#include "net/receiver.hpp"
+#include "report/html_report.hpp"
+#include "report/report.hpp"
+#include "report/thresholds.hpp"
+
+namespace gmsim::cli {
+namespace {
+
+// --abort-on-fail: a live run stops once a threshold can no longer pass. A dry run is
+// over too soon to stop; its thresholds are checked at the end like any.
+void arm_abort_on_fail(run_options& options) {
+  if (!options.abort_on_fail || options.config.dry_run) return;
+  if (std::none_of(options.thresholds.begin(), options.thresholds.end(),
+                   [](const threshold& t) { return can_abort(t); })) {
+    print_error("run", "--abort-on-fail: no threshold given can stop a run early (counts with <, <= or "
+                       "==, such as lost_rows==0: see docs/reports.md); running to the end");
+    return;
+  }
+  options.config.should_stop = [thresholds = options.thresholds](const run_counters& so_far) {
+    auto doomed = doomed_threshold(thresholds, so_far);
+    if (doomed) {
+      std::fprintf(stderr, "\ngmsim: stopping: threshold '%s' can no longer pass (%s)\n",
+                   doomed->expr.c_str(), doomed->note.c_str());
+    }
+    return doomed.has_value();
+  };
+}
+
+// The summary, thresholds, summary JSON and JUnit report; whether every threshold passed.
+bool write_run_reports(const run_options& options, const run_result& result) {
+  std::fputs(summary_text(options.config, result).c_str(), stdout);
+  if (options.summary_json.empty() && options.junit.empty() && options.thresholds.empty() &&
+      options.html.empty()) {
+    return true;
+  }
+  auto summary = summary_json(options.config, result);
+  auto results = evaluate_thresholds(options.thresholds, summary);
+  add_thresholds(summary, results);
+  std::fputs(thresholds_text(results).c_str(), stdout);
+  if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
+  if (!options.junit.empty()) write_file(options.junit, junit_xml(summary));
+  if (!options.html.empty()) write_html_report(options.html, summary, options.config.lost_rows_path);
+  return all_passed(results);
+}
+
+// Without --target, a live run sends to gmsim's own validating receiver on 127.0.0.1,
+// started here with the run's auth string, its gap scaled as the run's time is; the
+// report then says what the receiver saw.
+std::unique_ptr<receiver> start_embedded_receiver(run_config& config) {
+  receiver_config rc;
+  rc.listen = "127.0.0.1:0";
+  rc.auth_string = config.transport.auth_string;
+  rc.min_gap =
+      static_cast<millis>(static_cast<double>(config.settings.delivery.min_gap) / config.time_scale);
+  // The tolerance for arrival jitter scales too (5 ms of 200 ms by default), or at a
+  // large --time-scale it would swallow the whole gap and no violation could show.
+  rc.gap_tolerance = std::min(rc.gap_tolerance, rc.min_gap / 40);
+  auto embedded = std::make_unique<receiver>(rc);
+  embedded->start();
+  config.transport.target =
+      parse_target("http://127.0.0.1:" + std::to_string(embedded->port()) + "/webhook");
+  if (!config.quiet) {
+    std::fprintf(stderr, "gmsim: no --target: sending to the embedded receiver at %s\n",
+                 config.transport.target.text.c_str());
+  }
+  return embedded;
+}
+
+}  // namespace
+
+int run_command(const args& a) {
+  run_options options;
+  try {
+    options = parse_run_options(a);
+  } catch (const usage_error& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  } catch (const profile_error& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  }
+  if (options.help) {
+    std::fputs(options.help_text.c_str(), stdout);
+    return exit_ok;
+  }
+  arm_abort_on_fail(options);
+  std::unique_ptr<receiver> embedded;
+  run_result result;
+  try {
+    if (!options.config.dry_run) {
+      if (options.config.transport.target.text.empty()) {
+        embedded = start_embedded_receiver(options.config);
+      } else {
+        warn_if_insecure(options.config.transport);
+      }
+    }
+    result = run(options.config);
+    if (embedded) {
+      embedded->stop();
+      result.receiver = embedded->counts();
+    }
+  } catch (const profile_error& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  } catch (const std::invalid_argument& e) {
+    print_error("run", e.what());
+    return exit_usage;
+  }
+  bool passed = write_run_reports(options, result);
+  if (result.interrupted) return exit_interrupted;
+  return passed ? exit_ok : exit_threshold;
+}
+
+}  // namespace gmsim::cli

@@ -1,0 +1,151 @@
+// The small commands: gmsim example, validate and profiles.
+#include "cli/cli_support.hpp"
+
+class cli_example : public cli {};
+
+TEST_F(cli_example, prints_a_valid_body_of_each_type) {
+  for (const std::string type : {"variables", "rules", "session"}) {
+    SCOPED_TRACE(type);
+    auto r = gmsim({"example", type});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json body = json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(body.is_discarded()) << r.out;
+    EXPECT_EQ(body["type"], type);
+    EXPECT_TRUE(body["data"]["orgSlug"].is_string());
+    EXPECT_TRUE(body["data"]["depSlug"].is_string());
+    ASSERT_FALSE(body["data"]["rows"].empty());
+    EXPECT_TRUE(body["data"]["rows"][0].contains(type)) << body.dump();
+    EXPECT_GT(lines_of(r.out).size(), 5u);  // pretty-printed
+
+    auto compact = gmsim({"example", type, "--compact"});
+    ASSERT_EQ(compact.exit_code, 0) << compact.err;
+    ASSERT_EQ(lines_of(compact.out).size(), 1u) << compact.out;
+    EXPECT_EQ(json::parse(compact.out), body);
+    auto v = gmsim({"validate", write(type + ".json", compact.out)});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  }
+}
+
+TEST_F(cli_example, bogus_type_exits_2) {
+  auto r = gmsim({"example", "bogus"});
+  expect_usage_error(r, {"bogus", "variables, rules or session"});
+  expect_usage_error(gmsim({"example"}), {"TYPE"});
+}
+
+// --- validate ---------------------------------------------------------------------------
+
+class cli_validate : public cli {
+ protected:
+  json example(const std::string& type) {
+    auto r = gmsim({"example", type, "--compact"});
+    EXPECT_EQ(r.exit_code, 0);
+    return json::parse(r.out);
+  }
+};
+
+TEST_F(cli_validate, a_valid_body_passes) {
+  auto f = write("ok.json", example("rules").dump());
+  auto r = gmsim({"validate", f});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, f + ": valid\n");
+}
+
+TEST_F(cli_validate, faults_are_named_by_json_pointer_and_reason) {
+  json rules = example("rules");
+  rules["data"]["rows"][0]["rules"][0]["cid"] = "1";
+  json many = example("variables");
+  while (many["data"]["rows"].size() < 501) many["data"]["rows"].push_back(many["data"]["rows"][0]);
+  json anonymous = example("session");
+  anonymous["data"]["rows"][0].erase("identifier");
+  struct fault_case {
+    std::string name, body, pointer, reason;
+  };
+  const std::vector<fault_case> cases = {
+      {"cid.json", rules.dump(), "/data/rows/0/rules/0/cid", "integer"},
+      {"many.json", many.dump(), "/data/rows", "500"},
+      {"anonymous.json", anonymous.dump(), "/data/rows/0", "identifier"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto f = write(c.name, c.body);
+    auto r = gmsim({"validate", f});
+    EXPECT_EQ(r.exit_code, 1);
+    auto first = lines_of(r.out).at(0);
+    EXPECT_EQ(first.rfind(f + ": " + c.pointer, 0), 0u) << first;
+    EXPECT_TRUE(contains(first, c.reason)) << first;
+    EXPECT_TRUE(contains(r.err, "fault")) << r.err;
+  }
+}
+
+TEST_F(cli_validate, arbitrary_bytes_are_refused_with_a_reason) {
+  std::mt19937 random(7);
+  std::string bytes(4096, '\0');
+  for (auto& b : bytes) b = static_cast<char>(random() & 0xff);
+  for (const auto& [name, text] :
+       std::vector<std::pair<std::string, std::string>>{{"random.bin", bytes},
+                                                        {"empty.json", ""},
+                                                        {"array.json", "[1,2]"},
+                                                        {"cut.json", "{\"type\":\"rul"}}) {
+    SCOPED_TRACE(name);
+    auto f = write(name, text);
+    auto r = gmsim({"validate", f});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    ASSERT_FALSE(r.out.empty());
+    EXPECT_EQ(r.out.rfind(f + ": ", 0), 0u) << r.out;
+    EXPECT_GT(lines_of(r.out).at(0).size(), f.size() + 8) << "no reason given: " << r.out;
+    EXPECT_LE(lines_of(r.out).size(), 3u) << r.out;
+    // The input's bytes are not echoed raw onto the terminal.
+    for (unsigned char c : r.out)
+      EXPECT_TRUE(c == '\n' || (c >= 0x20 && c < 0x7f)) << static_cast<int>(c);
+  }
+}
+
+TEST_F(cli_validate, missing_file_exits_2) {
+  auto f = file("nowhere.json");
+  auto r = gmsim({"validate", f});
+  expect_usage_error(r, {f, "No such file"});
+  expect_usage_error(gmsim({"validate", scratch_.string()}), {scratch_.string(), "directory"});
+  auto none = gmsim({"validate"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.out, "");
+  EXPECT_TRUE(contains(none.err, "Usage: gmsim validate FILE")) << none.err;
+}
+
+TEST_F(cli_validate, a_corrupted_recording_line_is_reported_by_number) {
+  ASSERT_EQ(gmsim({"run", "--dry-run", "--quiet", "--record", file("r.ndjson")}).exit_code, 0);
+  auto lines = lines_of(read_text(path("r.ndjson")));
+  ASSERT_GT(lines.size(), 5u);
+  json third = json::parse(lines[2]);
+  json body = json::parse(third["body"].get<std::string>());
+  body["data"].erase("depSlug");
+  third["body"] = body.dump();
+  lines[2] = third.dump();
+  lines[4] = "{\"t_ms\": 1, garbage";
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  auto f = write("bad.ndjson", text);
+  auto r = gmsim({"validate", f});
+  EXPECT_EQ(r.exit_code, 1);
+  auto out = lines_of(r.out);
+  ASSERT_EQ(out.size(), 2u) << r.out;
+  EXPECT_EQ(out[0].rfind(f + ":3: /data", 0), 0u) << out[0];
+  EXPECT_TRUE(contains(out[0], "depSlug")) << out[0];
+  EXPECT_EQ(out[1].rfind(f + ":5: (body): recording line: not JSON", 0), 0u) << out[1];
+  EXPECT_TRUE(contains(r.err, "2 fault")) << r.err;
+}
+
+// --- profiles ---------------------------------------------------------------------------
+
+class cli_profiles : public cli {};
+
+TEST_F(cli_profiles, lists_quickstart_with_its_description) {
+  auto r = gmsim({"profiles"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("(^|\n)quickstart +A small run of all three webhook types")))
+      << r.out;
+  EXPECT_FALSE(contains(r.out, "broken"));
+  EXPECT_EQ(r.err, "");
+}
+
+// --- live runs over loopback --------------------------------------------------------------

@@ -1,0 +1,298 @@
+// gmsim run, end to end: dry runs, determinism, overrides, and live runs against the
+// embedded receiver and a silent socket.
+#include "cli/cli_support.hpp"
+
+class cli_dry_run : public cli {};
+
+TEST_F(cli_dry_run, prints_the_summary_and_loses_nothing) {
+  auto r = gmsim({"run", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "profile quickstart")) << r.out;
+  EXPECT_TRUE(contains(r.out, "dry run")) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("rows lost +0\n"))) << r.out;
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("rows +[1-9]\\d* generated, [1-9]\\d* delivered \\(100\\.0%\\)")))
+      << r.out;
+  for (const auto& line : lines_of(r.out)) {
+    EXPECT_TRUE(line.empty() || line.back() != ' ') << "trailing space: '" << line << "'";
+  }
+  EXPECT_EQ(r.err, "");
+  auto one = gmsim({"run", "--dry-run", "--workers", "1"});
+  EXPECT_TRUE(contains(one.out, "2 deployments, 6 streams, 1 worker; ")) << one.out;
+}
+
+TEST_F(cli_dry_run, summary_json_holds_the_contract_fields) {
+  auto r = gmsim({"run", "--dry-run", "--summary-json", file("s.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json s = read_json("s.json");
+  expect_summary_contract(s);
+  EXPECT_EQ(s["profile"], "quickstart");
+  EXPECT_EQ(s["seed"], 1);
+  EXPECT_EQ(s["shard"], "1/1");
+  EXPECT_GT(s["events"]["generated"].get<std::int64_t>(), 0);
+  const auto& rows = s["rows"];
+  EXPECT_GT(rows["generated"].get<std::int64_t>(), 0);
+  EXPECT_EQ(rows["delivered"], rows["generated"]);
+  for (const char* k : {"rejected", "failed", "unsent"}) EXPECT_EQ(rows[k], 0) << k;
+  for (const char* k : {"variables", "rules", "session"})
+    EXPECT_GT(rows["by_type"][k].get<std::int64_t>(), 0) << k;
+  const auto& requests = s["requests"];
+  EXPECT_GT(requests["attempted"].get<std::int64_t>(), 0);
+  EXPECT_EQ(requests["delivered"], requests["attempted"]);
+  EXPECT_EQ(requests["by_status"]["200"], requests["attempted"]);
+  EXPECT_TRUE(requests["by_error"].empty());
+  EXPECT_FALSE(s.contains("receiver"));  // a dry run has none
+}
+
+// --- determinism ------------------------------------------------------------------------
+
+class cli_determinism : public cli {};
+
+TEST_F(cli_determinism, same_seed_and_start_give_the_same_bytes_whatever_the_workers) {
+  const args common = {"run",          "--dry-run",           "--quiet", "--duration", "3m",
+                       "--start-time", "2026-02-03T04:05:06Z"};
+  auto with = [&](args extra) {
+    args a = common;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  ASSERT_EQ(gmsim(with({"--seed", "7", "--workers", "1", "--record", file("w1.ndjson")})).exit_code,
+            0);
+  ASSERT_EQ(gmsim(with({"--seed", "7", "--workers", "2", "--record", file("w2.ndjson")})).exit_code,
+            0);
+  ASSERT_EQ(gmsim(with({"--seed", "8", "--workers", "2", "--record", file("s8.ndjson")})).exit_code,
+            0);
+  std::string one = read_text(path("w1.ndjson")), two = read_text(path("w2.ndjson"));
+  ASSERT_GT(lines_of(one).size(), 10u);
+  EXPECT_TRUE(one == two) << "workers 1 and 2 recorded different bytes";
+  std::string other = read_text(path("s8.ndjson"));
+  EXPECT_NE(lines_of(one).at(1), lines_of(other).at(1));
+
+  json header = json::parse(lines_of(one).at(0));
+  EXPECT_EQ(header["gmsim_record"], 1);
+  EXPECT_TRUE(header["version"].is_string());
+  EXPECT_EQ(header["profile"], "quickstart");
+  EXPECT_EQ(header["seed"], 7);
+  EXPECT_EQ(header["start_time"], 1'770'091'506'000);
+  json second = json::parse(lines_of(one).at(1));
+  for (const char* k : {"t_ms", "rows"}) EXPECT_TRUE(second[k].is_number_integer()) << k;
+  for (const char* k : {"org", "dep", "type", "body"}) EXPECT_TRUE(second[k].is_string()) << k;
+
+  auto v = gmsim({"validate", file("w1.ndjson")});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_TRUE(contains(v.out, "all valid")) << v.out;
+}
+
+TEST_F(cli_determinism, a_builtin_and_its_file_give_the_same_bytes) {
+  auto profile_file = (source_dir() / "profiles" / "quickstart.json").string();
+  auto by_file = gmsim({"run", "--dry-run", "--quiet", profile_file, "--record", file("f.ndjson")});
+  ASSERT_EQ(by_file.exit_code, 0) << by_file.err;
+  ASSERT_EQ(
+      gmsim({"run", "--dry-run", "--quiet", "quickstart", "--record", file("b.ndjson")}).exit_code,
+      0);
+  EXPECT_TRUE(read_text(path("f.ndjson")) == read_text(path("b.ndjson")));
+}
+
+// --- overrides change the run -----------------------------------------------------------
+
+class cli_overrides : public cli {
+ protected:
+  // The request lines of a recording, without its header.
+  std::vector<json> recorded(const std::string& name) const {
+    std::vector<json> out;
+    auto lines = lines_of(read_text(path(name)));
+    for (std::size_t i = 1; i < lines.size(); ++i) out.push_back(json::parse(lines[i]));
+    return out;
+  }
+  json dry_summary(args extra) {
+    args a = {"run", "--dry-run", "--quiet", "--summary-json", file("s.json")};
+    a.insert(a.end(), extra.begin(), extra.end());
+    auto r = gmsim(a);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_json("s.json");
+  }
+};
+
+TEST_F(cli_overrides, batch_rows_caps_every_request) {
+  auto r = gmsim({"run", "--dry-run", "--quiet", "--duration", "2m", "--batch-rows", "5",
+                  "--record", file("r.ndjson")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto requests = recorded("r.ndjson");
+  ASSERT_FALSE(requests.empty());
+  bool some_full = false;
+  for (const auto& q : requests) {
+    EXPECT_LE(q["rows"].get<int>(), 5);
+    EXPECT_EQ(json::parse(q["body"].get<std::string>())["data"]["rows"].size(),
+              q["rows"].get<std::size_t>());
+    some_full = some_full || q["rows"] == 5;
+  }
+  EXPECT_TRUE(some_full) << "no request reached the cap: the test proves nothing";
+}
+
+TEST_F(cli_overrides, max_delay_bounds_the_delivery_lag) {
+  json base = dry_summary({"--duration", "3m"});
+  EXPECT_GT(base["delivery_lag_ms"]["max"].get<double>(),
+            10'000);  // else the override shows nothing
+  json s = dry_summary({"--duration", "3m", "--max-delay", "10s"});
+  EXPECT_LE(s["delivery_lag_ms"]["max"].get<double>(), 10'000);
+  EXPECT_GT(s["delivery_lag_ms"]["max"].get<double>(), 0);
+  EXPECT_EQ(s["delivery"]["max_delay_ms"], 10'000);
+}
+
+TEST_F(cli_overrides, duration_changes_the_events) {
+  json base = dry_summary({});
+  json longer = dry_summary({"--duration", "10m"});
+  EXPECT_EQ(longer["duration_ms"], 600'000);
+  EXPECT_GT(longer["events"]["generated"].get<std::int64_t>(),
+            5 * base["events"]["generated"].get<std::int64_t>());
+}
+
+TEST_F(cli_overrides, start_time_moves_the_timestamps_in_the_bodies) {
+  for (const std::string start : {"2026-05-01T00:00:00Z", "1777593600000"}) {
+    SCOPED_TRACE(start);
+    auto r =
+        gmsim({"run", "--dry-run", "--quiet", "--start-time", start, "--record", file("r.ndjson")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::int64_t begin = 1'777'593'600'000, end = begin + 30'000;
+    EXPECT_EQ(json::parse(lines_of(read_text(path("r.ndjson"))).at(0))["start_time"], begin);
+    int rules = 0, sessions = 0;
+    for (const auto& q : recorded("r.ndjson")) {
+      json body = json::parse(q["body"].get<std::string>());
+      for (const auto& row : body["data"]["rows"]) {
+        if (body["type"] == "rules") {
+          for (const auto& rule : row["rules"]) {
+            ++rules;
+            EXPECT_GE(rule["timestamp"].get<std::int64_t>(), begin);
+            EXPECT_LE(rule["timestamp"].get<std::int64_t>(), end);
+          }
+        } else if (body["type"] == "session") {
+          ++sessions;
+          EXPECT_GE(row["session"]["created_at"].get<std::int64_t>(), begin);
+          EXPECT_LE(row["session"]["created_at"].get<std::int64_t>(), end);
+        }
+      }
+    }
+    EXPECT_GT(rules, 0);
+    EXPECT_GT(sessions, 0);
+  }
+}
+
+TEST_F(cli_overrides, shards_split_the_rows_without_loss_or_overlap) {
+  json whole = dry_summary({"--duration", "2m"});
+  json one = dry_summary({"--duration", "2m", "--shard", "1/2"});
+  EXPECT_EQ(one["shard"], "1/2");
+  EXPECT_EQ(one["deployments"], 1);
+  json two = dry_summary({"--duration", "2m", "--shard", "2/2"});
+  EXPECT_EQ(two["shard"], "2/2");
+  auto rows = [](const json& s) { return s["rows"]["generated"].get<std::int64_t>(); };
+  EXPECT_GT(rows(one), 0);
+  EXPECT_GT(rows(two), 0);
+  EXPECT_EQ(rows(one) + rows(two), rows(whole));
+  EXPECT_EQ(one["events"]["generated"].get<std::int64_t>() +
+                two["events"]["generated"].get<std::int64_t>(),
+            whole["events"]["generated"].get<std::int64_t>());
+}
+
+// --- bad input: exit 2, one clear line ----------------------------------------------------
+
+class cli_live : public cli {
+ protected:
+  // A short live run: 3 s of traffic at 3x, about a second of wall time plus the drain.
+  args live(args extra) {
+    args a = {"run",     "--duration",     "3s",          "--time-scale", "3",
+              "--quiet", "--summary-json", file("s.json")};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+  static std::int64_t count(const json& j) { return j.get<std::int64_t>(); }
+};
+
+TEST_F(cli_live, embedded_receiver_takes_every_row_and_the_secret_stays_secret) {
+  const std::string secret = "s3cret-Auth-String-0123456789";
+  auto r = gmsim(live({"--auth-string", secret, "--record", file("r.ndjson")}), 60s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json s = read_json("s.json");
+  expect_summary_contract(s);
+  EXPECT_FALSE(s["dry_run"].get<bool>());
+  EXPECT_GT(count(s["requests"]["attempted"]), 0);
+  EXPECT_EQ(s["requests"]["delivered"], s["requests"]["attempted"]);
+  EXPECT_EQ(s["rows"]["delivered"], s["rows"]["generated"]);
+  EXPECT_EQ(s["rows"]["lost"], 0);
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("rows lost +0\n"))) << r.out;
+  ASSERT_TRUE(s["receiver"].is_object()) << s.dump();
+  EXPECT_EQ(s["receiver"]["rows_accepted"], s["rows"]["delivered"]);
+  EXPECT_EQ(s["receiver"]["requests"], s["requests"]["attempted"]);
+  EXPECT_EQ(s["receiver"]["unauthorized"], 0);
+  EXPECT_EQ(s["receiver"]["invalid"], 0);
+
+  std::string summary_file = read_text(path("s.json"));
+  for (const auto& [where, text] : std::vector<std::pair<std::string, std::string>>{
+           {"stdout", r.out},
+           {"stderr", r.err},
+           {"summary", summary_file},
+           {"recording", read_text(path("r.ndjson"))}}) {
+    EXPECT_FALSE(contains(text, secret)) << "the auth string is in " << where;
+  }
+  // The environment variable is a way to give it too.
+  auto env = gmsim(live({}), 60s, {"GMSIM_AUTH_STRING=" + secret});
+  ASSERT_EQ(env.exit_code, 0) << env.err;
+  json e = read_json("s.json");
+  EXPECT_EQ(e["receiver"]["unauthorized"], 0);
+  EXPECT_EQ(e["requests"]["delivered"], e["requests"]["attempted"]);
+  EXPECT_FALSE(contains(env.out + env.err + read_text(path("s.json")), secret));
+}
+
+TEST_F(cli_live, ctrl_c_stops_the_run_and_still_writes_its_reports) {
+  auto run = start({"run", "--duration", "10m", "--summary-json", file("s.json"), "--lost-rows",
+                    file("lost.ndjson")});
+  ASSERT_TRUE(run->wait_for_err(std::regex("sending to the embedded receiver"), 30s))
+      << run->err_text();
+  // The message comes just before the signal handler is set: leave it time to be.
+  std::this_thread::sleep_for(1s);
+  run->signal(SIGINT);
+  auto r = run->wait(60s);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(contains(r.err, "stopping")) << r.err;
+  EXPECT_TRUE(contains(r.out, "(interrupted)")) << r.out;
+  json s = read_json("s.json");
+  expect_summary_contract(s);
+  EXPECT_TRUE(s["interrupted"].get<bool>());
+  EXPECT_EQ(s["requests"]["failed"], 0);
+  auto lost = lines_of(read_text(path("lost.ndjson")));
+  EXPECT_EQ(static_cast<std::int64_t>(lost.size()), s["rows"]["lost"].get<std::int64_t>());
+}
+
+// The second Ctrl-C cuts every request in flight, the auth probes' too: they go on
+// connections of their own. Against a server that takes connections and never answers,
+// a probe left open held the run until its request timeout (120 s here).
+TEST_F(cli_live, a_second_ctrl_c_cuts_the_auth_probes_in_flight_too) {
+  int port = 0;
+  const int silent = listen_on_loopback(port);
+  ASSERT_GE(silent, 0);
+  const auto profile = write("probe.json", R"({"name": "probe-stop", "seed": 3, "duration": "2m",
+    "delivery": {"max_delay": "1s", "timeout": "120s"}, "edge_cases": ["auth-missing"]})");
+  auto run =
+      start({"run", profile, "--target", "http://127.0.0.1:" + std::to_string(port) + "/webhook",
+             "--quiet", "--summary-json", file("s.json")});
+  // The first window's requests: a stream's page and the probe, each on its connection.
+  std::vector<int> held;
+  const auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (held.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+    pollfd ready{silent, POLLIN, 0};
+    if (::poll(&ready, 1, 100) == 1) held.push_back(::accept(silent, nullptr, nullptr));
+  }
+  ASSERT_EQ(held.size(), 2u) << run->err_text();
+  std::this_thread::sleep_for(1s);  // the signal handler is set just after the first request
+  run->signal(SIGINT);
+  std::this_thread::sleep_for(200ms);
+  run->signal(SIGINT);
+  auto r = run->wait(60s);
+  for (int fd : held) ::close(fd);
+  ::close(silent);
+  EXPECT_FALSE(r.timed_out) << "the run waited for a request it should have cut";
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  json s = read_json("s.json");
+  EXPECT_EQ(s["auth_probes"]["sent"], 1) << s.dump();
+  EXPECT_EQ(s["requests"]["by_error"]["reset"], s["requests"]["failed"]) << s.dump();
+  EXPECT_EQ(s["requests"]["by_error"].count("timeout"), 0u) << s.dump();
+}
