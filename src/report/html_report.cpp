@@ -1,3 +1,7 @@
+// The HTML report: one self-contained page written section by section, in the order it
+// reads (verdict, tiles, charts, distributions, errors, lost rows, thresholds); about 500
+// lines, kept as one file so that the page's order is the file's. Its scripts and styles
+// are html_report_assets.cpp.
 #include "report/html_report.hpp"
 
 #include <algorithm>
