@@ -19,7 +19,6 @@ namespace gmsim {
 // worker publishes them for progress and --abort-on-fail while it runs; run_stats adds
 // the histograms.
 struct run_counters {
-
   std::int64_t sessions_started = 0;  // sessions the scenario began
   std::int64_t events_generated = 0;  // viewer events, before merging into rows
 

@@ -35,8 +35,9 @@ struct recording_header {
   millis last_t_ms = 0;      // the latest intended send time: the recording's length
 };
 
-// The first line of a recording. replay_of, when not empty, names the recording that a
-// replay's own recording replays.
+// The first line of a recording, with this gmsim's version (header.version and the
+// counts are what a reader learns; they are not written). replay_of, when not empty,
+// names the recording that a replay's own recording replays.
 std::string recording_header_line(const recording_header& header, std::string_view replay_of = {});
 
 // One request of a recording, as a run or a replay writes it.

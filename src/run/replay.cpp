@@ -150,11 +150,8 @@ class replay_worker {
     if (s.in_flight) in_flight_ -= 1;
     s.in_flight = false;
     const auto& r = s.info.requests[s.next];
-    // A recorded page is generated when its turn comes: a replay has no ticks.
-    const int type = static_cast<int>(s.info.type);
-    stats_.requests_by_type[type] += 1;
-    stats_.rows_generated += r.rows;
-    stats_.rows_by_type[type] += r.rows;
+    count_generated(s, r);
+    stats_.requests_by_type[static_cast<int>(s.info.type)] += 1;
     stats_.count_answer(outcome, r.rows, static_cast<std::int64_t>(s.body.size()),
                         finished_us - time_.at_us(r.t), finished_us - started_us);
     if (record_) write_record(s, r, outcome, started_us, finished_us - started_us);
@@ -165,6 +162,13 @@ class replay_worker {
     do_wait(s);
   }
 
+  // A recorded page counts as generated when its turn comes, sent or not: a replay has
+  // no ticks to cut it.
+  void count_generated(const stream_run& s, const recorded_request& r) {
+    stats_.rows_generated += r.rows;
+    stats_.rows_by_type[static_cast<int>(s.info.type)] += r.rows;
+  }
+
   // The stream is over: whatever it did not send is unsent.
   void end_stream(stream_run& s) {
     if (s.finished) return;
@@ -173,8 +177,7 @@ class replay_worker {
                                         "the replay stopped first"};
     for (; s.next < s.info.requests.size(); ++s.next) {
       const auto& r = s.info.requests[s.next];
-      stats_.rows_generated += r.rows;
-      stats_.rows_by_type[static_cast<int>(s.info.type)] += r.rows;
+      count_generated(s, r);
       stats_.count_unsent(s.info.type, r.rows);
       if (lost_) {
         std::string body, why;
