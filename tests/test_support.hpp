@@ -86,15 +86,15 @@ class recording_sender final : public request_sender {
  public:
   explicit recording_sender(const simulated_clock& time) : time_(time) {}
   void attach(engine& e) { engine_ = &e; }
-  void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) override {
-    sent.push_back(sent_request{time_.now(), engine_->global_stream(stream), std::string(body)});
+  void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) override {
+    sent.push_back(sent_request{time_.now(), engine_->stream_of(queue, slot), std::string(body)});
     request_outcome outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
     if (answer) outcome = answer(sent.back());
     if (hold) {
-      held.push_back({stream, slot, outcome, body, sent.size() - 1, time_.real_now_us()});
+      held.push_back({queue, slot, outcome, body, sent.size() - 1, time_.real_now_us()});
       return;
     }
-    engine_->complete(stream, slot, outcome, time_.real_now_us(), time_.real_now_us());
+    engine_->complete(queue, slot, outcome, time_.real_now_us(), time_.real_now_us());
   }
   // Completes the held requests (the first `count` of them) at the clock's now; each
   // started when it was sent.
@@ -104,7 +104,7 @@ class recording_sender final : public request_sender {
                                       held.begin() + static_cast<std::ptrdiff_t>(count));
     held.erase(held.begin(), held.begin() + static_cast<std::ptrdiff_t>(count));
     for (auto& h : pending) {
-      engine_->complete(h.stream, h.slot, h.outcome, h.started_us, time_.real_now_us());
+      engine_->complete(h.queue, h.slot, h.outcome, h.started_us, time_.real_now_us());
     }
   }
   // Whether every held request's body, as the engine still holds it (a transport reads
@@ -118,7 +118,7 @@ class recording_sender final : public request_sender {
   std::function<request_outcome(const sent_request&)> answer;
   bool hold = false;  // keep requests in flight until release_held()
   struct held_request {
-    std::uint32_t stream, slot;
+    std::uint32_t queue, slot;  // the engine's local pacing queue and its slot
     request_outcome outcome;
     std::string_view body;  // the engine's buffer, not a copy
     std::size_t sent_index;

@@ -85,9 +85,9 @@ int example_command(const args& a) {
     const scenario* model = nullptr;
     webhook_type wanted{};
     std::string body;
-    void send(std::uint32_t stream, std::uint32_t slot, std::string_view b) override {
-      if (body.empty() && model->streams()[e->global_stream(stream)].type == wanted) body = b;
-      e->complete(stream, slot,
+    void send(std::uint32_t queue, std::uint32_t slot, std::string_view b) override {
+      if (body.empty() && model->streams()[e->stream_of(queue, slot)].type == wanted) body = b;
+      e->complete(queue, slot,
                   request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}}, 0, 0);
     }
   } sink;

@@ -283,11 +283,13 @@ run_options parse_run_options(const args& a) {
     ("max-delay", po::value<std::string>()->value_name("D"), "flush tick period (GMetri: 60s)")
     ("batch-rows", po::value<int>()->value_name("N"), "rows per request at most (GMetri: 500)")
     ("min-gap", po::value<std::string>()->value_name("D"), "between a stream's request starts (GMetri: 200ms)")
-    ("in-flight", po::value<int>()->value_name("N"), "requests of one stream outstanding at once (GMetri: 1)")
+    ("pacing-scope", po::value<std::string>()->value_name("SCOPE"), "what one pacing queue covers: webhook (default: one per org), deployment, stream, endpoint; see docs/semantics.md")
+    ("in-flight", po::value<int>()->value_name("N"), "requests of one pacing queue outstanding at once (GMetri: 1)")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
     ("drain-timeout", po::value<std::string>()->value_name("D"), "after the duration, how long queued pages may still go out (real time; default 2m); then they are unsent")
     ("dry-run", "no network: simulated clock, as fast as the machine goes")
+    ("compare", po::value<std::string>()->value_name("SETTING"), "with --dry-run: run once per value of SETTING and print the results side by side (pacing_scope)")
     ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
     ("shard", po::value<std::string>()->value_name("I/N"), "run the I-th of N disjoint parts (I/N)")
     ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
@@ -363,6 +365,13 @@ run_options parse_run_options(const args& a) {
     p.delivery.in_flight = n;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;
+  if (vm.count("pacing-scope")) {
+    const auto& name = vm["pacing-scope"].as<std::string>();
+    if (!parse_pacing_scope(name, p.delivery.scope)) {
+      throw usage_error("--pacing-scope: must be webhook, deployment, stream or endpoint, got " +
+                        shown_argument(a, name));
+    }
+  }
   if (vm.count("time-scale")) {
     double x = vm["time-scale"].as<double>();
     if (!(x > 0) || x > 1e6) throw usage_error("--time-scale: must be a number in (0, 1e6]");
@@ -405,6 +414,25 @@ run_options parse_run_options(const args& a) {
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
   parse_threshold_options(vm, out);
   c.quiet = vm.count("quiet") != 0;
+  if (vm.count("compare")) {
+    out.compare = vm["compare"].as<std::string>();
+    if (out.compare != "pacing_scope" && out.compare != "pacing-scope") {
+      throw usage_error("--compare: the setting to compare must be pacing_scope, got " +
+                        shown_argument(a, out.compare));
+    }
+    out.compare = "pacing_scope";
+    if (!c.dry_run) {
+      throw usage_error("--compare: needs --dry-run (a live comparison would send the traffic "
+                        "once per value)");
+    }
+    for (const char* option : {"summary-json", "record", "lost-rows", "html", "junit", "threshold",
+                               "pacing-scope"}) {
+      if (vm.count(option)) {
+        throw usage_error(std::string("--compare: prints a table only; drop --") + option +
+                          " (or run each value on its own)");
+      }
+    }
+  }
 
   if (c.dry_run && vm.count("target"))
     throw usage_error("--target: --dry-run sends nothing; drop one of them");

@@ -37,6 +37,9 @@ struct run_options {
   std::vector<threshold> thresholds;  // --threshold, in the order given
   bool abort_on_fail = false;         // stop as soon as a threshold can no longer pass
   std::string html;  // the HTML report, when not empty
+  // --compare: the setting whose every value a dry run is repeated with, side by side
+  // ("pacing_scope"); empty for a plain run.
+  std::string compare;
 };
 
 // An unsigned integer option, digits only ("-1" is refused, not wrapped). Throws usage_error.

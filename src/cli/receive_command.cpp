@@ -30,7 +30,8 @@ int receive_command(const args& a) {
     ("help,h", "show this help")
     ("listen", po::value<std::string>()->default_value("127.0.0.1:8080")->value_name("ADDR:PORT"), "ADDR:PORT to listen on (port 0: any free port)")
     ("auth-string", po::value<std::string>()->value_name("S"), "require \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); 401 otherwise")
-    ("min-gap", po::value<std::string>()->default_value("200ms")->value_name("D"), "count a stream's requests closer than this")
+    ("min-gap", po::value<std::string>()->default_value("200ms")->value_name("D"), "count a queue's requests closer than this (see --gap-scope)")
+    ("gap-scope", po::value<std::string>()->default_value("webhook")->value_name("SCOPE"), "what one queue is for --min-gap: webhook (one per orgSlug), deployment, stream (orgSlug, depSlug, type) or endpoint (every request); as gmsim run's --pacing-scope")
     ("gap-tolerance", po::value<std::string>()->default_value("5ms")->value_name("D"), "arrival jitter forgiven: only gaps under min-gap minus this are counted")
     ("max-body", po::value<std::string>()->default_value("16777216")->value_name("N"), "bytes; 413 beyond")
     ("max-header", po::value<std::string>()->default_value("16384")->value_name("N"), "bytes of request line and headers; 431 beyond")
@@ -85,6 +86,10 @@ int receive_command(const args& a) {
     };
     rc.min_gap = duration_of("min-gap", vm["min-gap"].as<std::string>());
     rc.gap_tolerance = duration_of("gap-tolerance", vm["gap-tolerance"].as<std::string>());
+    if (const auto& scope = vm["gap-scope"].as<std::string>(); !parse_pacing_scope(scope, rc.gap_scope)) {
+      throw usage_error("--gap-scope: must be webhook, deployment, stream or endpoint, got '" +
+                        scope + "'");
+    }
     rc.max_body = parse_unsigned_option("max-body", vm["max-body"].as<std::string>());
     if (rc.max_body < 1) throw usage_error("--max-body: must be at least 1 byte");
     rc.max_header = parse_unsigned_option("max-header", vm["max-header"].as<std::string>());

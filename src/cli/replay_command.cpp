@@ -32,7 +32,7 @@ replay_options parse_replay_options(const args& a) {
   opts.add_options()
     ("time-scale", po::value<double>()->value_name("X"), "replay X times faster than recorded")
     ("min-gap", po::value<std::string>()->value_name("D"), "a stream's starts at least this apart, or the recorded gap if shorter (default 200ms, scaled)")
-    ("workers", po::value<int>()->value_name("N"), "worker threads, streams split over them (default: the machine's cores)")
+    ("workers", po::value<int>()->value_name("N"), "worker threads, pacing queues split over them (default: the machine's cores)")
     ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
     ("record", po::value<std::string>()->value_name("F"), "write every request of the replay (NDJSON) here")
     ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")

@@ -52,6 +52,40 @@ bool write_run_reports(const run_options& options, const run_result& result) {
   return all_passed(results);
 }
 
+// --compare pacing_scope: the dry run once per scope, what each shows side by side. A dry
+// run's answers are instant, so the lag is the one GMetri's batching and pacing alone
+// cause, and the worst queue is the backlog that pacing alone builds.
+int compare_pacing_scopes(const run_options& options) {
+  const run_config& base = options.config;
+  std::printf("\n  %s, seed %llu, %s of traffic: each pacing scope in a dry run\n\n",
+              base.settings.name.c_str(), static_cast<unsigned long long>(base.settings.seed),
+              format_duration(base.settings.duration).c_str());
+  std::printf("  %-12s %7s %9s %10s %10s %10s %12s %12s\n", "scope", "queues", "requests",
+              "lag p50", "lag p99", "lag max", "worst queue", "concurrency");
+  for (std::size_t i = 0; i < std::size(pacing_scope_names); ++i) {
+    run_config config = base;
+    config.settings.delivery.scope = static_cast<pacing_scope>(i);
+    const run_result r = run(config);
+    const histogram& lag = r.stats.lag_ms;
+    auto ms = [&lag](double p) {
+      return lag.count() == 0 ? std::string("-") : format_ms(static_cast<double>(lag.percentile(p)));
+    };
+    const std::string name = std::string(pacing_scope_names[i]) +
+                             (config.settings.delivery.scope == base.settings.delivery.scope ? " *" : "");
+    std::printf("  %-12s %7zu %9lld %10s %10s %10s %12s %12lld\n", name.c_str(), r.queues,
+                static_cast<long long>(r.stats.requests_attempted), ms(50).c_str(), ms(99).c_str(),
+                lag.count() == 0 ? "-" : format_ms(static_cast<double>(lag.max())).c_str(),
+                (std::to_string(r.stats.queue_peak_rows) + " rows").c_str(),
+                static_cast<long long>(r.queues) * base.settings.delivery.in_flight);
+  }
+  std::printf("\n  * the profile's scope. lag: from a viewer's action to its delivery (instant "
+              "answers).\n  worst queue: the most rows waiting in one queue. concurrency: "
+              "requests that may be in\n  flight at once against a slow receiver (queues x "
+              "in_flight %d). docs/semantics.md#pacing-scope\n",
+              base.settings.delivery.in_flight);
+  return exit_ok;
+}
+
 // Without --target, a live run sends to gmsim's own validating receiver on 127.0.0.1,
 // started here with the run's auth string, its gap scaled as the run's time is; the
 // report then says what the receiver saw.
@@ -64,6 +98,7 @@ std::unique_ptr<receiver> start_embedded_receiver(run_config& config) {
   // The tolerance for arrival jitter scales too (5 ms of 200 ms by default), or at a
   // large --time-scale it would swallow the whole gap and no violation could show.
   rc.gap_tolerance = std::min(rc.gap_tolerance, rc.min_gap / 40);
+  rc.gap_scope = config.settings.delivery.scope;
   auto embedded = std::make_unique<receiver>(rc);
   embedded->start();
   config.transport.target =
@@ -91,6 +126,14 @@ int run_command(const args& a) {
   if (options.help) {
     std::fputs(options.help_text.c_str(), stdout);
     return exit_ok;
+  }
+  if (!options.compare.empty()) {
+    try {
+      return compare_pacing_scopes(options);
+    } catch (const profile_error& e) {
+      print_error("run", e.what());
+      return exit_usage;
+    }
   }
   arm_abort_on_fail(options);
   std::unique_ptr<receiver> embedded;

@@ -20,13 +20,13 @@ struct real_us {
 };
 constexpr real_us no_hold{std::numeric_limits<std::int64_t>::min() / 2};
 
-// A due time and its stream.
+// A due time and its stream (ticks) or queue (sends, holds).
 template <class Time>
 struct wake {
   Time t;
-  std::uint32_t stream;
-  // A min-heap on (t, stream): the order is the same in every run.
-  bool operator>(const wake& o) const { return t != o.t ? t > o.t : stream > o.stream; }
+  std::uint32_t unit;
+  // A min-heap on (t, unit): the order is the same in every run.
+  bool operator>(const wake& o) const { return t != o.t ? t > o.t : unit > o.unit; }
 };
 
 // A min-heap of wakes, in one unit of time.
@@ -54,17 +54,26 @@ class agenda {
 
 struct request_slot {
   bool busy = false;
+  std::uint32_t stream = 0;  // local: the page's
   page body_page;
   millis intended = 0;
   std::int64_t started_us = 0;
   std::string body;
 };
 
+// A stream: its rows wait here for its ticks, then go to its pacing queue as pages.
 struct stream_state {
-  stream_state(const stream_info& s, const delivery_spec& d)
-      : info(s), rows(s, d.batch_rows), pace(d.min_gap, d.in_flight), slots(d.in_flight) {}
+  stream_state(const stream_info& s, const delivery_spec& d, std::uint32_t q)
+      : info(s), rows(s, d.batch_rows), queue(q) {}
   stream_info info;
   aggregator rows;
+  std::uint32_t queue;  // local
+};
+
+// A pacing queue (delivery.pacing_scope): one or more streams' pages in the order cut,
+// one gap and in_flight slots for all of them.
+struct queue_state {
+  explicit queue_state(const delivery_spec& d) : pace(d.min_gap, d.in_flight), slots(d.in_flight) {}
   pacer pace;
   std::vector<request_slot> slots;
   bool sending = false;      // inside try_send: completions must not recurse into it
@@ -77,6 +86,7 @@ struct stream_state {
   // When a slot last came free while every slot was taken: no request could start
   // before it, so the sender's own lateness is counted from there at the earliest.
   std::int64_t unblocked_us = no_start_us;
+  std::size_t peak_rows = 0;  // the most rows that waited in it at once
 };
 
 struct deployment_state {
@@ -94,7 +104,9 @@ struct engine::impl {
     for (std::uint32_t d : setup.deployments) {
       deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}});
     }
-    // Streams in global order, which the deployments' order preserves.
+    // Streams in global order, which the deployments' order preserves; queues in the
+    // order their first stream comes.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> queue_of;  // global -> local
     std::size_t local_dep = 0;
     for (const auto& s : model.streams()) {
       while (local_dep < setup.deployments.size() && setup.deployments[local_dep] < s.deployment) {
@@ -107,7 +119,17 @@ struct engine::impl {
       deployments[local_dep].local_stream[static_cast<int>(s.type)] =
           static_cast<std::int32_t>(local);
       stream_deployment.push_back(static_cast<std::uint32_t>(local_dep));
-      streams.emplace_back(s, delivery);
+      auto found = std::find_if(queue_of.begin(), queue_of.end(),
+                                [&s](const auto& q) { return q.first == s.queue; });
+      std::uint32_t queue = 0;
+      if (found != queue_of.end()) {
+        queue = found->second;
+      } else {
+        queue = static_cast<std::uint32_t>(queues.size());
+        queue_of.emplace_back(s.queue, queue);
+        queues.emplace_back(delivery);
+      }
+      streams.emplace_back(s, delivery, queue);
       millis first = std::min(s.phase, model.settings().duration);
       ticks.push({first, local});
     }
@@ -125,20 +147,20 @@ struct engine::impl {
     for (;;) {
       if (holds.due(real_us{time.real_now_us()})) {
         const auto w = holds.pop();
-        auto& s = streams[w.stream];
-        if (s.hold_until == w.t) s.hold_until = no_hold;
-        try_send(w.stream);
+        auto& q = queues[w.unit];
+        if (q.hold_until == w.t) q.hold_until = no_hold;
+        try_send(w.unit);
         continue;
       }
       const millis now = time.now();
       if (sends.due(now)) {
         const auto w = sends.pop();
-        auto& s = streams[w.stream];
-        if (s.wake_at == w.t) s.wake_at = no_time;
-        try_send(w.stream);
+        auto& q = queues[w.unit];
+        if (q.wake_at == w.t) q.wake_at = no_time;
+        try_send(w.unit);
       } else if (!stopped && ticks.due(now)) {
         const auto w = ticks.pop();
-        tick(w.stream, w.t);
+        tick(w.unit, w.t);
         return;
       } else {
         return;
@@ -173,7 +195,7 @@ struct engine::impl {
 
   void tick(std::uint32_t local, millis t) {
     cut_tick(local, t);
-    try_send(local);
+    try_send(streams[local].queue);
   }
 
   // A tick's work but sending: its deployment's events up to t, its stream's pages cut,
@@ -190,46 +212,61 @@ struct engine::impl {
   void cut_pages(stream_state& s, millis t) {
     pages.clear();
     s.rows.flush(t, pages, merge_space);
+    auto& q = queues[s.queue];
     for (auto& p : pages) {
       auto n = static_cast<std::int64_t>(p.rows.size());
       stats.rows_generated += n;
       stats.rows_by_type[static_cast<int>(s.info.type)] += n;
-      s.pace.push(std::move(p));
+      q.pace.push(std::move(p));
+    }
+    if (q.pace.backlog_rows() > q.peak_rows) {
+      q.peak_rows = q.pace.backlog_rows();
+      stats.queue_peak_rows =
+          std::max(stats.queue_peak_rows, static_cast<std::int64_t>(q.peak_rows));
     }
   }
 
-  void try_send(std::uint32_t local) {
-    auto& s = streams[local];
-    if (s.sending) return;
-    s.sending = true;
-    while (auto start = s.pace.next_start()) {
+  // The local stream of a page in a queue: pages carry their global stream.
+  std::uint32_t local_stream(std::uint32_t global) const {
+    auto it = std::lower_bound(streams.begin(), streams.end(), global,
+                               [](const stream_state& s, std::uint32_t g) { return s.info.index < g; });
+    assert(it != streams.end() && it->info.index == global);
+    return static_cast<std::uint32_t>(it - streams.begin());
+  }
+
+  void try_send(std::uint32_t queue) {
+    auto& q = queues[queue];
+    if (q.sending) return;
+    q.sending = true;
+    while (auto start = q.pace.next_start()) {
       const millis now = time.now();
       // One reading of the clock is both the start recorded and the one the next gap is
       // kept from. On the simulated clock it is a whole millisecond and the pacer's
       // rule is the same as this one, so nothing is ever held there.
       const std::int64_t started_us = time.real_now_us();
-      const std::int64_t gate_us = s.last_start_us + min_gap_us;
+      const std::int64_t gate_us = q.last_start_us + min_gap_us;
       if (*start > now || started_us < gate_us) {
         if (gate_us > time.real_at_us(*start)) {
           const real_us gate{gate_us};
-          if (s.hold_until == no_hold || s.hold_until > gate) {
-            s.hold_until = gate;
-            holds.push({gate, local});
+          if (q.hold_until == no_hold || q.hold_until > gate) {
+            q.hold_until = gate;
+            holds.push({gate, queue});
           }
-        } else if (s.wake_at == no_time || s.wake_at > *start) {
-          s.wake_at = *start;
-          sends.push({*start, local});
+        } else if (q.wake_at == no_time || q.wake_at > *start) {
+          q.wake_at = *start;
+          sends.push({*start, queue});
         }
         break;
       }
-      s.last_start_us = started_us;
-      auto released = s.pace.start(now);
+      q.last_start_us = started_us;
+      auto released = q.pace.start(now);
       auto slot_index =
-          static_cast<std::uint32_t>(std::find_if(s.slots.begin(), s.slots.end(),
+          static_cast<std::uint32_t>(std::find_if(q.slots.begin(), q.slots.end(),
                                                   [](const request_slot& r) { return !r.busy; }) -
-                                     s.slots.begin());
-      request_slot& slot = s.slots[slot_index];
+                                     q.slots.begin());
+      request_slot& slot = q.slots[slot_index];
       slot.busy = true;
+      slot.stream = local_stream(released.body.stream);
       slot.body_page = std::move(released.body);
       slot.intended = released.intended;
       if (!spare_bodies.empty()) {
@@ -242,18 +279,20 @@ struct engine::impl {
       stats.page_bytes.record(static_cast<std::int64_t>(slot.body.size()));
       stats.send_delay_us.record(slot.started_us - time.real_at_us(slot.intended));
       stats.start_delay_us.record(started_us -
-                                  std::max({time.real_at_us(*start), gate_us, s.unblocked_us}));
-      stats.requests_by_type[static_cast<int>(s.info.type)] += 1;
+                                  std::max({time.real_at_us(*start), gate_us, q.unblocked_us}));
+      stats.requests_by_type[static_cast<int>(streams[slot.stream].info.type)] += 1;
       requests_in_flight += 1;
-      sender.send(local, slot_index, slot.body);
+      stats.in_flight_peak = std::max<std::int64_t>(stats.in_flight_peak, requests_in_flight);
+      sender.send(queue, slot_index, slot.body);
     }
-    s.sending = false;
+    q.sending = false;
   }
 
-  void complete(std::uint32_t local, std::uint32_t slot_index, const request_outcome& outcome,
+  void complete(std::uint32_t queue, std::uint32_t slot_index, const request_outcome& outcome,
                 std::int64_t started_us, std::int64_t finished_us) {
-    auto& s = streams[local];
-    request_slot& slot = s.slots[slot_index];
+    auto& q = queues[queue];
+    request_slot& slot = q.slots[slot_index];
+    const auto& s = streams[slot.stream];
     const auto rows = static_cast<std::int64_t>(slot.body_page.rows.size());
     if (model.has_auth_cases() &&
         model.auth_of(s.info.index, slot.body_page.ready) != request_auth::normal) {
@@ -272,17 +311,17 @@ struct engine::impl {
       setup.ledgers->request_ended(s.info, slot.body_page, slot.intended, outcome, slot.started_us,
                                    finished_us - started_us, slot.body);
     }
-    if (s.pace.in_flight() == static_cast<int>(s.slots.size())) s.unblocked_us = finished_us;
+    if (q.pace.in_flight() == static_cast<int>(q.slots.size())) q.unblocked_us = finished_us;
     slot.busy = false;
     // An idle slot holds nothing: its body's buffer goes to the next request of any
     // stream, so a run keeps as many buffers as it had requests in flight at once.
     spare_bodies.push_back(std::move(slot.body));
     slot.body_page = page{};
-    s.pace.finish();
+    q.pace.finish();
     requests_in_flight -= 1;
     assert(requests_in_flight >= 0);  // one complete() per send()
     if (!stopped) {
-      try_send(local);
+      try_send(queue);
     } else if (requests_in_flight <= 0 && !accounted_until_stop) {
       account_until_stop();
     }
@@ -294,7 +333,7 @@ struct engine::impl {
     stop_time = time.now();
     sends.clear();
     holds.clear();
-    for (auto& s : streams) drain_unsent(s);
+    for (auto& q : queues) drain_unsent(q);
     // What viewers did up to the stop is counted once the answers in flight are in: it
     // can be much (below), and answers waiting behind it would be measured late.
     if (requests_in_flight <= 0) account_until_stop();
@@ -310,22 +349,23 @@ struct engine::impl {
     accounted_until_stop = true;
     while (ticks.due(stop_time)) {
       const auto w = ticks.pop();
-      cut_tick(w.stream, w.t);
-      drain_unsent(streams[w.stream]);
+      cut_tick(w.unit, w.t);
+      drain_unsent(queues[streams[w.unit].queue]);
     }
     ticks.clear();
     for (auto& dep : deployments) generate(dep, stop_time);
     for (auto& s : streams) {
       cut_pages(s, stop_time);
-      drain_unsent(s);
+      drain_unsent(queues[s.queue]);
     }
   }
 
-  // Every page queued on s becomes unsent, at the stop.
-  void drain_unsent(stream_state& s) {
+  // Every page queued on q becomes unsent, at the stop.
+  void drain_unsent(queue_state& q) {
     static const request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none,
                                         "the run stopped first"};
-    for (auto& p : s.pace.drain()) {
+    for (auto& p : q.pace.drain()) {
+      const auto& s = streams[local_stream(p.stream)];
       auto rows = static_cast<std::int64_t>(p.rows.size());
       stats.count_unsent(s.info.type, rows);
       stats.over_time.record_unsent(stop_time, rows);
@@ -342,10 +382,11 @@ struct engine::impl {
   run_stats& stats;
   std::vector<deployment_state> deployments;
   std::vector<stream_state> streams;
+  std::vector<queue_state> queues;
   std::vector<std::uint32_t> stream_deployment;  // local stream -> local deployment
   agenda<millis> ticks;   // when each stream's next flush tick falls
-  agenda<millis> sends;   // when the pacer lets a stream's next page go
-  agenda<real_us> holds;  // when the gap since a stream's last real start is over
+  agenda<millis> sends;   // when the pacer lets a queue's next page go
+  agenda<real_us> holds;  // when the gap since a queue's last real start is over
   std::int64_t min_gap_us = 0;
   bool stopped = false;
   millis stop_time = 0;
@@ -390,27 +431,29 @@ void engine::stop() { impl_->stop(); }
 
 bool engine::done() const {
   if (!impl_->ticks.empty() || !impl_->sends.empty() || !impl_->holds.empty()) return false;
-  return std::all_of(impl_->streams.begin(), impl_->streams.end(),
-                     [](const stream_state& s) { return s.pace.idle(); });
+  return std::all_of(impl_->queues.begin(), impl_->queues.end(),
+                     [](const queue_state& q) { return q.pace.idle(); });
 }
 
 std::size_t engine::stream_count() const { return impl_->streams.size(); }
+std::size_t engine::queue_count() const { return impl_->queues.size(); }
 
 std::size_t engine::backlog_rows() const {
   std::size_t n = 0;
-  for (const auto& s : impl_->streams) n += s.pace.backlog_rows() + s.rows.pending_events();
+  for (const auto& q : impl_->queues) n += q.pace.backlog_rows();
+  for (const auto& s : impl_->streams) n += s.rows.pending_events();
   return n;
 }
 
 int engine::in_flight() const { return impl_->requests_in_flight; }
 
-request_auth engine::auth_of(std::uint32_t stream, std::uint32_t slot) const {
-  const auto& s = impl_->streams[stream];
-  return impl_->model.auth_of(s.info.index, s.slots[slot].body_page.ready);
+request_auth engine::auth_of(std::uint32_t queue, std::uint32_t slot) const {
+  const auto& r = impl_->queues[queue].slots[slot];
+  return impl_->model.auth_of(impl_->streams[r.stream].info.index, r.body_page.ready);
 }
 
-std::uint32_t engine::global_stream(std::uint32_t local) const {
-  return impl_->streams[local].info.index;
+std::uint32_t engine::stream_of(std::uint32_t queue, std::uint32_t slot) const {
+  return impl_->streams[impl_->queues[queue].slots[slot].stream].info.index;
 }
 
 void run_simulated(engine& e, simulated_clock& time) {

@@ -44,11 +44,12 @@ class simulated_clock : public clock {
 };
 
 // How a request leaves. send() must end, now or later, in exactly one call of
-// engine::complete() with the same stream and slot.
+// engine::complete() with the same queue and slot. A queue is the engine's local index
+// of a pacing queue (delivery.pacing_scope); a slot, one of its in_flight requests.
 class request_sender {
  public:
   virtual ~request_sender() = default;
-  virtual void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) = 0;
+  virtual void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) = 0;
 };
 
 // Where the engine says what became of each page, for the files a run leaves behind
@@ -93,7 +94,7 @@ class engine {
   // next_wakeup() is due, call again.
   void run_due();
   // A request ended. Called by the sender, once per send().
-  void complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
+  void complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
                 std::int64_t started_us, std::int64_t finished_us);
   // Stops the run: no more sending or ticks; every page queued becomes unsent now;
   // requests in flight still complete. Once none is in flight, events up to now are
@@ -104,13 +105,14 @@ class engine {
   bool done() const;  // nothing queued, nothing in flight, nothing scheduled
   const run_stats& stats() const { return stats_; }
   std::size_t stream_count() const;
+  std::size_t queue_count() const;  // pacing queues: request_sender's queue < this
   std::size_t backlog_rows() const;
   int in_flight() const;
-  // How the request in flight in (stream, slot) must be authorised: auth edge cases
+  // How the request in flight in (queue, slot) must be authorised: auth edge cases
   // send some pages without or with a wrong Authorization header.
-  request_auth auth_of(std::uint32_t stream, std::uint32_t slot) const;
-  // The global stream index of a local one.
-  std::uint32_t global_stream(std::uint32_t local) const;
+  request_auth auth_of(std::uint32_t queue, std::uint32_t slot) const;
+  // The global stream (scenario::streams()) of the page in flight in (queue, slot).
+  std::uint32_t stream_of(std::uint32_t queue, std::uint32_t slot) const;
 
  private:
   struct impl;

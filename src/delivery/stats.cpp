@@ -1,5 +1,6 @@
 #include "delivery/stats.hpp"
 
+#include <algorithm>
 #include <numeric>
 
 namespace gmsim {
@@ -77,6 +78,8 @@ void run_stats::merge(const run_stats& o) {
   start_delay_us.merge(o.start_delay_us);
   page_rows.merge(o.page_rows);
   page_bytes.merge(o.page_bytes);
+  queue_peak_rows = std::max(queue_peak_rows, o.queue_peak_rows);
+  in_flight_peak += o.in_flight_peak;
   over_time.merge(o.over_time);
 }
 

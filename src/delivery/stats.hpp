@@ -72,6 +72,11 @@ struct run_stats : run_counters {
   histogram start_delay_us;
   histogram page_rows;
   histogram page_bytes;
+  // The most rows that waited in one pacing queue at once, and the most requests in
+  // flight at once in one worker (summed over workers when merged: an upper bound of
+  // the run's concurrency, exact with one worker).
+  std::int64_t queue_peak_rows = 0;
+  std::int64_t in_flight_peak = 0;
   // The same outcomes per bucket of scenario time (by when each request ended), for the
   // charts; the engine sizes its buckets for the run's duration.
   timeseries over_time;

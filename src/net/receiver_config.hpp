@@ -9,13 +9,17 @@
 #include <string>
 
 #include "core/duration.hpp"
+#include "profile/profile.hpp"
 
 namespace gmsim {
 
 struct receiver_config {
   std::string listen = "127.0.0.1:8080";  // ADDR:PORT; port 0 picks a free one
   std::string auth_string;                // when not empty: 401 unless "Basic <it>"
-  millis min_gap = 200;                   // a stream's requests closer than this are counted
+  millis min_gap = 200;                   // a queue's requests closer than this are counted
+  // What one queue is, as gmsim run's --pacing-scope: webhook (one per orgSlug),
+  // deployment (orgSlug, depSlug), stream (orgSlug, depSlug, type), endpoint (all).
+  pacing_scope gap_scope = pacing_scope::webhook;
   std::size_t max_body = 16u << 20;       // 413 beyond
   std::size_t max_header = 16u << 10;     // 431 beyond
   int max_connections = 4096;             // further connections are closed at once
@@ -56,8 +60,8 @@ struct receiver_counts {
                                     // (malformed HTTP is in by_status["400"] only)
   std::int64_t unauthorized = 0;    // answered 401
   std::int64_t too_large = 0;       // answered 413 (not in requests: never read whole)
-  std::int64_t gap_violations = 0;  // valid requests of a stream under min_gap - gap_tolerance
-                                    // after the last
+  std::int64_t gap_violations = 0;  // valid requests of a queue (gap_scope) under
+                                    // min_gap - gap_tolerance after the last
   std::int64_t dropped = 0;         // connections closed on purpose (close_ratio)
   std::int64_t rows_accepted = 0;   // rows in valid bodies answered 2xx
   std::map<std::string, std::int64_t> rows_by_type;  // of rows_accepted

@@ -431,7 +431,14 @@ void shared_state::note_valid(const page_info& page, steady::time_point arrival)
   const auto least = std::chrono::milliseconds(config.min_gap - config.gap_tolerance);
   std::lock_guard lock(counts_mutex);
   ++counts.valid;
-  auto [it, first] = last_valid.try_emplace({page.type, page.org, page.dep}, arrival);
+  std::tuple<std::string, std::string, std::string> queue;
+  switch (config.gap_scope) {
+    case pacing_scope::webhook: queue = {"", page.org, ""}; break;
+    case pacing_scope::deployment: queue = {"", page.org, page.dep}; break;
+    case pacing_scope::stream: queue = {page.type, page.org, page.dep}; break;
+    case pacing_scope::endpoint: break;
+  }
+  auto [it, first] = last_valid.try_emplace(std::move(queue), arrival);
   if (first) return;
   // Arrivals stamped on different threads may reach here out of order: that is a gap of 0.
   const auto gap = std::max(arrival - it->second, steady::duration::zero());

@@ -26,6 +26,18 @@ std::string_view to_string(webhook_type type);
 // "variables", "rules" or "session"; false if the name is none of them.
 bool parse_webhook_type(std::string_view name, webhook_type& out);
 
+// What one pacing queue covers: the 200 ms gap and in_flight apply to each queue, and
+// its pages leave in the order they were cut (docs/semantics.md, "Pacing scope").
+// webhook: one queue per org (one webhook: one URL, one auth string, every deployment
+// and type); deployment: per (org, deployment); stream: per (org, deployment, type), the
+// model of gmsim 0.1; endpoint: everything a run (or a shard) sends to its target.
+enum class pacing_scope : std::uint8_t { webhook, deployment, stream, endpoint };
+inline constexpr std::string_view pacing_scope_names[] = {"webhook", "deployment", "stream",
+                                                          "endpoint"};
+std::string_view to_string(pacing_scope scope);
+// A scope's name; false if the name is none of them.
+bool parse_pacing_scope(std::string_view name, pacing_scope& out);
+
 enum class identifier_kind : std::uint8_t { email, uuid, phone, anonymous, custom };
 enum class arrival_process : std::uint8_t { constant, poisson };
 enum class distribution_kind : std::uint8_t { constant, uniform, normal, exponential };
@@ -135,9 +147,10 @@ inline constexpr int max_in_flight = 1'024;
 struct delivery_spec {
   millis max_delay = 60'000;  // tick period: rows wait at most this long for a flush
   int batch_rows = 500;       // rows per request at most
-  millis min_gap = 200;       // between consecutive request starts of one stream
+  millis min_gap = 200;       // between consecutive request starts of one pacing queue
   millis timeout = 30'000;    // request timeout (live runs)
-  int in_flight = 1;          // requests of one stream outstanding at once
+  int in_flight = 1;          // requests of one pacing queue outstanding at once
+  pacing_scope scope = pacing_scope::webhook;  // what one pacing queue covers
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 

@@ -282,7 +282,8 @@ arrival_spec read_arrival(const profile_node& node) {
 }
 
 delivery_spec read_delivery(const profile_node& node) {
-  node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks"});
+  node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
+                      "pacing_scope"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -293,6 +294,9 @@ delivery_spec read_delivery(const profile_node& node) {
     delivery.in_flight = static_cast<int>(v->as_integer(1, max_in_flight));
   }
   if (auto v = node.get("align_ticks")) delivery.align_ticks = v->as_bool();
+  if (auto v = node.get("pacing_scope")) {
+    delivery.scope = static_cast<pacing_scope>(v->as_choice(pacing_scope_names));
+  }
   return delivery;
 }
 

@@ -116,6 +116,13 @@ recording_header read_header(const line_checker& check, const std::string& line)
     if (!dry->is_boolean()) check.fail("\"dry_run\" must be true or false");
     h.dry_run = dry->get<bool>();
   }
+  if (check.field(doc, "pacing_scope", false)) {
+    const std::string name = check.text(doc, "pacing_scope", true);
+    if (!parse_pacing_scope(name, h.scope)) {
+      check.fail("\"pacing_scope\" must be webhook, deployment, stream or endpoint, not \"" +
+                 name + "\"");
+    }
+  }
   return h;
 }
 
@@ -136,6 +143,8 @@ std::string recording_header_line(const recording_header& h, std::string_view re
   w.string(std::to_string(h.shard.index) + "/" + std::to_string(h.shard.count));
   w.raw(",\"dry_run\":");
   w.boolean(h.dry_run);
+  w.raw(",\"pacing_scope\":");
+  w.string(to_string(h.scope));
   if (!replay_of.empty()) {
     w.raw(",\"replay_of\":");
     w.string(replay_of);

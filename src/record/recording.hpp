@@ -31,6 +31,9 @@ struct recording_header {
   millis start_time = 0;
   shard_spec shard;  // "1/1" when the header has none
   bool dry_run = false;
+  // The pacing scope the run ran under; a recording from before scopes has none in its
+  // header and paced each stream on its own.
+  pacing_scope scope = pacing_scope::stream;
   std::size_t requests = 0;  // request lines
   millis last_t_ms = 0;      // the latest intended send time: the recording's length
 };

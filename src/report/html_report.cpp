@@ -429,14 +429,19 @@ void write_settings(page_writer& w, const json& s) {
   w.row("duration", format_duration(count(s, "/duration_ms")));
   w.row("mode", flag(s, "/dry_run") ? "dry run (simulated clock, no network)" : "live");
   if (!flag(s, "/dry_run")) w.row("target", shown_target(text(s, "/target")));
-  w.row("workers, deployments, streams",
-        text(s, "/workers") + ", " + text(s, "/deployments") + ", " + text(s, "/streams"));
+  w.row("workers, deployments, streams, queues",
+        text(s, "/workers") + ", " + text(s, "/deployments") + ", " + text(s, "/streams") + ", " +
+            text(s, "/queues"));
   w.row("wall time", format_ms(number(s, "/wall_seconds") * 1000));
   w.row("max delay (tick)", format_duration(count(s, "/delivery/max_delay_ms")));
   w.row("rows per request", "at most " + text(s, "/delivery/batch_rows"));
   w.row("min gap", format_duration(count(s, "/delivery/min_gap_ms")));
   w.row("request timeout", format_duration(count(s, "/delivery/timeout_ms")));
-  w.row("in flight per stream", text(s, "/delivery/in_flight"));
+  // A summary written before pacing scopes existed paced each stream on its own.
+  const std::string scope = text(s, "/delivery/pacing_scope");
+  w.row("pacing scope", (scope.empty() ? std::string("stream") : scope) +
+                            " (the gap and in flight apply to each such queue)");
+  w.row("in flight per queue", text(s, "/delivery/in_flight"));
   w.row("aligned ticks", flag(s, "/delivery/align_ticks") ? "yes" : "no (seeded phases)");
   w.row("gmsim", text(s, "/version"));
   w.raw("</table></section>\n");

@@ -208,7 +208,8 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["shard"] = complete ? "1/1" : "merged";
   out["target"] = distinct(inputs, "target", ", ");
   json merged_from = json::array();
-  std::int64_t duration = 0, workers = 0, deployments = 0, streams = 0;
+  std::int64_t duration = 0, workers = 0, deployments = 0, streams = 0, queues = 0;
+  std::int64_t queue_peak_rows = 0, in_flight_peak = 0;
   double wall = 0;
   bool dry_run = true, interrupted = false;
   std::optional<bool> aborted;  // only when the inputs say (--abort-on-fail)
@@ -219,6 +220,9 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
     workers += d.value("workers", std::int64_t{0});
     deployments += d.value("deployments", std::int64_t{0});
     streams += d.value("streams", std::int64_t{0});
+    queues += d.value("queues", std::int64_t{0});  // shards never share a queue
+    queue_peak_rows = std::max(queue_peak_rows, d.value("queue_peak_rows", std::int64_t{0}));
+    in_flight_peak += d.value("in_flight_peak", std::int64_t{0});
     wall = std::max(wall, d.value("wall_seconds", 0.0));
     dry_run = dry_run && d.value("dry_run", false);
     interrupted = interrupted || d.value("interrupted", false);
@@ -235,6 +239,9 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["workers"] = workers;
   out["deployments"] = deployments;
   out["streams"] = streams;
+  out["queues"] = queues;
+  out["queue_peak_rows"] = queue_peak_rows;
+  out["in_flight_peak"] = in_flight_peak;
   out["wall_seconds"] = wall;
   out["interrupted"] = interrupted;
   if (aborted) out["aborted"] = *aborted;

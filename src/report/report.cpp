@@ -132,13 +132,19 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["workers"] = r.workers;
   j["deployments"] = r.deployments;
   j["streams"] = r.streams;
+  j["queues"] = r.queues;
+  // The most rows waiting in one queue at once, and the most requests in flight at once
+  // (per worker, summed over workers).
+  j["queue_peak_rows"] = s.queue_peak_rows;
+  j["in_flight_peak"] = s.in_flight_peak;
   j["wall_seconds"] = round3(r.wall_seconds);
   j["interrupted"] = r.interrupted;
   j["aborted"] = r.aborted;  // by --abort-on-fail
   const auto& d = config.settings.delivery;
   j["delivery"] = {{"max_delay_ms", d.max_delay}, {"batch_rows", d.batch_rows},
                    {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},
-                   {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks}};
+                   {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks},
+                   {"pacing_scope", std::string(to_string(d.scope))}};
   j["sessions"] = {{"started", s.sessions_started}};
   j["events"] = {{"generated", s.events_generated}};
 
@@ -201,8 +207,9 @@ std::string summary_text(const run_config& config, const run_result& r) {
     << (config.dry_run ? "dry run: simulated clock, no network"
                        : "live: " + shown_target_url(r.target))
     << "\n  " << count_of(static_cast<std::int64_t>(r.deployments), "deployment") << ", "
-    << count_of(static_cast<std::int64_t>(r.streams), "stream") << ", "
-    << count_of(r.workers, "worker") << "; " << format_duration(p.duration) << " of traffic in "
+    << count_of(static_cast<std::int64_t>(r.streams), "stream") << " in "
+    << count_of(static_cast<std::int64_t>(r.queues), "queue") << " (pacing scope "
+    << to_string(p.delivery.scope) << "), " << count_of(r.workers, "worker") << "; " << format_duration(p.duration) << " of traffic in "
     << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
 
   // A label padded to 18 columns, then the text, however long (a list of headers can be).
@@ -269,6 +276,11 @@ std::string summary_text(const run_config& config, const run_result& r) {
                         ? "-"
                         : "p50 " + std::to_string(s.page_bytes.percentile(50)) + "  max " +
                               std::to_string(s.page_bytes.max()));
+  // How deep the worst pacing queue got: one webhook's queue drains at most one page per
+  // min_gap, so this is where a backlog shows before the lag does.
+  row("queues", "worst " + count_of(s.queue_peak_rows, "row") + " waiting in one; " +
+                    std::to_string(s.in_flight_peak) + " in flight at most (" +
+                    std::to_string(p.delivery.in_flight) + " per queue)");
   row("delivery lag",
       dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
   if (!config.dry_run) {

@@ -60,7 +60,7 @@ class worker final : public request_sender {
                                              !config.lost_rows_path.empty());
     engine_ = std::make_unique<engine>(
         engine_setup{&model, &body_encoder, std::move(deployments), ledgers_.get()}, time_, *this);
-    connections_.resize(engine_->stream_count());
+    connections_.resize(engine_->queue_count());
     for (auto& c : connections_) c.resize(static_cast<std::size_t>(model.settings().delivery.in_flight));
     deadline_ = model.settings().duration + static_cast<millis>(
         static_cast<double>(config.drain_timeout) * config.time_scale);
@@ -92,13 +92,14 @@ class worker final : public request_sender {
   }
   const run_stats& stats() const { return engine_->stats(); }
   std::size_t stream_count() const { return engine_->stream_count(); }
+  std::size_t queue_count() const { return engine_->queue_count(); }
   const ledger_sink* ledgers() const { return ledgers_.get(); }
 
-  void send(std::uint32_t stream, std::uint32_t slot, std::string_view body) override {
-    auto& connection = connection_for(stream, slot);
+  void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) override {
+    auto& connection = connection_for(queue, slot);
     std::int64_t started = time_.real_now_us();
-    connection.send(body, [this, stream, slot, started](const request_outcome& outcome) {
-      engine_->complete(stream, slot, outcome, started, time_.real_now_us());
+    connection.send(body, [this, queue, slot, started](const request_outcome& outcome) {
+      engine_->complete(queue, slot, outcome, started, time_.real_now_us());
       rearm();
     });
   }
@@ -180,17 +181,17 @@ class worker final : public request_sender {
     snapshot_.finished = finished;
   }
 
-  // The stream's keep-alive connection; auth probes (rare) get a fresh one, configured
-  // without or with a wrong Authorization.
-  http_connection& connection_for(std::uint32_t stream, std::uint32_t slot) {
-    auto auth = engine_->auth_of(stream, slot);
+  // The keep-alive connection of a pacing queue's slot (one per webhook by default);
+  // auth probes (rare) get a fresh one, configured without or with a wrong Authorization.
+  http_connection& connection_for(std::uint32_t queue, std::uint32_t slot) {
+    auto auth = engine_->auth_of(queue, slot);
     if (auth == request_auth::normal) {
-      auto& connection = connections_[stream][slot];
+      auto& connection = connections_[queue][slot];
       if (!connection) connection = std::make_unique<http_connection>(io_, config_.transport, tls_);
       return *connection;
     }
     transport_config probe = config_.transport;
-    probe.auth_string = auth == request_auth::missing ? "" : "gmsim-wrong-" + std::to_string(stream);
+    probe.auth_string = auth == request_auth::missing ? "" : "gmsim-wrong-" + std::to_string(engine_->stream_of(queue, slot));
     probes_.push_back(std::make_unique<http_connection>(io_, probe, tls_));
     return *probes_.back();
   }
@@ -267,6 +268,7 @@ run_result run_live(const run_config& input) {
     workers.push_back(std::make_unique<worker>(config, model, body_encoder,
                                                assignment[static_cast<std::size_t>(i)], time, tls));
     result.streams += workers.back()->stream_count();
+    result.queues += workers.back()->queue_count();
   }
 
   // The main thread: signals, progress, and the end.

@@ -1,6 +1,7 @@
-// The replay: streams split over worker threads, each with its own io_context, a timer
-// and a keep-alive connection per stream; the main thread handles signals and progress,
-// as in a live run (run_control.cpp).
+// The replay: the recording's pacing queues (its header's pacing_scope: one per org, per
+// deployment, per stream, or one) split over worker threads, each with its own
+// io_context, a timer and a keep-alive connection per queue; the main thread handles
+// signals and progress, as in a live run (run_control.cpp).
 #include "run/replay.hpp"
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <tuple>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -38,17 +41,50 @@ struct replay_clock {
   }
 };
 
+// One pacing queue of the recording: its requests in file order (intended time), each
+// with its stream.
+struct replay_queue {
+  struct item {
+    const recorded_stream* stream;
+    const recorded_request* request;
+  };
+  std::vector<item> requests;
+};
+
+// The recording's queues under its header's pacing scope, in order of first appearance.
+std::vector<replay_queue> queues_of(const recording_index& index) {
+  std::vector<replay_queue> out;
+  std::map<std::tuple<std::string, std::string, int>, std::size_t> queue_of;
+  for (const auto& s : index.streams) {
+    std::tuple<std::string, std::string, int> key;
+    switch (index.header.scope) {
+      case pacing_scope::webhook: key = {s.org, "", 0}; break;
+      case pacing_scope::deployment: key = {s.org, s.dep, 0}; break;
+      case pacing_scope::stream: key = {s.org, s.dep, static_cast<int>(s.type) + 1}; break;
+      case pacing_scope::endpoint: break;
+    }
+    auto [it, added] = queue_of.emplace(key, out.size());
+    if (added) out.emplace_back();
+    for (const auto& r : s.requests) out[it->second].requests.push_back({&s, &r});
+  }
+  for (auto& q : out) {
+    std::sort(q.requests.begin(), q.requests.end(),
+              [](const auto& a, const auto& b) { return a.request->line < b.request->line; });
+  }
+  return out;
+}
+
 class replay_worker {
  public:
-  replay_worker(const replay_config& config, const recording_index& index,
-                const recording_file& file, const std::vector<std::uint32_t>& streams,
-                const replay_clock& time, const std::shared_ptr<asio::ssl::context>& tls)
+  replay_worker(const replay_config& config, const std::vector<const replay_queue*>& queues,
+                const recording_file& file, const replay_clock& time,
+                const std::shared_ptr<asio::ssl::context>& tls)
       : config_(config), file_(file), time_(time) {
     if (!config.record_path.empty()) record_ = std::make_unique<ledger_part>();
     if (!config.lost_rows_path.empty()) lost_ = std::make_unique<ledger_part>();
     // Connections are made here, on the calling thread, so that a bad header throws there.
-    for (auto s : streams) {
-      streams_.push_back(std::make_unique<stream_run>(io_, index.streams[s]));
+    for (const auto* q : queues) {
+      streams_.push_back(std::make_unique<stream_run>(io_, *q));
       streams_.back()->connection = std::make_unique<http_connection>(io_, config.transport, tls);
     }
     remaining_ = streams_.size();
@@ -90,9 +126,11 @@ class replay_worker {
   ledger_part* lost() { return lost_.get(); }
 
  private:
-  struct stream_run {
-    stream_run(asio::io_context& io, const recorded_stream& s) : info(s), timer(io) {}
-    const recorded_stream& info;
+  struct stream_run {  // a queue's run
+    stream_run(asio::io_context& io, const replay_queue& q) : info(q), timer(io) {}
+    const replay_queue& info;
+    const recorded_request& request() const { return *info.requests[next].request; }
+    const recorded_stream& stream() const { return *info.requests[next].stream; }
     std::size_t next = 0;  // the request to send next
     bool in_flight = false;
     bool finished = false;
@@ -107,10 +145,10 @@ class replay_worker {
   // previous start than the recorded gap or min_gap, whichever is shorter.
   void do_wait(stream_run& s) {
     if (stopping_ || s.next == s.info.requests.size()) return end_stream(s);
-    const auto& r = s.info.requests[s.next];
+    const auto& r = s.request();
     std::int64_t due = time_.at_us(r.t);
     if (s.next > 0) {
-      millis gap = std::min(std::max<millis>(r.t - s.info.requests[s.next - 1].t, 0),
+      millis gap = std::min(std::max<millis>(r.t - s.info.requests[s.next - 1].request->t, 0),
                             std::max<millis>(config_.min_gap, 0));
       due = std::max(due, s.last_sent_us + time_.at_us(gap));
     }
@@ -124,7 +162,7 @@ class replay_worker {
   void on_due(stream_run& s) {
     if (s.finished) return;  // stopped while this wait was already due
     if (stopping_) return end_stream(s);
-    const auto& r = s.info.requests[s.next];
+    const auto& r = s.request();
     std::string why;
     if (!file_.read_body(r, s.body, why)) {
       // Counted as a failed request, not a crash: the rest of the replay stays valid.
@@ -149,9 +187,9 @@ class replay_worker {
                  std::int64_t finished_us) {
     if (s.in_flight) in_flight_ -= 1;
     s.in_flight = false;
-    const auto& r = s.info.requests[s.next];
+    const auto& r = s.request();
     count_generated(s, r);
-    stats_.requests_by_type[static_cast<int>(s.info.type)] += 1;
+    stats_.requests_by_type[static_cast<int>(s.stream().type)] += 1;
     stats_.count_answer(outcome, r.rows, static_cast<std::int64_t>(s.body.size()),
                         finished_us - time_.at_us(r.t), finished_us - started_us);
     if (record_) write_record(s, r, outcome, started_us, finished_us - started_us);
@@ -166,7 +204,7 @@ class replay_worker {
   // no ticks to cut it.
   void count_generated(const stream_run& s, const recorded_request& r) {
     stats_.rows_generated += r.rows;
-    stats_.rows_by_type[static_cast<int>(s.info.type)] += r.rows;
+    stats_.rows_by_type[static_cast<int>(s.stream().type)] += r.rows;
   }
 
   // The stream is over: whatever it did not send is unsent.
@@ -176,9 +214,9 @@ class replay_worker {
     static const request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none,
                                         "the replay stopped first"};
     for (; s.next < s.info.requests.size(); ++s.next) {
-      const auto& r = s.info.requests[s.next];
+      const auto& r = s.request();
       count_generated(s, r);
-      stats_.count_unsent(s.info.type, r.rows);
+      stats_.count_unsent(s.stream().type, r.rows);
       if (lost_) {
         std::string body, why;
         file_.read_body(r, body, why);  // without it, the identifiers are null
@@ -196,7 +234,8 @@ class replay_worker {
   // The same line as a run's recording, so that a replay can be replayed and validated.
   void write_record(const stream_run& s, const recorded_request& r, const request_outcome& outcome,
                     std::int64_t sent_us, std::int64_t latency_us) {
-    write_request_line(line_, request_line{r.t, s.info.org, s.info.dep, s.info.type, r.sequence,
+    const recorded_stream& stream = s.stream();
+    write_request_line(line_, request_line{r.t, stream.org, stream.dep, stream.type, r.sequence,
                                            r.rows, &outcome, sent_us, latency_us, s.body});
     record_->append(r.t, 0, r.line, line_);
   }
@@ -212,7 +251,8 @@ class replay_worker {
       rows = &doc["data"]["rows"];
     }
     write_lost_lines(line_,
-                     lost_page{s.info.org, s.info.dep, s.info.type, r.sequence, r.t, &outcome, r.rows},
+                     lost_page{s.stream().org, s.stream().dep, s.stream().type, r.sequence, r.t,
+                               &outcome, r.rows},
                      [rows](json_writer& w, std::size_t row) {
                        if (rows != nullptr && row < rows->size() && (*rows)[row].is_object() &&
                            (*rows)[row].contains("identifier")) {
@@ -281,15 +321,15 @@ run_result replay(const replay_config& config, recording_header* header) {
   int count = config.workers > 0
                   ? config.workers
                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  count = std::max(1, std::min<int>(count, static_cast<int>(index.streams.size())));
-  std::vector<std::vector<std::uint32_t>> assignment(static_cast<std::size_t>(count));
-  for (std::uint32_t s = 0; s < index.streams.size(); ++s)
-    assignment[s % assignment.size()].push_back(s);
+  const std::vector<replay_queue> queues = queues_of(index);
+  count = std::max(1, std::min<int>(count, static_cast<int>(queues.size())));
+  std::vector<std::vector<const replay_queue*>> assignment(static_cast<std::size_t>(count));
+  for (std::size_t q = 0; q < queues.size(); ++q) assignment[q % assignment.size()].push_back(&queues[q]);
 
   replay_clock time{steady::now(), config.time_scale};
   std::vector<std::unique_ptr<replay_worker>> workers;
-  for (const auto& streams : assignment) {
-    workers.push_back(std::make_unique<replay_worker>(config, index, file, streams, time, tls));
+  for (const auto& mine : assignment) {
+    workers.push_back(std::make_unique<replay_worker>(config, mine, file, time, tls));
   }
   // The main thread: signals, progress, and the end.
   run_control_hooks hooks;
@@ -318,6 +358,7 @@ run_result replay(const replay_config& config, recording_header* header) {
   if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
   result.deployments = index.deployments;
   result.streams = index.streams.size();
+  result.queues = queues.size();
   result.workers = count;
   result.target = config.transport.target.text;
   result.interrupted = control.interrupted;
@@ -333,6 +374,7 @@ run_config replay_report_config(const replay_config& config, const recording_hea
   c.settings.start_time = header.start_time;
   c.settings.duration = header.last_t_ms;
   c.settings.delivery.min_gap = config.min_gap;
+  c.settings.delivery.scope = header.scope;
   c.settings.delivery.timeout = config.transport.request_timeout;
   c.workers = config.workers;
   c.shard = header.shard;

@@ -1,7 +1,7 @@
 // Replay: sends a recording (`gmsim run --record`) to a target again: the same bodies,
-// byte for byte, each stream's requests in recorded order at their recorded times
-// (scaled), one at a time per stream, never retried. The outcomes are counted as in a
-// live run, so the same reports come out.
+// byte for byte, each pacing queue's requests (the recording header's pacing_scope) in
+// recorded order at their recorded times (scaled), one at a time per queue, never
+// retried. The outcomes are counted as in a live run, so the same reports come out.
 #pragma once
 
 #include <cstdint>
@@ -20,11 +20,11 @@ struct replay_config {
   std::string recording_path;
   transport_config transport;  // target required
   double time_scale = 1.0;     // recorded ms per real ms
-  // A stream's request starts no sooner than this (recorded time, so scaled too) after
+  // A queue's request starts no sooner than this (recorded time, so scaled too) after
   // the previous one started, or the recorded gap when that is shorter: a request made
   // late by a slow answer does not push the next one closer than GMetri would.
   millis min_gap = 200;
-  int workers = 1;             // threads, each with its streams; 0: one per core
+  int workers = 1;             // threads, each with its queues; 0: one per core
   std::string record_path;     // the replay's own recording, when not empty
   std::string lost_rows_path;  // every row not delivered, when not empty
   bool quiet = false;          // no live progress on stderr

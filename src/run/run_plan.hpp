@@ -44,6 +44,7 @@ struct run_result {
   run_stats stats;
   std::size_t deployments = 0;  // in this shard
   std::size_t streams = 0;      // in this shard
+  std::size_t queues = 0;       // pacing queues (delivery.pacing_scope), in this shard
   int workers = 1;
   double wall_seconds = 0;
   bool interrupted = false;  // stopped by SIGINT or SIGTERM
@@ -52,10 +53,15 @@ struct run_result {
   std::optional<receiver_counts> receiver;  // what the embedded receiver saw (set by the CLI)
 };
 
-// The deployments of a shard: every count-th one from index - 1.
-bool in_shard(std::size_t deployment, const shard_spec& shard);
+// What a shard takes whole: every count-th unit from index - 1. The unit is the org
+// under webhook scope (one pacing queue never spans two shards), the deployment under
+// the others; under endpoint scope each shard paces its own queue (docs/distributed.md).
+std::uint32_t shard_unit(const scenario& model, std::uint32_t deployment);
+bool in_shard(std::size_t unit, const shard_spec& shard);
 
-// The shard's deployments dealt to workers in turn, each worker's in increasing order.
+// The shard's deployments dealt to workers in turn, a pacing queue's deployments all to
+// one worker (every deployment of an org under webhook scope, all of the shard's under
+// endpoint scope), each worker's in increasing order.
 std::vector<std::vector<std::uint32_t>> assign_deployments(const scenario& model,
                                                            const run_config& config, int workers);
 

@@ -19,9 +19,9 @@ class instant_sender final : public request_sender {
  public:
   explicit instant_sender(const simulated_clock& time) : time_(time) {}
   void attach(engine& e) { engine_ = &e; }
-  void send(std::uint32_t stream, std::uint32_t slot, std::string_view) override {
+  void send(std::uint32_t queue, std::uint32_t slot, std::string_view) override {
     static const request_outcome ok{outcome_kind::delivered, 200, failure_kind::none, {}};
-    engine_->complete(stream, slot, ok, time_.real_now_us(), time_.real_now_us());
+    engine_->complete(queue, slot, ok, time_.real_now_us(), time_.real_now_us());
   }
 
  private:
@@ -61,6 +61,7 @@ run_result run(const run_config& config) {
     w.work = std::make_unique<engine>(std::move(setup), w.time, *w.sender);
     w.sender->attach(*w.work);
     result.streams += w.work->stream_count();
+    result.queues += w.work->queue_count();
     result.deployments += assignment[i].size();
   }
   // A worker's failure (an engine left with work) is rethrown here, on the main thread.

@@ -27,6 +27,7 @@ struct event {
 static_assert(sizeof(event) == 40, "session_tag is meant to fit in the padding");
 
 struct deployment_info {
+  std::uint32_t org = 0;  // index in the profile's orgs: one org, one webhook
   std::string org_slug;
   std::string dep_slug;
   std::array<bool, webhook_type_count> types{};
@@ -40,6 +41,10 @@ struct stream_info {
   std::uint32_t deployment = 0;  // in scenario::deployments()
   webhook_type type = webhook_type::variables;
   millis phase = 0;              // first tick at phase, then every max_delay
+  // Its pacing queue (delivery.pacing_scope): the org's index for webhook, the
+  // deployment's for deployment, its own for stream, 0 for endpoint. Streams with one
+  // queue share the gap and in_flight, and their pages leave in the order cut.
+  std::uint32_t queue = 0;
 };
 
 }  // namespace gmsim

@@ -140,9 +140,11 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
   for (const auto& org : p.orgs) {
     for (const auto& dep : org.deployments) total_weight += dep.weight;
   }
-  for (const auto& org : p.orgs) {
+  for (std::size_t org_index = 0; org_index < p.orgs.size(); ++org_index) {
+    const auto& org = p.orgs[org_index];
     for (const auto& dep : org.deployments) {
       deployment_info info;
+      info.org = static_cast<std::uint32_t>(org_index);
       info.org_slug = org.slug;
       info.dep_slug = dep.slug;
       info.types = dep.types;
@@ -159,6 +161,12 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
                            ? 0
                            : static_cast<millis>(mix64(info.seed, t + 1) %
                                                  static_cast<std::uint64_t>(p.delivery.max_delay));
+        switch (p.delivery.scope) {
+          case pacing_scope::webhook: stream.queue = info.org; break;
+          case pacing_scope::deployment: stream.queue = index; break;
+          case pacing_scope::stream: stream.queue = stream.index; break;
+          case pacing_scope::endpoint: stream.queue = 0; break;
+        }
         streams_.push_back(stream);
       }
       deployments_.push_back(std::move(info));

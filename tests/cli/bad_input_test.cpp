@@ -42,6 +42,14 @@ TEST_F(cli_bad_input, bad_options_name_the_option_and_the_reason) {
       {{"run", "--dry-run", "--time-scale", "0"}, {"--time-scale"}},
       {{"run", "--dry-run", "--header", "no colon"}, {"--header"}},
       {{"run", "--dry-run", "quickstart", "quickstart"}, {"one profile"}},
+      {{"run", "--dry-run", "--pacing-scope", "org"}, {"--pacing-scope", "webhook", "'org'"}},
+      {{"run", "--dry-run", "--compare", "seed"}, {"--compare", "pacing_scope", "'seed'"}},
+      {{"run", "--compare", "pacing_scope"}, {"--compare", "--dry-run"}},
+      {{"run", "--dry-run", "--compare", "pacing_scope", "--pacing-scope", "stream"},
+       {"--compare", "--pacing-scope"}},
+      {{"run", "--dry-run", "--compare", "pacing_scope", "--record", "r.ndjson"},
+       {"--compare", "--record"}},
+      {{"receive", "--gap-scope", "org"}, {"--gap-scope", "webhook", "'org'"}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(testing::PrintToString(c.arguments));

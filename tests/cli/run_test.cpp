@@ -2,6 +2,10 @@
 // embedded receiver and a silent socket.
 #include "cli/cli_support.hpp"
 
+#include <openssl/evp.h>
+
+#include <cstdio>
+
 class cli_dry_run : public cli {};
 
 TEST_F(cli_dry_run, prints_the_summary_and_loses_nothing) {
@@ -18,7 +22,73 @@ TEST_F(cli_dry_run, prints_the_summary_and_loses_nothing) {
   }
   EXPECT_EQ(r.err, "");
   auto one = gmsim({"run", "--dry-run", "--workers", "1"});
-  EXPECT_TRUE(contains(one.out, "2 deployments, 6 streams, 1 worker; ")) << one.out;
+  EXPECT_TRUE(contains(one.out, "2 deployments, 6 streams in 1 queue (pacing scope webhook), 1 worker; "))
+      << one.out;
+}
+
+// The SHA-1 of a file's lines after the first (a recording's requests, without its header).
+std::string sha1_after_first_line(const std::string& text) {
+  const auto body = text.substr(std::min(text.size(), text.find('\n') + 1));
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(body.data(), body.size(), digest, &size, EVP_sha1(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", digest[i]);
+    hex += two;
+  }
+  return hex;
+}
+
+// gmsim 0.1's model stays a reachable, reproducible choice: a profile that asks for each
+// of its choices (here: pacing per stream) sends the requests 0.1 sent, byte for byte.
+// The digests are of gmsim 0.1's recordings (d9ea554), header line aside.
+TEST_F(cli_dry_run, the_old_models_choices_give_its_bytes) {
+  struct golden {
+    const char* profile;
+    const char* sha1;
+  };
+  for (const auto& g : {golden{"quickstart", "c52b5ab42d212ce04505ddad6fef5601edf4c7a1"},
+                        golden{"edge-cases", "4e1ee8d894ced62a4592ec0d209fdfe7ed6c996d"},
+                        golden{"many-deployments", "df63dbd39d8f69638792da231e68ac7fe35c0f74"},
+                        golden{"quiz-campaign", "0b50ab9371a3875633416e6e3d40041374683826"}}) {
+    SCOPED_TRACE(g.profile);
+    auto r = gmsim({"run", g.profile, "--dry-run", "--quiet", "--pacing-scope", "stream", "--record",
+                    file("old.ndjson")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string recording = read_text(path("old.ndjson"));
+    EXPECT_EQ(sha1_after_first_line(recording), g.sha1);
+    // And the default (one queue per webhook) does not: the test can tell them apart.
+    if (std::string(g.profile) == "many-deployments") {
+      auto d = gmsim({"run", g.profile, "--dry-run", "--quiet", "--record", file("new.ndjson")});
+      ASSERT_EQ(d.exit_code, 0) << d.err;
+      EXPECT_NE(sha1_after_first_line(read_text(path("new.ndjson"))), g.sha1);
+    }
+  }
+}
+
+// --compare pacing_scope: one line per scope, each the figures of a dry run with that
+// scope alone (its summary JSON, run here on its own), the profile's own marked.
+TEST_F(cli_dry_run, compare_pacing_scope_prints_each_scopes_own_dry_run) {
+  auto r = gmsim({"run", "backlog", "--dry-run", "--compare", "pacing_scope"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  for (const char* scope : {"webhook", "deployment", "stream", "endpoint"}) {
+    SCOPED_TRACE(scope);
+    auto one = gmsim({"run", "backlog", "--dry-run", "--quiet", "--pacing-scope", scope,
+                      "--summary-json", file("s.json")});
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    const json s = read_json("s.json");
+    // scope[ *] queues requests lag-p50 lag-p99 lag-max worst-queue "rows" concurrency
+    const std::string pattern = "\n  " + std::string(scope) + R"(( \*)? +)" + s["queues"].dump() +
+                                " +" + s["requests"]["attempted"].dump() + R"( +\S+ +\S+ +\S+ +)" +
+                                s["queue_peak_rows"].dump() + " rows +" + s["queues"].dump() + "\n";
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(pattern))) << pattern << "\n" << r.out;
+  }
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n  webhook \* )"))) << r.out;
+  // backlog has one org of one deployment: one queue but per stream (three types).
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\n  stream +3 "))) << r.out;
 }
 
 TEST_F(cli_dry_run, summary_json_holds_the_contract_fields) {
@@ -134,7 +204,12 @@ TEST_F(cli_overrides, max_delay_bounds_the_delivery_lag) {
   EXPECT_GT(base["delivery_lag_ms"]["max"].get<double>(),
             10'000);  // else the override shows nothing
   json s = dry_summary({"--duration", "3m", "--max-delay", "10s"});
-  EXPECT_LE(s["delivery_lag_ms"]["max"].get<double>(), 10'000);
+  // quickstart's six streams share their org's one queue (webhook scope): a row waits for
+  // its tick, then at most for the five other streams' pages cut at the same instant
+  // (the end of the duration), 200 ms apart. Per stream, the tick alone bounds it.
+  EXPECT_LE(s["delivery_lag_ms"]["max"].get<double>(), 10'000 + 5 * 200);
+  json per_stream = dry_summary({"--duration", "3m", "--max-delay", "10s", "--pacing-scope", "stream"});
+  EXPECT_LE(per_stream["delivery_lag_ms"]["max"].get<double>(), 10'000);
   EXPECT_GT(s["delivery_lag_ms"]["max"].get<double>(), 0);
   EXPECT_EQ(s["delivery"]["max_delay_ms"], 10'000);
 }
@@ -177,12 +252,14 @@ TEST_F(cli_overrides, start_time_moves_the_timestamps_in_the_bodies) {
   }
 }
 
+// quickstart has one org, two deployments: under webhook scope (the default) the org is
+// the unit a shard takes whole, so the split is per deployment here.
 TEST_F(cli_overrides, shards_split_the_rows_without_loss_or_overlap) {
-  json whole = dry_summary({"--duration", "2m"});
-  json one = dry_summary({"--duration", "2m", "--shard", "1/2"});
+  json whole = dry_summary({"--duration", "2m", "--pacing-scope", "deployment"});
+  json one = dry_summary({"--duration", "2m", "--shard", "1/2", "--pacing-scope", "deployment"});
   EXPECT_EQ(one["shard"], "1/2");
   EXPECT_EQ(one["deployments"], 1);
-  json two = dry_summary({"--duration", "2m", "--shard", "2/2"});
+  json two = dry_summary({"--duration", "2m", "--shard", "2/2", "--pacing-scope", "deployment"});
   EXPECT_EQ(two["shard"], "2/2");
   auto rows = [](const json& s) { return s["rows"]["generated"].get<std::int64_t>(); };
   EXPECT_GT(rows(one), 0);
@@ -270,11 +347,13 @@ TEST_F(cli_live, a_second_ctrl_c_cuts_the_auth_probes_in_flight_too) {
   const int silent = listen_on_loopback(port);
   ASSERT_GE(silent, 0);
   const auto profile = write("probe.json", R"({"name": "probe-stop", "seed": 3, "duration": "2m",
-    "delivery": {"max_delay": "1s", "timeout": "120s"}, "edge_cases": ["auth-missing"]})");
+    "delivery": {"max_delay": "1s", "timeout": "120s", "pacing_scope": "stream"},
+    "edge_cases": ["auth-missing"]})");
   auto run =
       start({"run", profile, "--target", "http://127.0.0.1:" + std::to_string(port) + "/webhook",
              "--quiet", "--summary-json", file("s.json")});
-  // The first window's requests: a stream's page and the probe, each on its connection.
+  // The first window's requests: a stream's page and the probe, each on its connection
+  // (per stream: under one webhook queue the probe would wait behind the unanswered page).
   std::vector<int> held;
   const auto give_up = std::chrono::steady_clock::now() + 60s;
   while (held.size() < 2 && std::chrono::steady_clock::now() < give_up) {

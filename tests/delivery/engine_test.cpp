@@ -127,6 +127,52 @@ TEST(engine, under_light_load_every_event_is_delivered_within_the_max_delay) {
   EXPECT_GT(s.lag_ms.max(), p.delivery.max_delay / 2);
 }
 
+// The pages a variables stream's ticks cut, computed from the deployment's events
+// themselves: one row per viewer, rows in the order of their first event, batch rows a page.
+struct expected_page {
+  millis ready;
+  millis oldest;
+};
+std::vector<std::vector<expected_page>> variables_pages_per_tick(const scenario& model,
+                                                                 std::uint32_t deployment,
+                                                                 const std::vector<millis>& ticks,
+                                                                 std::size_t batch) {
+  deployment_generator g(model, deployment);
+  std::vector<std::vector<expected_page>> out;
+  for (millis tick : ticks) {
+    std::vector<event> events;
+    g.generate_until(tick, events);
+    std::map<std::uint32_t, millis> first_seen;  // viewer -> oldest event
+    std::vector<std::uint32_t> order;
+    for (const auto& e : events) {
+      if (first_seen.emplace(e.viewer, e.t).second) order.push_back(e.viewer);
+    }
+    out.emplace_back();
+    for (std::size_t i = 0; i < order.size(); i += batch) {
+      millis oldest = tick;
+      for (std::size_t j = i; j < std::min(order.size(), i + batch); ++j)
+        oldest = std::min(oldest, first_seen[order[j]]);
+      out.back().push_back({tick, oldest});
+    }
+  }
+  return out;
+}
+
+// The pacing law over one FIFO: each page at max(its tick, the previous start + min_gap)
+// (answers are instant). Checks every start against it; returns the largest lag.
+millis expect_one_fifo(const harness& h, const std::vector<expected_page>& pages, millis min_gap) {
+  EXPECT_EQ(h.sender.sent.size(), pages.size());
+  millis previous = -1'000'000;
+  millis max_lag = 0;
+  for (std::size_t i = 0; i < std::min(pages.size(), h.sender.sent.size()); ++i) {
+    millis expected = std::max(pages[i].ready, previous + min_gap);
+    EXPECT_EQ(h.sender.sent[i].at, expected) << "page " << i;
+    previous = expected;
+    max_lag = std::max(max_lag, expected - pages[i].oldest);
+  }
+  return max_lag;
+}
+
 // One stream under a backlog: each send time is exactly what the pacing law gives,
 // computed here from the events themselves, and delays grow past the max delay.
 TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
@@ -135,39 +181,127 @@ TEST(engine, under_backlog_the_lag_is_exactly_what_pacing_implies) {
   harness h(p);
   run_to_end(*h.work, h.time);
 
-  // Expected: the pages each tick cuts (distinct viewers / batch), then the pacing law.
-  deployment_generator g(h.model, 0);
-  struct expected_page {
-    millis ready;
-    millis oldest;
-  };
   std::vector<expected_page> pages;
-  for (millis tick : {10'000, 20'000, 30'000}) {
-    std::vector<event> events;
-    g.generate_until(tick, events);
-    std::map<std::uint32_t, millis> first_seen;  // viewer -> oldest event
-    std::vector<std::uint32_t> order;
-    for (const auto& e : events) {
-      if (first_seen.emplace(e.viewer, e.t).second) order.push_back(e.viewer);
-    }
-    for (std::size_t i = 0; i < order.size(); i += 5) {
-      millis oldest = tick;
-      for (std::size_t j = i; j < std::min(order.size(), i + 5); ++j)
-        oldest = std::min(oldest, first_seen[order[j]]);
-      pages.push_back({tick, oldest});
-    }
+  for (const auto& tick : variables_pages_per_tick(h.model, 0, {10'000, 20'000, 30'000}, 5)) {
+    pages.insert(pages.end(), tick.begin(), tick.end());
   }
-  ASSERT_EQ(h.sender.sent.size(), pages.size());
-  millis previous = -1'000'000;
-  millis max_lag = 0;
-  for (std::size_t i = 0; i < pages.size(); ++i) {
-    millis expected = std::max(pages[i].ready, previous + p.delivery.min_gap);
-    ASSERT_EQ(h.sender.sent[i].at, expected) << "page " << i;
-    previous = expected;
-    max_lag = std::max(max_lag, expected - pages[i].oldest);
-  }
+  const millis max_lag = expect_one_fifo(h, pages, p.delivery.min_gap);
   EXPECT_EQ(h.work->stats().lag_ms.max(), max_lag);
   EXPECT_GT(max_lag, p.delivery.max_delay * 2);  // the backlog pushes delivery late
+}
+
+// Two deployments of one org, one webhook (the default scope): their pages share one
+// FIFO, each tick's in stream order, and the lag is what that one queue implies: longer
+// than either stream would see alone (computed the same way, per stream).
+TEST(engine, under_backlog_one_webhook_is_one_fifo_and_its_lag_is_what_that_implies) {
+  auto p = one_stream_in_backlog();
+  p.orgs[0].deployments.push_back(p.orgs[0].deployments[0]);
+  p.orgs[0].deployments[1].slug = "dep-2";
+  p.delivery.align_ticks = true;
+  ASSERT_EQ(p.delivery.scope, pacing_scope::webhook);  // the default
+  harness h(p);
+  run_to_end(*h.work, h.time);
+  EXPECT_EQ(h.work->queue_count(), 1u);
+
+  const std::vector<millis> ticks{10'000, 20'000, 30'000};
+  auto first = variables_pages_per_tick(h.model, 0, ticks, 5);
+  auto second = variables_pages_per_tick(h.model, 1, ticks, 5);
+  std::vector<expected_page> pages;
+  millis alone = 0;  // the worst lag of either stream paced on its own
+  for (const auto* one : {&first, &second}) {
+    millis previous = -1'000'000;
+    for (const auto& tick : *one) {
+      for (const auto& page : tick) {
+        previous = std::max(page.ready, previous + p.delivery.min_gap);
+        alone = std::max(alone, previous - page.oldest);
+      }
+    }
+  }
+  for (std::size_t t = 0; t < ticks.size(); ++t) {
+    pages.insert(pages.end(), first[t].begin(), first[t].end());
+    pages.insert(pages.end(), second[t].begin(), second[t].end());
+  }
+  const millis max_lag = expect_one_fifo(h, pages, p.delivery.min_gap);
+  EXPECT_EQ(h.work->stats().lag_ms.max(), max_lag);
+  EXPECT_GT(max_lag, alone + 10 * p.delivery.min_gap);
+}
+
+// Each scope's queue is exactly its unit: requests of one unit start min_gap apart and
+// never more than in_flight at once (reaching it), and requests of two units of the scope
+// do start closer than min_gap (the queue is not wider than it says).
+TEST(engine, each_pacing_scope_keeps_the_gap_and_in_flight_per_queue) {
+  auto base = small_profile(2, 300'000, 20.0);
+  base.orgs.push_back(base.orgs[0]);
+  base.orgs[1].slug = "beta";
+  base.delivery.in_flight = 2;
+  base.delivery.batch_rows = 3;
+  for (const pacing_scope scope : {pacing_scope::webhook, pacing_scope::deployment,
+                                   pacing_scope::stream, pacing_scope::endpoint}) {
+    SCOPED_TRACE(std::string(to_string(scope)));
+    auto p = base;
+    p.delivery.scope = scope;
+    harness h(p);
+    // The unit of a global stream under this scope, computed here from the slugs.
+    auto unit_of = [&](std::uint32_t stream) -> std::string {
+      const auto& s = h.model.streams()[stream];
+      const auto& d = h.model.deployments()[s.deployment];
+      switch (scope) {
+        case pacing_scope::webhook: return d.org_slug;
+        case pacing_scope::deployment: return d.org_slug + "/" + d.dep_slug;
+        case pacing_scope::stream:
+          return d.org_slug + "/" + d.dep_slug + "/" + std::string(to_string(s.type));
+        case pacing_scope::endpoint: return "";
+      }
+      return "?";
+    };
+    std::set<std::string> units;
+    for (const auto& s : h.model.streams()) units.insert(unit_of(s.index));
+    EXPECT_EQ(h.work->queue_count(), units.size());
+
+    h.sender.hold = true;
+    std::map<std::string, int> most_in_flight;
+    for (int step = 0; step < 1'000'000; ++step) {
+      auto t = h.work->next_wakeup();
+      if (!t && h.sender.held.empty()) break;
+      if (t) {
+        h.time.set(std::max(*t, h.time.now()));
+        h.work->run_due();
+      }
+      std::map<std::string, int> in_flight;
+      for (const auto& held : h.sender.held) {
+        const std::string unit = unit_of(h.sender.sent[held.sent_index].stream);
+        ASSERT_LE(++in_flight[unit], p.delivery.in_flight) << unit << " at " << h.time.now();
+        most_in_flight[unit] = std::max(most_in_flight[unit], in_flight[unit]);
+      }
+      // Answers come 150 ms after the clock's stop, oldest first, two at a time.
+      if (!t || (step % 3 == 0 && !h.sender.held.empty())) {
+        h.time.set(h.time.now() + 150);
+        h.sender.release_held(2);
+        h.work->run_due();
+      }
+    }
+    ASSERT_TRUE(h.work->done());
+    expect_accounted(h.work->stats());
+    int reached = 0;
+    for (const auto& [unit, most] : most_in_flight) reached += most == p.delivery.in_flight;
+    EXPECT_GT(reached, 0) << "no queue reached in_flight: the test proves nothing";
+
+    std::map<std::string, millis> last;
+    bool units_overlap = false;  // two units' starts under min_gap apart
+    millis previous_any = -1'000'000;
+    std::string previous_unit;
+    for (const auto& r : h.sender.sent) {
+      const std::string unit = unit_of(r.stream);
+      if (auto it = last.find(unit); it != last.end()) {
+        EXPECT_GE(r.at - it->second, p.delivery.min_gap) << unit;
+      }
+      last[unit] = r.at;
+      if (unit != previous_unit && r.at - previous_any < p.delivery.min_gap) units_overlap = true;
+      previous_any = r.at;
+      previous_unit = unit;
+    }
+    if (units.size() > 1) EXPECT_TRUE(units_overlap) << "units never overlapped";
+  }
 }
 
 // The two delays of a request: from its intended time (the schedule's cadence, which
@@ -309,10 +443,10 @@ class real_start_sender final : public request_sender {
  public:
   explicit real_start_sender(const clock& time) : time_(time) {}
   void attach(engine& e) { engine_ = &e; }
-  void send(std::uint32_t stream, std::uint32_t slot, std::string_view) override {
+  void send(std::uint32_t queue, std::uint32_t slot, std::string_view) override {
     static const request_outcome ok{outcome_kind::delivered, 200, failure_kind::none, {}};
-    starts[stream].push_back(time_.real_now_us());
-    engine_->complete(stream, slot, ok, time_.real_now_us(), time_.real_now_us());
+    starts[queue].push_back(time_.real_now_us());
+    engine_->complete(queue, slot, ok, time_.real_now_us(), time_.real_now_us());
   }
   std::map<std::uint32_t, std::vector<std::int64_t>> starts;
 
@@ -571,6 +705,7 @@ TEST(engine, several_in_flight_per_stream_never_exceed_the_limit_nor_share_a_buf
   p.delivery.in_flight = 3;
   p.delivery.min_gap = 0;
   p.delivery.batch_rows = 10;
+  p.delivery.scope = pacing_scope::stream;  // three queues of three slots
   harness h(p);
   h.sender.hold = true;
   std::size_t most = 0;

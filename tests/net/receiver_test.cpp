@@ -429,23 +429,39 @@ TEST(receiver, latency_delays_the_answer) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
 }
 
-TEST(receiver, counts_gap_violations_per_stream) {
-  receiver_config config = loopback();
-  config.min_gap = 600'000;  // so that back-to-back requests are always under it
-  receiver r(config);
-  r.start();
-  client c(r.port());
-  ASSERT_EQ(c.exchange(webhook(variables_body("o", "d"))).result_int(), 200);
-  ASSERT_EQ(c.exchange(webhook(variables_body("o", "d"))).result_int(), 200);
-  EXPECT_EQ(r.counts().gap_violations, 1);
-  // Other streams: another deployment, another type. Reported, never punished.
-  ASSERT_EQ(c.exchange(webhook(variables_body("o", "d2"))).result_int(), 200);
-  ASSERT_EQ(c.exchange(webhook(rules_body)).result_int(), 200);
-  ASSERT_EQ(c.exchange(webhook(variables_body("o2", "d"))).result_int(), 200);
-  EXPECT_EQ(r.counts().gap_violations, 1);
-  // Invalid requests are not part of a stream's pacing.
-  ASSERT_EQ(c.exchange(webhook("{")).result_int(), 400);
-  EXPECT_EQ(r.counts().gap_violations, 1);
+// One sequence of valid requests, back to back, checked at each gap scope: a queue is the
+// org (webhook, the default), (org, deployment), (org, deployment, type) or everything.
+TEST(receiver, counts_gap_violations_per_queue_of_its_gap_scope) {
+  struct scope_case {
+    pacing_scope scope;
+    std::int64_t after_same_stream, after_all;
+  };
+  // After all five: stream sees 1 (the repeat); deployment adds the rules of (o, d);
+  // webhook adds (o, d2) too; endpoint adds (o2, d) as well.
+  for (const auto& c : {scope_case{pacing_scope::stream, 1, 1},
+                        scope_case{pacing_scope::deployment, 1, 2},
+                        scope_case{pacing_scope::webhook, 1, 3},
+                        scope_case{pacing_scope::endpoint, 1, 4}}) {
+    SCOPED_TRACE(std::string(to_string(c.scope)));
+    receiver_config config = loopback();
+    config.min_gap = 600'000;  // so that back-to-back requests are always under it
+    config.gap_scope = c.scope;
+    receiver r(config);
+    r.start();
+    client cl(r.port());
+    ASSERT_EQ(cl.exchange(webhook(variables_body("o", "d"))).result_int(), 200);
+    ASSERT_EQ(cl.exchange(webhook(variables_body("o", "d"))).result_int(), 200);
+    EXPECT_EQ(r.counts().gap_violations, c.after_same_stream);
+    // Another deployment of the org, another type of (o, d), another org. Reported,
+    // never punished.
+    ASSERT_EQ(cl.exchange(webhook(variables_body("o", "d2"))).result_int(), 200);
+    ASSERT_EQ(cl.exchange(webhook(rules_body)).result_int(), 200);
+    ASSERT_EQ(cl.exchange(webhook(variables_body("o2", "d"))).result_int(), 200);
+    EXPECT_EQ(r.counts().gap_violations, c.after_all);
+    // Invalid requests are not part of a queue's pacing.
+    ASSERT_EQ(cl.exchange(webhook("{")).result_int(), 400);
+    EXPECT_EQ(r.counts().gap_violations, c.after_all);
+  }
 }
 
 TEST(receiver, no_gap_violation_when_requests_are_far_enough_apart) {

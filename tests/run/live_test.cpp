@@ -254,6 +254,9 @@ class live : public ::testing::Test {
         "127.0.0.1:0", "--auth-string",  auth_string,
         "--quiet",     "--summary-json", (dir_ / "receiver.json").string()};
     args.insert(args.end(), faults.begin(), faults.end());
+    // A receiver started before in this test left its port in these files.
+    fs::remove(dir_ / "receiver.err");
+    fs::remove(dir_ / "receiver.json");
     receiver_ = std::make_unique<child_process>(args, dir_ / "receiver.out", dir_ / "receiver.err");
     const std::string prefix = "listening on http://127.0.0.1:";
     const auto end = std::chrono::steady_clock::now() + 10s;
@@ -355,6 +358,36 @@ TEST_F(live, receiver_dropping_connections_fails_every_request_with_reset) {
   EXPECT_EQ(counts["requests"], s["requests"]["attempted"]);
   EXPECT_EQ(counts["dropped"], s["requests"]["attempted"]);
   EXPECT_EQ(counts["connections"], s["requests"]["attempted"]);
+}
+
+// One webhook, one queue: with every stream flushing at the same instants (aligned
+// ticks), the receiver checking gaps per org sees none under the default scope, and sees
+// them when each stream is paced on its own (gmsim 0.1's model): the check can tell.
+TEST_F(live, one_webhook_keeps_the_gap_between_all_its_requests) {
+  use_busy_profile();  // one org, two deployments, six streams
+  const std::vector<std::string> timing = {"--duration", "20s", "--time-scale", "10",
+                                           "--max-delay", "5s", "--align-ticks"};
+  // 200 ms at time scale 10; arrival jitter up to 2 ms is forgiven.
+  const std::vector<std::string> check = {"--gap-scope", "webhook", "--min-gap", "20ms",
+                                          "--gap-tolerance", "2ms"};
+  std::string target = start_receiver(check);
+  auto run = run_gmsim(run_args(target, timing));
+  json counts = stop_receiver();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  expect_accounted(run);
+  EXPECT_EQ(run.summary["delivery"]["pacing_scope"], "webhook");
+  EXPECT_EQ(run.summary["queues"], 1);
+  EXPECT_EQ(counts["valid"], run.summary["requests"]["attempted"]);
+  EXPECT_GT(counts["valid"].get<std::int64_t>(), 10);
+  EXPECT_EQ(counts["gap_violations"], 0);
+  EXPECT_EQ(counts["connections"], 1);  // one queue, one kept-alive connection
+
+  target = start_receiver(check);
+  auto per_stream = run_gmsim(run_args(target, timing), {"--pacing-scope", "stream"});
+  counts = stop_receiver();
+  EXPECT_EQ(per_stream.exit_code, 0) << per_stream.err;
+  EXPECT_EQ(per_stream.summary["queues"], 6);
+  EXPECT_GT(counts["gap_violations"].get<std::int64_t>(), 0);
 }
 
 TEST_F(live, closed_port_fails_every_request_with_connect_refused) {
@@ -517,7 +550,7 @@ class live_nginx : public live {
       << "  fastcgi_temp_path " << d << "/fastcgi;\n  uwsgi_temp_path " << d << "/uwsgi;\n"
       << "  scgi_temp_path " << d << "/scgi;\n"
       << "  log_format gmsim escape=json '{\"method\":\"$request_method\",\"uri\":\"$uri\","
-         "\"status\":$status,\"connection\":$connection,\"request_length\":$request_length,"
+         "\"status\":$status,\"connection\":$connection,\"msec\":$msec,\"request_length\":$request_length,"
          "\"content_length\":\"$content_length\",\"authorization\":\"$http_authorization\","
          "\"content_type\":\"$content_type\",\"user_agent\":\"$http_user_agent\","
          "\"body\":\"$request_body\"}';\n"
@@ -631,9 +664,16 @@ TEST_F(live_nginx, ok_location_gets_every_row_once_on_kept_alive_connections) {
     connections.insert(r["connection"].get<std::int64_t>());
   }
   EXPECT_EQ(rows_in_bodies(log), s["rows"]["delivered"].get<std::int64_t>());
-  // One kept-alive connection per stream, at most: never one per request.
-  EXPECT_LE(static_cast<std::int64_t>(connections.size()), s["streams"].get<std::int64_t>());
+  // One kept-alive connection per pacing queue (quickstart: one org, one webhook), at
+  // most: never one per request.
+  EXPECT_EQ(s["queues"], 1);
+  EXPECT_LE(static_cast<std::int64_t>(connections.size()), s["queues"].get<std::int64_t>());
   EXPECT_LT(connections.size(), log.size());
+  // The one queue's requests are serial and 200 ms apart (20 ms at time scale 10): nginx
+  // logs each when it has answered it, to the millisecond, so 2 ms of jitter is forgiven.
+  for (std::size_t i = 1; i < log.size(); ++i) {
+    EXPECT_GE(log[i]["msec"].get<double>() - log[i - 1]["msec"].get<double>(), 0.018) << i;
+  }
 }
 
 TEST_F(live_nginx, connections_the_server_closed_while_idle_are_replaced_before_sending) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "binary_support.hpp"
 #include "record/recording.hpp"
@@ -26,8 +27,9 @@ using testing::run_gmsim;
 using testing::scratch_dir;
 using steady = std::chrono::steady_clock;
 
-// A minimal HTTP/1.1 keep-alive server on 127.0.0.1 that answers 200 and keeps each
-// request's body and headers, and when it arrived and was answered.
+// A minimal HTTP/1.1 keep-alive server on 127.0.0.1 that answers 200 (after
+// answer_delay) and keeps each request's body and headers, and when it arrived and was
+// answered.
 class body_server {
  public:
   struct request {
@@ -36,7 +38,7 @@ class body_server {
     steady::time_point arrived, answered;
   };
 
-  body_server() {
+  explicit body_server(std::chrono::milliseconds answer_delay = {}) : answer_delay_(answer_delay) {
     listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -125,6 +127,7 @@ class body_server {
       r.body = buffer.substr(0, length);
       buffer.erase(0, length);
       static const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      std::this_thread::sleep_for(answer_delay_);
       r.answered = steady::now();
       {
         std::lock_guard lock(mutex_);
@@ -136,6 +139,7 @@ class body_server {
     }
   }
 
+  std::chrono::milliseconds answer_delay_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -148,6 +152,7 @@ class body_server {
 struct recorded_line {
   millis t;
   std::string stream;
+  std::string queue;  // the org: these recordings are of the default webhook scope
   std::int64_t rows;
   std::string body;
   std::int64_t sent_us;
@@ -164,35 +169,35 @@ std::vector<recorded_line> read_recording(const std::string& path) {
   std::vector<recorded_line> out;
   for (std::size_t i = 1; i < lines.size(); ++i) {
     auto doc = json::parse(lines[i]);
-    out.push_back({doc["t_ms"].get<millis>(), stream_of(doc), doc["rows"].get<std::int64_t>(),
+    out.push_back({doc["t_ms"].get<millis>(), stream_of(doc), doc["org"].get<std::string>(),
+                   doc["rows"].get<std::int64_t>(),
                    doc["body"].get<std::string>(), doc.value("sent_us", std::int64_t{-1})});
   }
   return out;
 }
 
-std::string stream_of_body(const std::string& body) {
-  auto doc = json::parse(body);
-  return doc["data"]["orgSlug"].get<std::string>() + "/" +
-         doc["data"]["depSlug"].get<std::string>() + "/" + doc["type"].get<std::string>();
+std::string org_of_body(const std::string& body) {
+  return json::parse(body)["data"]["orgSlug"].get<std::string>();
 }
 
-// The server got exactly the recording's bodies, each stream's in recorded order, and
-// never a stream's next request before the previous one was answered.
+// The server got exactly the recording's bodies, each pacing queue's (the recordings
+// here are of the default webhook scope: one queue per org) in recorded order, and never
+// a queue's next request before the previous one was answered.
 void expect_same_bodies(const std::vector<recorded_line>& recording,
                         const std::vector<body_server::request>& got) {
-  std::map<std::string, std::vector<std::string>> want_by_stream, got_by_stream;
-  for (const auto& r : recording) want_by_stream[r.stream].push_back(r.body);
+  std::map<std::string, std::vector<std::string>> want_by_queue, got_by_queue;
+  for (const auto& r : recording) want_by_queue[r.queue].push_back(r.body);
   std::map<std::string, const body_server::request*> previous;
   for (const auto& r : got) {
-    auto stream = stream_of_body(r.body);
-    got_by_stream[stream].push_back(r.body);
-    if (auto it = previous.find(stream); it != previous.end()) {
-      EXPECT_GE(r.arrived, it->second->answered) << "two requests of " << stream << " in flight";
+    auto queue = org_of_body(r.body);
+    got_by_queue[queue].push_back(r.body);
+    if (auto it = previous.find(queue); it != previous.end()) {
+      EXPECT_GE(r.arrived, it->second->answered) << "two requests of " << queue << " in flight";
     }
-    previous[stream] = &r;
+    previous[queue] = &r;
   }
   ASSERT_EQ(got.size(), recording.size());
-  EXPECT_EQ(got_by_stream, want_by_stream);  // byte for byte, in order per stream
+  EXPECT_EQ(got_by_queue, want_by_queue);  // byte for byte, in order per queue
 }
 
 json read_json(const std::string& path) { return json::parse(testing::read_text(path)); }
@@ -220,7 +225,9 @@ TEST(replay, dry_recording_goes_out_byte_identical_with_the_recorded_spacing) {
   const auto recording = read_recording(original);
   ASSERT_GT(recording.size(), 10u);
 
-  body_server server;
+  // Answers take 15 ms, longer than the 10 ms that a 200 ms gap is at time scale 20: a
+  // replay that paced each stream apart would have two of the org's requests in flight.
+  body_server server(std::chrono::milliseconds(15));
   const double scale = 20;
   auto replayed =
       run_gmsim({"replay", original, "--target", server.url(), "--time-scale", "20",
@@ -253,7 +260,7 @@ TEST(replay, dry_recording_goes_out_byte_identical_with_the_recorded_spacing) {
   EXPECT_TRUE(read_lines(dir.file("lost.ndjson")).empty());
 
   // The replay's own recording: the same lines in the same order, and its send times keep
-  // each request at or after its scaled time and each stream's starts at least the
+  // each request at or after its scaled time and each queue's starts at least the
   // recorded gap apart (or 200 ms, the shorter), scaled.
   auto again = read_recording(dir.file("replay.ndjson"));
   ASSERT_EQ(again.size(), recording.size());
@@ -263,13 +270,13 @@ TEST(replay, dry_recording_goes_out_byte_identical_with_the_recorded_spacing) {
     EXPECT_EQ(again[i].t, recording[i].t);
     const auto& r = again[i];
     EXPECT_GE(r.sent_us, static_cast<std::int64_t>(static_cast<double>(r.t) * 1000 / scale));
-    if (auto it = previous.find(r.stream); it != previous.end()) {
+    if (auto it = previous.find(r.queue); it != previous.end()) {
       const millis gap = std::min<millis>(r.t - it->second->t, 200);
       EXPECT_GE(r.sent_us - it->second->sent_us,
                 static_cast<std::int64_t>(static_cast<double>(gap) * 1000 / scale))
-          << r.stream << " at t_ms " << r.t;
+          << r.queue << " at t_ms " << r.t;
     }
-    previous[r.stream] = &r;
+    previous[r.queue] = &r;
   }
   // The replay's recording replays too (validate reads it as any recording).
   auto valid = run_gmsim({"validate", dir.file("replay.ndjson")}, dir);
