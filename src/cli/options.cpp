@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <random>
 #include <fstream>
 #include <sstream>
 
@@ -278,8 +279,8 @@ run_options parse_run_options(const args& a) {
   // clang-format off
   opts.add_options()
     ("duration", po::value<std::string>()->value_name("D"), "override the profile's duration (30s, 10m, 1h)")
-    ("seed", po::value<std::string>()->value_name("N"), "override the profile's seed")
-    ("start-time", po::value<std::string>()->value_name("T"), "ISO 8601 UTC or epoch ms; same seed and start time give the same bytes")
+    ("seed", po::value<std::string>()->value_name("N"), "override the profile's seed; random: pick one and print it")
+    ("start-time", po::value<std::string>()->value_name("T"), "ISO 8601 UTC, epoch ms or now (a live run's default; a dry run's is 2026-01-01T00:00:00Z); same seed and start time give the same bytes; a live run waits for a future T")
     ("max-delay", po::value<std::string>()->value_name("D"), "flush tick period (GMetri: 60s)")
     ("batch-rows", po::value<int>()->value_name("N"), "rows per request at most (GMetri: 500)")
     ("min-gap", po::value<std::string>()->value_name("D"), "between a stream's request starts (GMetri: 200ms)")
@@ -287,7 +288,8 @@ run_options parse_run_options(const args& a) {
     ("in-flight", po::value<int>()->value_name("N"), "requests of one pacing queue outstanding at once (GMetri: 1)")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
-    ("drain-timeout", po::value<std::string>()->value_name("D"), "after the duration, how long queued pages may still go out (real time; default 2m); then they are unsent")
+    ("drain-timeout", po::value<std::string>()->value_name("D"), "after the last flush, how long queued pages may still go out (real time; default 2m); then they are unsent")
+    ("final-flush", po::value<std::string>()->value_name("WHEN"), "own_tick (default: each stream at its own next tick after the duration, as GMetri) or at_duration (all at the end at once: ends on time)")
     ("dry-run", "no network: simulated clock, as fast as the machine goes")
     ("compare", po::value<std::string>()->value_name("SETTING"), "with --dry-run: run once per value of SETTING and print the results side by side (pacing_scope)")
     ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
@@ -338,10 +340,21 @@ run_options parse_run_options(const args& a) {
   }
   profile& p = c.settings;
   if (vm.count("duration")) p.duration = duration_option(vm, "duration", 1);
-  if (vm.count("seed")) p.seed = parse_unsigned_option("seed", vm["seed"].as<std::string>());
+  if (vm.count("seed")) {
+    const auto& text = vm["seed"].as<std::string>();
+    if (text == "random") {
+      p.seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+      out.seed_picked = true;
+    } else {
+      p.seed = parse_unsigned_option("seed", text);
+    }
+  }
   if (vm.count("start-time")) {
+    const auto& text = vm["start-time"].as<std::string>();
     try {
-      p.start_time = parse_start_time(vm["start-time"].as<std::string>());
+      p.start_time = text == "now" ? wall_clock_ms() : parse_start_time(text);
+      p.start_time_fixed = text != "now";
+      out.start_time_given = text != "now";
     } catch (const std::invalid_argument& e) {
       throw usage_error(std::string("--start-time: ") + e.what());
     }
@@ -365,6 +378,13 @@ run_options parse_run_options(const args& a) {
     p.delivery.in_flight = n;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;
+  if (vm.count("final-flush")) {
+    const auto& name = vm["final-flush"].as<std::string>();
+    if (!parse_final_flush(name, p.delivery.last_flush)) {
+      throw usage_error("--final-flush: must be own_tick or at_duration, got " +
+                        shown_argument(a, name));
+    }
+  }
   if (vm.count("pacing-scope")) {
     const auto& name = vm["pacing-scope"].as<std::string>();
     if (!parse_pacing_scope(name, p.delivery.scope)) {
@@ -379,6 +399,9 @@ run_options parse_run_options(const args& a) {
   }
   if (vm.count("drain-timeout")) c.drain_timeout = duration_option(vm, "drain-timeout", 0);
   c.dry_run = vm.count("dry-run") != 0;
+  // A live run's traffic happens now unless a start time was fixed: a second run against
+  // a persistent store then carries new timestamps and session uuids.
+  if (!c.dry_run && !vm.count("start-time") && !p.start_time_fixed) p.start_time = wall_clock_ms();
   if (vm.count("workers")) {
     int n = vm["workers"].as<int>();
     if (n < 1 || n > 256)

@@ -37,6 +37,8 @@ struct run_options {
   std::vector<threshold> thresholds;  // --threshold, in the order given
   bool abort_on_fail = false;         // stop as soon as a threshold can no longer pass
   std::string html;  // the HTML report, when not empty
+  bool seed_picked = false;       // --seed random: say which
+  bool start_time_given = false;  // --start-time T (not now): a live run waits for a future T
   // --compare: the setting whose every value a dry run is repeated with, side by side
   // ("pacing_scope"); empty for a plain run.
   std::string compare;

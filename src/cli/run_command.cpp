@@ -3,7 +3,9 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "cli/options.hpp"
@@ -86,6 +88,26 @@ int compare_pacing_scopes(const run_options& options) {
   return exit_ok;
 }
 
+// A live run given --start-time starts its traffic at that wall-clock instant: the shards
+// of one run, started a little apart, then start together (as k6-operator's starter
+// does). One given a past instant starts now and says how far behind its timestamps run.
+void wait_for_start_time(const run_config& config) {
+  const millis start = config.settings.start_time;
+  const millis ahead = start - wall_clock_ms();
+  if (ahead > 0) {
+    if (!config.quiet) {
+      std::fprintf(stderr, "gmsim: waiting %s for --start-time %s\n",
+                   format_duration(ahead).c_str(), format_iso8601(start).c_str());
+    }
+    std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::milliseconds(start)));
+  } else if (ahead < -1000 && !config.quiet) {
+    std::fprintf(stderr,
+                 "gmsim: --start-time %s is %s in the past: the traffic's timestamps run that far "
+                 "behind the wall clock\n",
+                 format_iso8601(start).c_str(), format_duration(-ahead / 1000 * 1000).c_str());
+  }
+}
+
 // Without --target, a live run sends to gmsim's own validating receiver on 127.0.0.1,
 // started here with the run's auth string, its gap scaled as the run's time is; the
 // report then says what the receiver saw.
@@ -126,6 +148,18 @@ int run_command(const args& a) {
   if (options.help) {
     std::fputs(options.help_text.c_str(), stdout);
     return exit_ok;
+  }
+  if (options.seed_picked) {
+    std::fprintf(stderr, "gmsim: --seed random: %llu (--seed %llu gives this run's traffic again)\n",
+                 static_cast<unsigned long long>(options.config.settings.seed),
+                 static_cast<unsigned long long>(options.config.settings.seed));
+  }
+  if (!options.config.dry_run && options.start_time_given) wait_for_start_time(options.config);
+  if (!options.config.dry_run && options.config.shard.count > 1 &&
+      !options.config.settings.start_time_fixed) {
+    print_error("run", "warning: --shard without --start-time: this shard's traffic starts at its "
+                       "own now, so the shards' summaries will not merge; give every shard one "
+                       "--start-time (docs/distributed.md)");
   }
   if (!options.compare.empty()) {
     try {

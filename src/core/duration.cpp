@@ -1,5 +1,7 @@
 #include "core/duration.hpp"
 
+#include <chrono>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -172,6 +174,12 @@ std::string format_duration(millis ms) {
     }
   }
   return out;
+}
+
+millis wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 millis parse_start_time(std::string_view text) {

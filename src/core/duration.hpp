@@ -23,6 +23,8 @@ std::string format_duration(millis ms);
 // ISO 8601 UTC ("2026-01-01T00:00:00Z", optional ".sss" fraction) or epoch
 // milliseconds as digits. Throws std::invalid_argument with the reason.
 millis parse_start_time(std::string_view text);
+// The wall clock's now, in epoch ms.
+millis wall_clock_ms();
 
 // 9999-12-31T23:59:59.999Z in epoch ms: the last instant format_iso8601 writes as
 // parse_start_time reads it (four-digit years). No start time, and no run's end, is later.

@@ -130,8 +130,7 @@ struct engine::impl {
         queues.emplace_back(delivery);
       }
       streams.emplace_back(s, delivery, queue);
-      millis first = std::min(s.phase, model.settings().duration);
-      ticks.push({first, local});
+      ticks.push({first_tick(s), local});
     }
   }
 
@@ -198,14 +197,27 @@ struct engine::impl {
     try_send(streams[local].queue);
   }
 
+  // A stream's first tick: its phase; at the duration's end at the latest when the run
+  // must end on time (final_flush at_duration).
+  millis first_tick(const stream_info& s) const {
+    const auto& p = model.settings();
+    return p.delivery.last_flush == final_flush::at_duration ? std::min(s.phase, p.duration)
+                                                             : s.phase;
+  }
+
   // A tick's work but sending: its deployment's events up to t, its stream's pages cut,
-  // the stream's next tick scheduled (every max_delay, the last one at the duration).
+  // the stream's next tick scheduled: every max_delay, the last one the first at or after
+  // the duration's end (final_flush own_tick), or at the duration's end (at_duration).
+  // Generation stops at the duration either way: a tick after it only flushes.
   void cut_tick(std::uint32_t local, millis t) {
     generate(deployments[stream_deployment[local]], t);
     cut_pages(streams[local], t);
-    const millis duration = model.settings().duration;
-    if (t < duration) {
-      ticks.push({std::min(t + model.settings().delivery.max_delay, duration), local});
+    const auto& p = model.settings();
+    if (t < p.duration) {
+      const millis next = t + p.delivery.max_delay;
+      ticks.push({p.delivery.last_flush == final_flush::at_duration ? std::min(next, p.duration)
+                                                                     : next,
+                  local});
     }
   }
 
@@ -303,6 +315,7 @@ struct engine::impl {
     const std::int64_t latency_us = finished_us - time.real_at_us(slot.intended);
     stats.count_answer(outcome, rows, bytes, latency_us, finished_us - started_us);
     stats.over_time.record_request(time.now(), outcome, rows, bytes, latency_us);
+    stats.last_answer_ms = std::max(stats.last_answer_ms, time.now());
     if (outcome.kind == outcome_kind::delivered) {
       const millis now = time.now();
       for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);

@@ -80,6 +80,7 @@ void run_stats::merge(const run_stats& o) {
   page_bytes.merge(o.page_bytes);
   queue_peak_rows = std::max(queue_peak_rows, o.queue_peak_rows);
   in_flight_peak += o.in_flight_peak;
+  last_answer_ms = std::max(last_answer_ms, o.last_answer_ms);
   over_time.merge(o.over_time);
 }
 

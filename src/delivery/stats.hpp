@@ -77,6 +77,9 @@ struct run_stats : run_counters {
   // the run's concurrency, exact with one worker).
   std::int64_t queue_peak_rows = 0;
   std::int64_t in_flight_peak = 0;
+  // When the last attempted request ended, in scenario ms since the start: the duration
+  // plus the final flushes and any backlog.
+  millis last_answer_ms = 0;
   // The same outcomes per bucket of scenario time (by when each request ended), for the
   // charts; the engine sizes its buckets for the run's duration.
   timeseries over_time;

@@ -35,4 +35,12 @@ bool parse_pacing_scope(std::string_view name, pacing_scope& out) {
   return parse_name(pacing_scope_names, name, out);
 }
 
+std::string_view to_string(final_flush flush) {
+  return final_flush_names[static_cast<std::size_t>(flush)];
+}
+
+bool parse_final_flush(std::string_view name, final_flush& out) {
+  return parse_name(final_flush_names, name, out);
+}
+
 }  // namespace gmsim

@@ -38,6 +38,15 @@ std::string_view to_string(pacing_scope scope);
 // A scope's name; false if the name is none of them.
 bool parse_pacing_scope(std::string_view name, pacing_scope& out);
 
+// When a stream flushes for the last time. own_tick: at its own next tick at or after
+// the end of the duration, as GMetri's periodic flush would (the run lasts up to
+// max_delay longer); at_duration: every stream at the duration's end, at once (gmsim
+// 0.1: a run that must end on time, with a burst GMetri would not send).
+enum class final_flush : std::uint8_t { own_tick, at_duration };
+inline constexpr std::string_view final_flush_names[] = {"own_tick", "at_duration"};
+std::string_view to_string(final_flush flush);
+bool parse_final_flush(std::string_view name, final_flush& out);
+
 enum class identifier_kind : std::uint8_t { email, uuid, phone, anonymous, custom };
 enum class arrival_process : std::uint8_t { constant, poisson };
 enum class distribution_kind : std::uint8_t { constant, uniform, normal, exponential };
@@ -151,6 +160,7 @@ struct delivery_spec {
   millis timeout = 30'000;    // request timeout (live runs)
   int in_flight = 1;          // requests of one pacing queue outstanding at once
   pacing_scope scope = pacing_scope::webhook;  // what one pacing queue covers
+  final_flush last_flush = final_flush::own_tick;
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 
@@ -161,12 +171,18 @@ struct shard_spec {
   int count = 1;
 };
 
+inline constexpr millis default_start_time = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
 struct profile {
   std::string name;         // the built-in name or the file's stem
   std::string source;       // the file path, or "builtin:<name>"
   std::string description;  // one line, for `gmsim profiles`
   std::uint64_t seed = 1;
-  millis start_time = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+  // When the scenario's time 0 falls: rule timestamps and session times are epoch ms from
+  // here. The fixed default keeps dry runs reproducible; a live run starts at the wall
+  // clock's now unless the profile or --start-time fixes it (start_time_fixed).
+  millis start_time = default_start_time;
+  bool start_time_fixed = false;  // the profile gave start_time
   millis duration = 600'000;
   delivery_spec delivery;
   std::vector<org_spec> orgs;

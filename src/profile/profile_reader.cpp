@@ -283,7 +283,7 @@ arrival_spec read_arrival(const profile_node& node) {
 
 delivery_spec read_delivery(const profile_node& node) {
   node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
-                      "pacing_scope"});
+                      "pacing_scope", "final_flush"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -296,6 +296,9 @@ delivery_spec read_delivery(const profile_node& node) {
   if (auto v = node.get("align_ticks")) delivery.align_ticks = v->as_bool();
   if (auto v = node.get("pacing_scope")) {
     delivery.scope = static_cast<pacing_scope>(v->as_choice(pacing_scope_names));
+  }
+  if (auto v = node.get("final_flush")) {
+    delivery.last_flush = static_cast<final_flush>(v->as_choice(final_flush_names));
   }
   return delivery;
 }
@@ -362,6 +365,7 @@ profile read_profile(const profile_node& root) {
               : std::to_string(start->as_integer(0, std::numeric_limits<millis>::max()));
       try {
         out.start_time = parse_start_time(text);
+        out.start_time_fixed = true;
       } catch (const std::invalid_argument& e) {
         start->fail(e.what());
       }

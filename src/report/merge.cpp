@@ -89,7 +89,11 @@ bool check_shards(const std::vector<summary_file>& inputs, bool force) {
       if (mine != theirs) {
         complete =
             mismatch(f, std::string(field) + " " + mine.dump() + " differs from " + first.path +
-                            "'s " + theirs.dump() + ": not a shard of the same run");
+                            "'s " + theirs.dump() + ": not a shard of the same run" +
+                            (std::string(field) == "start_time"
+                                 ? " (live shards need one --start-time: a live run's default "
+                                   "is its own now)"
+                                 : ""));
       }
     }
     int index = 0, count = 0;

@@ -144,7 +144,11 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["delivery"] = {{"max_delay_ms", d.max_delay}, {"batch_rows", d.batch_rows},
                    {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},
                    {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks},
-                   {"pacing_scope", std::string(to_string(d.scope))}};
+                   {"pacing_scope", std::string(to_string(d.scope))},
+                   {"final_flush", std::string(to_string(d.last_flush))}};
+  // Traffic is generated for the duration; the last answer may come later (the final
+  // flushes, a backlog). Scenario ms since the start.
+  j["delivery_ended_ms"] = s.last_answer_ms;
   j["sessions"] = {{"started", s.sessions_started}};
   j["events"] = {{"generated", s.events_generated}};
 
@@ -209,8 +213,11 @@ std::string summary_text(const run_config& config, const run_result& r) {
     << "\n  " << count_of(static_cast<std::int64_t>(r.deployments), "deployment") << ", "
     << count_of(static_cast<std::int64_t>(r.streams), "stream") << " in "
     << count_of(static_cast<std::int64_t>(r.queues), "queue") << " (pacing scope "
-    << to_string(p.delivery.scope) << "), " << count_of(r.workers, "worker") << "; " << format_duration(p.duration) << " of traffic in "
-    << format_ms(r.wall_seconds * 1000) << (r.interrupted ? " (interrupted)" : "") << "\n\n";
+    << to_string(p.delivery.scope) << "), " << count_of(r.workers, "worker") << "\n  "
+    << format_duration(p.duration) << " of traffic";
+  if (s.requests_attempted > 0) o << ", the last answer at " << format_ms(static_cast<double>(s.last_answer_ms));
+  o << "; " << format_ms(r.wall_seconds * 1000) << " of wall time"
+    << (r.interrupted ? " (interrupted)" : "") << "\n\n";
 
   // A label padded to 18 columns, then the text, however long (a list of headers can be).
   auto row = [&](std::string_view label, const std::string& text) {

@@ -62,7 +62,12 @@ class worker final : public request_sender {
         engine_setup{&model, &body_encoder, std::move(deployments), ledgers_.get()}, time_, *this);
     connections_.resize(engine_->queue_count());
     for (auto& c : connections_) c.resize(static_cast<std::size_t>(model.settings().delivery.in_flight));
-    deadline_ = model.settings().duration + static_cast<millis>(
+    // The drain timeout counts from the last flush: the duration's end, or up to max_delay
+    // after it when each stream flushes at its own next tick.
+    const auto& d = model.settings().delivery;
+    const millis last_flush =
+        model.settings().duration + (d.last_flush == final_flush::own_tick ? d.max_delay : 0);
+    deadline_ = last_flush + static_cast<millis>(
         static_cast<double>(config.drain_timeout) * config.time_scale);
   }
 
@@ -215,6 +220,17 @@ class worker final : public request_sender {
   steady::time_point last_publish_{};
 };
 
+// After the duration: how far into the final flushes and the drain the run is.
+std::string after_duration(const run_config& config, const wall_clock& time) {
+  const millis past = time.now() - config.settings.duration;
+  if (past < 1000) return "";
+  return ", then " + format_duration(past / 1000 * 1000) +
+         (config.settings.delivery.last_flush == final_flush::own_tick &&
+                  past < config.settings.delivery.max_delay
+              ? " of final flushes"
+              : " of draining");
+}
+
 std::string progress_line(const run_config& config, const wall_clock& time,
                           const progress_snapshot& total) {
   const run_counters& c = total.counts;
@@ -223,7 +239,7 @@ std::string progress_line(const run_config& config, const wall_clock& time,
                 "%s / %s  requests %lld  rows %lld  delivered %s  errors %lld  p99 %.1fms  "
                 "in flight %lld  backlog %lld rows",
                 format_duration(std::min(time.now(), config.settings.duration) / 1000 * 1000).c_str(),
-                format_duration(config.settings.duration).c_str(),
+                (format_duration(config.settings.duration) + after_duration(config, time)).c_str(),
                 static_cast<long long>(c.requests_attempted), static_cast<long long>(c.rows_generated),
                 format_percent(c.rows_delivered, c.rows_generated).c_str(),
                 static_cast<long long>(c.requests_failed + c.requests_rejected),

@@ -190,6 +190,9 @@ class replay_worker {
     const auto& r = s.request();
     count_generated(s, r);
     stats_.requests_by_type[static_cast<int>(s.stream().type)] += 1;
+    stats_.last_answer_ms = std::max(
+        stats_.last_answer_ms,
+        static_cast<millis>(static_cast<double>(finished_us) * config_.time_scale / 1000.0));
     stats_.count_answer(outcome, r.rows, static_cast<std::int64_t>(s.body.size()),
                         finished_us - time_.at_us(r.t), finished_us - started_us);
     if (record_) write_record(s, r, outcome, started_us, finished_us - started_us);

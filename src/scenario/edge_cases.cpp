@@ -172,7 +172,9 @@ class planner {
     const millis d = p_.delivery.max_delay;
     millis tick = s->phase;
     if (t >= tick) tick += ((t - s->phase) / d + 1) * d;
-    return std::min(tick, p_.duration);
+    // As the engine ticks: the last flush is the stream's own next tick, or the duration's
+    // end when every stream must flush then (final_flush).
+    return p_.delivery.last_flush == final_flush::at_duration ? std::min(tick, p_.duration) : tick;
   }
 
   std::uint32_t identifier(std::string text) {

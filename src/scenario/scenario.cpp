@@ -183,6 +183,9 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
     session.variables.insert(session.variables.end(), edges_.variables.begin(), edges_.variables.end());
     session.rules.insert(session.rules.end(), edges_.rules.begin(), edges_.rules.end());
   }
+  if (p.start_time != default_start_time) {
+    start_salt_ = mix64(0x5eed'5a17'0000'0001ULL, static_cast<std::uint64_t>(p.start_time));
+  }
   browsers_ = name_table(p.session.browsers);
   platforms_ = name_table(p.session.platforms);
   // Identifiers from the profile's text (domain, pattern) are escaped on every write
@@ -373,7 +376,8 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
   std::uint64_t h = mix64(dep.seed, ordinal);
   rng random(h);
   out.raw("{\"uuid\":\"");
-  write_uuid(out, h, mix64(h));
+  const std::uint64_t id = h ^ start_salt_;
+  write_uuid(out, id, mix64(id));
   out.raw("\",\"browser\":");
   out.raw(browsers_.pick(random.unit()));
   out.raw(",\"platform\":");

@@ -74,6 +74,10 @@ class scenario {
   profile profile_;
   name_table browsers_, platforms_;
   bool identifier_needs_escape_ = false;
+  // Mixed into session uuids: a session's identity in a receiver's store depends on the
+  // start time as well as the seed, so that runs at different times never collide on it.
+  // 0 for the fixed default start time, so that dry runs keep the bytes they always had.
+  std::uint64_t start_salt_ = 0;
   std::uint32_t organic_variables_ = 0;  // the profile's own; edge-case ones follow
   std::uint32_t organic_rules_ = 0;
   edge_plan edges_;

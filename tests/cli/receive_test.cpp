@@ -67,6 +67,7 @@ TEST_F(cli_receive, run_against_receive_right_and_wrong_auth_string) {
   auto live = [&](const std::string& auth, const std::string& summary) {
     return gmsim(
         {"run", "--target", target, "--auth-string", auth, "--duration", "3s", "--time-scale", "3",
+         "--max-delay", "3s",  // the final flushes within a second of real time
          "--summary-json", file(summary), "--lost-rows", file(summary + ".lost"), "--quiet"},
         60s);
   };

@@ -1,10 +1,13 @@
 // gmsim run, end to end: dry runs, determinism, overrides, and live runs against the
 // embedded receiver and a silent socket.
 #include "cli/cli_support.hpp"
+#include "core/duration.hpp"
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <set>
 
 class cli_dry_run : public cli {};
 
@@ -22,7 +25,10 @@ TEST_F(cli_dry_run, prints_the_summary_and_loses_nothing) {
   }
   EXPECT_EQ(r.err, "");
   auto one = gmsim({"run", "--dry-run", "--workers", "1"});
-  EXPECT_TRUE(contains(one.out, "2 deployments, 6 streams in 1 queue (pacing scope webhook), 1 worker; "))
+  EXPECT_TRUE(contains(one.out, "2 deployments, 6 streams in 1 queue (pacing scope webhook), 1 worker\n"))
+      << one.out;
+  // The last answer comes after the duration: each stream's final flush is its own tick.
+  EXPECT_TRUE(std::regex_search(one.out, std::regex(R"(\n  30s of traffic, the last answer at 1m0\ds; )")))
       << one.out;
 }
 
@@ -42,7 +48,8 @@ std::string sha1_after_first_line(const std::string& text) {
 }
 
 // gmsim 0.1's model stays a reachable, reproducible choice: a profile that asks for each
-// of its choices (here: pacing per stream) sends the requests 0.1 sent, byte for byte.
+// of its choices (pacing per stream, every stream's final flush at the duration's end)
+// sends the requests 0.1 sent, byte for byte.
 // The digests are of gmsim 0.1's recordings (d9ea554), header line aside.
 TEST_F(cli_dry_run, the_old_models_choices_give_its_bytes) {
   struct golden {
@@ -54,8 +61,8 @@ TEST_F(cli_dry_run, the_old_models_choices_give_its_bytes) {
                         golden{"many-deployments", "df63dbd39d8f69638792da231e68ac7fe35c0f74"},
                         golden{"quiz-campaign", "0b50ab9371a3875633416e6e3d40041374683826"}}) {
     SCOPED_TRACE(g.profile);
-    auto r = gmsim({"run", g.profile, "--dry-run", "--quiet", "--pacing-scope", "stream", "--record",
-                    file("old.ndjson")});
+    auto r = gmsim({"run", g.profile, "--dry-run", "--quiet", "--pacing-scope", "stream",
+                    "--final-flush", "at_duration", "--record", file("old.ndjson")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string recording = read_text(path("old.ndjson"));
     EXPECT_EQ(sha1_after_first_line(recording), g.sha1);
@@ -272,12 +279,70 @@ TEST_F(cli_overrides, shards_split_the_rows_without_loss_or_overlap) {
 
 // --- bad input: exit 2, one clear line ----------------------------------------------------
 
+// What a receiver's store keys on: session uuids, and rule firings by (identifier, cid,
+// timestamp), in a recording of quickstart at this seed and start time.
+struct store_keys {
+  std::set<std::string> sessions;
+  std::set<std::string> firings;
+  std::string bytes;  // the request lines, header aside
+};
+
+TEST_F(cli_overrides, runs_that_differ_in_seed_or_start_time_never_collide_in_a_store) {
+  auto keys = [&](const std::string& seed, const std::string& start) {
+    auto r = gmsim({"run", "--dry-run", "--quiet", "--duration", "2m", "--seed", seed,
+                    "--start-time", start, "--record", file("k.ndjson")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    store_keys k;
+    for (const auto& q : recorded("k.ndjson")) {
+      k.bytes += q.dump() + "\n";
+      const json body = json::parse(q["body"].get<std::string>());
+      for (const auto& row : body["data"]["rows"]) {
+        if (body["type"] == "session") k.sessions.insert(row["session"]["uuid"].get<std::string>());
+        if (body["type"] != "rules") continue;
+        for (const auto& rule : row["rules"]) {
+          k.firings.insert(row["identifier"].dump() + " " + rule["cid"].dump() + " " +
+                           rule["timestamp"].dump());
+        }
+      }
+    }
+    EXPECT_GT(k.sessions.size(), 10u);
+    EXPECT_GT(k.firings.size(), 10u);
+    return k;
+  };
+  auto disjoint = [](const std::set<std::string>& a, const std::set<std::string>& b) {
+    return std::none_of(a.begin(), a.end(), [&b](const std::string& x) { return b.count(x) != 0; });
+  };
+  const store_keys base = keys("5", "2026-06-01T00:00:00Z");
+  // The same seed and start time: the same bytes.
+  EXPECT_EQ(keys("5", "2026-06-01T00:00:00Z").bytes, base.bytes);
+  // Another seed, or the same seed a day later (a second run against the same staging
+  // store): no session uuid and no rule firing again.
+  for (const auto& other : {keys("6", "2026-06-01T00:00:00Z"), keys("5", "2026-06-02T00:00:00Z")}) {
+    EXPECT_TRUE(disjoint(base.sessions, other.sessions));
+    EXPECT_TRUE(disjoint(base.firings, other.firings));
+  }
+}
+
+TEST_F(cli_overrides, seed_random_picks_a_seed_says_it_and_uses_it) {
+  auto r = gmsim({"run", "--dry-run", "--quiet", "--seed", "random", "--summary-json", file("a.json")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto seed = read_json("a.json")["seed"].get<std::uint64_t>();
+  EXPECT_TRUE(contains(r.err, "--seed random: " + std::to_string(seed) + " (--seed " +
+                                  std::to_string(seed) + " gives"))
+      << r.err;
+  auto again = gmsim({"run", "--dry-run", "--quiet", "--seed", "random", "--summary-json", file("b.json")});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(read_json("b.json")["seed"].get<std::uint64_t>(), seed);
+}
+
 class cli_live : public cli {
  protected:
   // A short live run: 3 s of traffic at 3x, about a second of wall time plus the drain.
   args live(args extra) {
-    args a = {"run",     "--duration",     "3s",          "--time-scale", "3",
-              "--quiet", "--summary-json", file("s.json")};
+    // A 3 s flush period: the final flushes (each stream's own next tick) end within a
+    // second of real time, not 20.
+    args a = {"run",         "--duration", "3s",    "--time-scale",   "3",
+              "--max-delay", "3s",         "--quiet", "--summary-json", file("s.json")};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -317,6 +382,39 @@ TEST_F(cli_live, embedded_receiver_takes_every_row_and_the_secret_stays_secret) 
   EXPECT_EQ(e["receiver"]["unauthorized"], 0);
   EXPECT_EQ(e["requests"]["delivered"], e["requests"]["attempted"]);
   EXPECT_FALSE(contains(env.out + env.err + read_text(path("s.json")), secret));
+}
+
+// A live run's traffic happens now: its start time is the wall clock's when it began,
+// unless --start-time fixes it; a future one is waited for (the shards of one run start
+// together), a past one is said.
+TEST_F(cli_live, starts_now_waits_for_a_future_start_time_and_says_a_past_one) {
+  using gmsim::millis;
+  using gmsim::wall_clock_ms;
+  const millis before = wall_clock_ms();
+  auto r = gmsim(live({}), 60s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto now_start = read_json("s.json")["start_time"].get<millis>();
+  EXPECT_GE(now_start, before);
+  EXPECT_LE(now_start, wall_clock_ms());
+
+  // Without --quiet, which keeps these notices quiet too.
+  auto loud = [this](const args& extra) {
+    auto a = live(extra);
+    a.erase(std::find(a.begin(), a.end(), "--quiet"));
+    return a;
+  };
+  const millis at = wall_clock_ms() + 2'000;
+  const auto began = std::chrono::steady_clock::now();
+  auto waited = gmsim(loud({"--start-time", std::to_string(at)}), 60s);
+  ASSERT_EQ(waited.exit_code, 0) << waited.err;
+  EXPECT_EQ(read_json("s.json")["start_time"].get<millis>(), at);
+  // A lower bound only: the wait itself, not how fast the machine is.
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 1900ms);
+  EXPECT_TRUE(contains(waited.err, "gmsim: waiting ")) << waited.err;
+  auto past = gmsim(loud({"--start-time", "2026-01-01T00:00:00Z"}), 60s);
+  ASSERT_EQ(past.exit_code, 0) << past.err;
+  EXPECT_TRUE(contains(past.err, "--start-time 2026-01-01T00:00:00.000Z is ")) << past.err;
+  EXPECT_TRUE(contains(past.err, "in the past")) << past.err;
 }
 
 TEST_F(cli_live, ctrl_c_stops_the_run_and_still_writes_its_reports) {

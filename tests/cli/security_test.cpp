@@ -71,7 +71,8 @@ TEST(security, no_secret_reaches_any_output) {
   const args secrets = {
       "--auth-string",     auth,       "--header",          "X-Api-Key: " + api_key, "--header",
       "Cookie: " + cookie, "--header", "X-Env: visible-env"};
-  const args short_live = {"--duration", "3s", "--time-scale", "3"};
+  // The final flushes within a second of real time (max delay 3 s).
+  const args short_live = {"--duration", "3s", "--time-scale", "3", "--max-delay", "3s"};
 
   // The receiver that checks the Authorization of every request.
   const int port = free_port();
@@ -209,7 +210,7 @@ TEST(security, insecure_prints_a_warning) {
   const std::string target =
       "https://127.0.0.1:" + std::to_string(closed) + "/?token=" + query_token;
   auto run = run_gmsim({"run", "--target", target, "--insecure", "--quiet", "--duration", "1s",
-                        "--time-scale", "4", "--record", dir.file("r.ndjson")},
+                        "--time-scale", "4", "--max-delay", "2s", "--record", dir.file("r.ndjson")},
                        dir, 60s);
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(contains(run.err, "warning: --insecure")) << run.err;

@@ -226,6 +226,40 @@ TEST(engine, under_backlog_one_webhook_is_one_fifo_and_its_lag_is_what_that_impl
   EXPECT_GT(max_lag, alone + 10 * p.delivery.min_gap);
 }
 
+// The end of the duration is not an instant every stream flushes at: each stream's last
+// flush is its own next tick (phase + k * max_delay, at or after the end), as GMetri's
+// periodic flush would; only final_flush at_duration (gmsim 0.1) puts them all there.
+TEST(engine, each_stream_flushes_last_at_its_own_tick_unless_asked_to_end_on_time) {
+  auto p = small_profile(4, 300'000, 5.0);
+  p.delivery.scope = pacing_scope::stream;  // the ticks, not the pacing, are in question
+  for (const final_flush last : {final_flush::own_tick, final_flush::at_duration}) {
+    SCOPED_TRACE(std::string(to_string(last)));
+    p.delivery.last_flush = last;
+    harness h(p);
+    run_to_end(*h.work, h.time);
+    std::map<std::uint32_t, millis> final_send;
+    for (const auto& r : h.sender.sent) final_send[r.stream] = std::max(final_send[r.stream], r.at);
+    ASSERT_EQ(final_send.size(), h.model.streams().size());
+    std::set<millis> instants;
+    for (const auto& s : h.model.streams()) {
+      const millis d = p.delivery.max_delay;
+      // The stream's first tick at or after the duration's end.
+      const millis own = s.phase + ((p.duration - s.phase + d - 1) / d) * d;
+      const millis expected = last == final_flush::own_tick ? own : p.duration;
+      EXPECT_EQ(final_send[s.index], expected) << "stream " << s.index;
+      instants.insert(final_send[s.index]);
+    }
+    if (last == final_flush::own_tick) {
+      EXPECT_EQ(instants.size(), h.model.streams().size());  // seeded phases: no two alike
+    } else {
+      EXPECT_EQ(instants.size(), 1u);
+    }
+    // Either way a row waits at most max_delay for its flush, and all are delivered.
+    EXPECT_LE(h.work->stats().lag_ms.max(), p.delivery.max_delay);
+    EXPECT_EQ(h.work->stats().rows_delivered, h.work->stats().rows_generated);
+  }
+}
+
 // Each scope's queue is exactly its unit: requests of one unit start min_gap apart and
 // never more than in_flight at once (reaching it), and requests of two units of the scope
 // do start closer than min_gap (the queue is not wider than it says).
