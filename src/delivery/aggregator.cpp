@@ -7,8 +7,10 @@
 
 namespace gmsim {
 
-aggregator::aggregator(const stream_info& stream, int batch_rows)
-    : stream_(stream), batch_rows_(static_cast<std::size_t>(std::max(1, batch_rows))) {}
+aggregator::aggregator(const stream_info& stream, int batch_rows, bool merge_variables)
+    : stream_(stream),
+      batch_rows_(static_cast<std::size_t>(std::max(1, batch_rows))),
+      merge_variables_(merge_variables || stream.type != webhook_type::variables) {}
 
 void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scratch) {
   if (pending_.empty()) return;
@@ -28,7 +30,8 @@ void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scrat
   std::uint32_t rows = 0;
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     const event& e = pending_[i];
-    std::uint64_t key = by_session ? e.payload : e.viewer;
+    // Unmerged variables: each event its own row (its index is a key no other has).
+    std::uint64_t key = by_session ? e.payload : merge_variables_ ? e.viewer : i;
     std::size_t h = mix64(key) & (capacity - 1);
     while (table[h].key != key && table[h].key != ~0ull) h = (h + 1) & (capacity - 1);
     if (table[h].key == ~0ull) table[h] = slot{key, rows++};

@@ -57,7 +57,9 @@ class merge_scratch {
 
 class aggregator {
  public:
-  aggregator(const stream_info& stream, int batch_rows);
+  // merge_variables: a variables row holds a viewer's changes since the last flush, the
+  // last value of each (delivery.variables changed); else each change is its own row.
+  aggregator(const stream_info& stream, int batch_rows, bool merge_variables = true);
 
   // Events must come in time order (the generator's order).
   void add(const event& e) { pending_.push_back(e); }
@@ -73,6 +75,7 @@ class aggregator {
  private:
   stream_info stream_;
   std::size_t batch_rows_;
+  bool merge_variables_;
   std::uint64_t next_sequence_ = 0;
   std::vector<event> pending_;
 };

@@ -64,7 +64,7 @@ struct request_slot {
 // A stream: its rows wait here for its ticks, then go to its pacing queue as pages.
 struct stream_state {
   stream_state(const stream_info& s, const delivery_spec& d, std::uint32_t q)
-      : info(s), rows(s, d.batch_rows), queue(q) {}
+      : info(s), rows(s, d.batch_rows, d.variables == variables_rows::changed), queue(q) {}
   stream_info info;
   aggregator rows;
   std::uint32_t queue;  // local
@@ -300,8 +300,17 @@ struct engine::impl {
     q.sending = false;
   }
 
-  void complete(std::uint32_t queue, std::uint32_t slot_index, const request_outcome& outcome,
+  void complete(std::uint32_t queue, std::uint32_t slot_index, const request_outcome& answer,
                 std::int64_t started_us, std::int64_t finished_us) {
+    // GMetri "expects a response code of 200": with delivery.success "200", another 2xx
+    // is a rejection like any other status.
+    request_outcome not_200;
+    const bool only_200 = model.settings().delivery.success == success_status::only_200;
+    if (only_200 && answer.kind == outcome_kind::delivered && answer.status != 200) {
+      not_200 = request_outcome{outcome_kind::rejected, answer.status, failure_kind::none,
+                                "a 2xx other than 200 (delivery.success \"200\")"};
+    }
+    const request_outcome& outcome = not_200.kind == outcome_kind::rejected ? not_200 : answer;
     auto& q = queues[queue];
     request_slot& slot = q.slots[slot_index];
     const auto& s = streams[slot.stream];

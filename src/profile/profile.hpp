@@ -47,6 +47,17 @@ inline constexpr std::string_view final_flush_names[] = {"own_tick", "at_duratio
 std::string_view to_string(final_flush flush);
 bool parse_final_flush(std::string_view name, final_flush& out);
 
+// How a viewer's variable changes become rows. changed: one row per viewer per flush,
+// each variable changed since the last flush with its last value (gmsim 0.1; changes in
+// between never reach the receiver); every_change: no merge, one row per change.
+enum class variables_rows : std::uint8_t { changed, every_change };
+inline constexpr std::string_view variables_rows_names[] = {"changed", "every_change"};
+
+// Which answers deliver a page. any_2xx: every 2xx (gmsim 0.1); only_200: GMetri "expects
+// a response code of 200", so another 2xx counts as rejected.
+enum class success_status : std::uint8_t { any_2xx, only_200 };
+inline constexpr std::string_view success_status_names[] = {"2xx", "200"};
+
 enum class identifier_kind : std::uint8_t { email, uuid, phone, anonymous, custom };
 enum class arrival_process : std::uint8_t { constant, poisson };
 enum class distribution_kind : std::uint8_t { constant, uniform, normal, exponential };
@@ -161,6 +172,8 @@ struct delivery_spec {
   int in_flight = 1;          // requests of one pacing queue outstanding at once
   pacing_scope scope = pacing_scope::webhook;  // what one pacing queue covers
   final_flush last_flush = final_flush::own_tick;
+  variables_rows variables = variables_rows::changed;
+  success_status success = success_status::any_2xx;
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 

@@ -283,7 +283,7 @@ arrival_spec read_arrival(const profile_node& node) {
 
 delivery_spec read_delivery(const profile_node& node) {
   node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
-                      "pacing_scope", "final_flush"});
+                      "pacing_scope", "final_flush", "variables", "success"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -296,6 +296,17 @@ delivery_spec read_delivery(const profile_node& node) {
   if (auto v = node.get("align_ticks")) delivery.align_ticks = v->as_bool();
   if (auto v = node.get("pacing_scope")) {
     delivery.scope = static_cast<pacing_scope>(v->as_choice(pacing_scope_names));
+  }
+  if (auto v = node.get("variables")) {
+    delivery.variables = static_cast<variables_rows>(v->as_choice(variables_rows_names));
+  }
+  if (auto v = node.get("success")) {
+    // "200" is a string here, as the documentation writes it; a number is accepted too.
+    if (v->json().is_number_integer() && v->json().get<long long>() == 200) {
+      delivery.success = success_status::only_200;
+    } else {
+      delivery.success = static_cast<success_status>(v->as_choice(success_status_names));
+    }
   }
   if (auto v = node.get("final_flush")) {
     delivery.last_flush = static_cast<final_flush>(v->as_choice(final_flush_names));

@@ -258,6 +258,14 @@ std::string summary_text(const run_config& config, const run_result& r) {
       text += (text.empty() ? "" : "  ") + std::to_string(status) + " x" + std::to_string(n);
     }
     row("statuses", text);
+    std::int64_t other_2xx = 0;
+    for (const auto& [status, n] : s.by_status) {
+      if (status >= 201 && status <= 299) other_2xx += n;
+    }
+    if (other_2xx > 0 && p.delivery.success == success_status::any_2xx) {
+      row("", count_of(other_2xx, "request") + " answered 2xx but not 200, counted delivered; "
+              "GMetri documents 200 (delivery.success \"200\" counts them rejected)");
+    }
   }
   std::string errors;
   for (int k = 1; k < failure_kind_count; ++k) {

@@ -323,6 +323,20 @@ TEST_F(cli_overrides, runs_that_differ_in_seed_or_start_time_never_collide_in_a_
   }
 }
 
+// delivery.variables every_change: every change reaches the receiver as a row of its
+// own; the default merge (changed) sends fewer rows, one per viewer per flush.
+TEST_F(cli_overrides, every_change_sends_each_variable_change_as_its_own_row) {
+  json every = dry_summary({write("every.json", R"({"name": "v", "duration": "5m",
+    "delivery": {"variables": "every_change"}})")});
+  json merged = dry_summary({write("merged.json", R"({"name": "v", "duration": "5m",
+    "delivery": {"variables": "changed"}})")});
+  EXPECT_EQ(every["events"]["generated"], merged["events"]["generated"]);  // the same traffic
+  EXPECT_GT(every["rows"]["by_type"]["variables"].get<std::int64_t>(),
+            merged["rows"]["by_type"]["variables"].get<std::int64_t>());
+  EXPECT_EQ(every["rows"]["by_type"]["rules"], merged["rows"]["by_type"]["rules"]);
+  EXPECT_EQ(every["rows"]["by_type"]["session"], merged["rows"]["by_type"]["session"]);
+}
+
 TEST_F(cli_overrides, seed_random_picks_a_seed_says_it_and_uses_it) {
   auto r = gmsim({"run", "--dry-run", "--quiet", "--seed", "random", "--summary-json", file("a.json")});
   ASSERT_EQ(r.exit_code, 0) << r.err;

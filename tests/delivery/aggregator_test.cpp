@@ -44,6 +44,38 @@ TEST(aggregator, variables_merge_per_identifier_and_the_last_value_wins) {
   EXPECT_EQ(a.pending_events(), 0u);
 }
 
+// delivery.variables every_change: no merge, each change its own row in time order,
+// none lost to a later value; rules and sessions are not affected.
+TEST(aggregator, every_change_gives_one_row_per_change_in_time_order) {
+  aggregator a(stream_of(webhook_type::variables), 500, false);
+  a.add(var(1, 10, 0, 100));
+  a.add(var(2, 20, 1, 200));
+  a.add(var(3, 10, 1, 101));
+  a.add(var(4, 10, 0, 102));
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush(60'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 1u);
+  const page& p = pages[0];
+  ASSERT_EQ(p.rows.size(), 4u);
+  const std::uint32_t viewers[] = {10, 20, 10, 10};
+  const std::uint64_t values[] = {100, 200, 101, 102};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(p.rows[i].viewer, viewers[i]);
+    ASSERT_EQ(p.rows[i].item_count, 1u);
+    EXPECT_EQ(p.items[p.rows[i].first_item].payload, values[i]);
+    EXPECT_EQ(p.rows[i].event_count, 1u);
+    EXPECT_EQ(p.rows[i].oldest, static_cast<millis>(i + 1));
+  }
+  aggregator rules(stream_of(webhook_type::rules), 500, false);
+  rules.add(event{1, 1, 0, 10, 0, webhook_type::rules});
+  rules.add(event{2, 2, 0, 10, 1, webhook_type::rules});
+  pages.clear();
+  rules.flush(60'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 1u);
+  EXPECT_EQ(pages[0].rows.size(), 1u);  // one viewer, two firings in one row, as ever
+}
+
 TEST(aggregator, rules_are_appended_in_time_order) {
   aggregator a(stream_of(webhook_type::rules), 500);
   a.add(event{5, 5, 1, 3, 0, webhook_type::rules});

@@ -226,6 +226,32 @@ TEST(engine, under_backlog_one_webhook_is_one_fifo_and_its_lag_is_what_that_impl
   EXPECT_GT(max_lag, alone + 10 * p.delivery.min_gap);
 }
 
+// delivery.success: any 2xx delivers (gmsim 0.1); "200" counts another 2xx rejected, as
+// GMetri "expects a response code of 200", and its rows go to the lost rows.
+TEST(engine, a_2xx_other_than_200_delivers_unless_success_is_200) {
+  auto p = small_profile(1, 120'000, 2.0);
+  for (const success_status success : {success_status::any_2xx, success_status::only_200}) {
+    SCOPED_TRACE(static_cast<int>(success));
+    p.delivery.success = success;
+    harness h(p, true);
+    h.sender.answer = [](const testing::sent_request&) {
+      return request_outcome{outcome_kind::delivered, 204, failure_kind::none, {}};
+    };
+    run_to_end(*h.work, h.time);
+    const auto& s = h.work->stats();
+    ASSERT_GT(s.requests_attempted, 0);
+    EXPECT_EQ(s.by_status.at(204), s.requests_attempted);
+    if (success == success_status::any_2xx) {
+      EXPECT_EQ(s.rows_delivered, s.rows_generated);
+    } else {
+      EXPECT_EQ(s.requests_rejected, s.requests_attempted);
+      EXPECT_EQ(s.rows_rejected, s.rows_generated);
+      EXPECT_EQ(s.lag_ms.count(), 0);
+    }
+    expect_accounted(s);
+  }
+}
+
 // The end of the duration is not an instant every stream flushes at: each stream's last
 // flush is its own next tick (phase + k * max_delay, at or after the end), as GMetri's
 // periodic flush would; only final_flush at_duration (gmsim 0.1) puts them all there.

@@ -365,17 +365,29 @@ TEST_F(live, receiver_dropping_connections_fails_every_request_with_reset) {
 // them when each stream is paced on its own (gmsim 0.1's model): the check can tell.
 TEST_F(live, one_webhook_keeps_the_gap_between_all_its_requests) {
   use_busy_profile();  // one org, two deployments, six streams
-  const std::vector<std::string> timing = {"--duration", "20s", "--time-scale", "10",
-                                           "--max-delay", "5s", "--align-ticks"};
-  // 200 ms at time scale 10; arrival jitter up to 2 ms is forgiven.
-  const std::vector<std::string> check = {"--gap-scope", "webhook", "--min-gap", "20ms",
-                                          "--gap-tolerance", "2ms"};
+  const std::vector<std::string> timing = {"--duration", "12s", "--time-scale", "4",
+                                           "--max-delay", "2s", "--align-ticks"};
+  // 200 ms at time scale 4. The receiver stamps a request when it has read it whole: on a
+  // loaded machine its thread may do so several ms late, and the next one on time, so
+  // 10 ms of arrival jitter is forgiven (the sender's own starts are checked exactly
+  // below, from its recording).
+  const std::vector<std::string> check = {"--gap-scope", "webhook", "--min-gap", "50ms",
+                                          "--gap-tolerance", "10ms"};
   std::string target = start_receiver(check);
-  auto run = run_gmsim(run_args(target, timing));
+  auto run = run_gmsim(run_args(target, timing), {"--record", (dir_ / "r.ndjson").string()});
   json counts = stop_receiver();
   EXPECT_EQ(run.exit_code, 0) << run.err;
   expect_accounted(run);
   EXPECT_EQ(run.summary["delivery"]["pacing_scope"], "webhook");
+  // The starts, as gmsim took them (real µs): 50 ms apart, each after the previous answer.
+  std::vector<std::int64_t> starts;
+  for (const auto& line : read_lines(dir_ / "r.ndjson")) {
+    const json r = json::parse(line);
+    if (r.contains("sent_us")) starts.push_back(r["sent_us"].get<std::int64_t>());
+  }
+  std::sort(starts.begin(), starts.end());
+  ASSERT_GT(starts.size(), 10u);
+  for (std::size_t i = 1; i < starts.size(); ++i) EXPECT_GE(starts[i] - starts[i - 1], 50'000) << i;
   EXPECT_EQ(run.summary["queues"], 1);
   EXPECT_EQ(counts["valid"], run.summary["requests"]["attempted"]);
   EXPECT_GT(counts["valid"].get<std::int64_t>(), 10);
@@ -388,6 +400,32 @@ TEST_F(live, one_webhook_keeps_the_gap_between_all_its_requests) {
   EXPECT_EQ(per_stream.exit_code, 0) << per_stream.err;
   EXPECT_EQ(per_stream.summary["queues"], 6);
   EXPECT_GT(counts["gap_violations"].get<std::int64_t>(), 0);
+}
+
+// A receiver answering 202: delivered by default, with a line saying that GMetri
+// documents 200; rejected, rows lost, when the profile says delivery.success "200".
+TEST_F(live, a_202_is_delivered_with_a_note_unless_the_profile_asks_for_200) {
+  std::string target = start_receiver({"--status", "202"});
+  auto run = run_gmsim(run_args(target));
+  stop_receiver();
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  expect_accounted(run);
+  EXPECT_EQ(run.summary["rows"]["delivered"], run.summary["rows"]["generated"]);
+  EXPECT_NE(run.out.find("answered 2xx but not 200, counted delivered; GMetri documents 200"),
+            std::string::npos)
+      << run.out;
+
+  const fs::path strict = dir_ / "strict.json";
+  std::ofstream(strict) << R"({"name": "strict", "delivery": {"success": "200"}})";
+  profile_ = strict.string();
+  target = start_receiver({"--status", "202"});
+  auto refused = run_gmsim(run_args(target));
+  stop_receiver();
+  EXPECT_EQ(refused.exit_code, 0) << refused.err;
+  expect_accounted(refused);
+  EXPECT_EQ(refused.summary["rows"]["rejected"], refused.summary["rows"]["generated"]);
+  EXPECT_EQ(refused.out.find("counted delivered"), std::string::npos) << refused.out;
+  expect_lost_rows_all(refused, "rejected", "status 202");
 }
 
 TEST_F(live, closed_port_fails_every_request_with_connect_refused) {
@@ -670,9 +708,10 @@ TEST_F(live_nginx, ok_location_gets_every_row_once_on_kept_alive_connections) {
   EXPECT_LE(static_cast<std::int64_t>(connections.size()), s["queues"].get<std::int64_t>());
   EXPECT_LT(connections.size(), log.size());
   // The one queue's requests are serial and 200 ms apart (20 ms at time scale 10): nginx
-  // logs each when it has answered it, to the millisecond, so 2 ms of jitter is forgiven.
+  // logs each when it has answered it, to the millisecond, and a loaded machine may log
+  // one late and the next on time, so 10 ms of jitter is forgiven.
   for (std::size_t i = 1; i < log.size(); ++i) {
-    EXPECT_GE(log[i]["msec"].get<double>() - log[i - 1]["msec"].get<double>(), 0.018) << i;
+    EXPECT_GE(log[i]["msec"].get<double>() - log[i - 1]["msec"].get<double>(), 0.010) << i;
   }
 }
 
