@@ -150,8 +150,10 @@ cat >"$profile" <<EOF
   "description": "Every stream in backlog: $streams streams, one page every ${min_gap_ms}ms each",
   "seed": 7,
   "duration": "${duration_s}s",
+  // Every stream its own queue: the sender's cost at $streams paced queues (one org's
+  // webhook would be one queue, 5 requests/s).
   "delivery": { "max_delay": "${max_delay_s}s", "batch_rows": $batch_rows, "min_gap": "${min_gap_ms}ms",
-                "timeout": "10s" },
+                "timeout": "10s", "pacing_scope": "stream" },
   "orgs": { "count": 1, "pattern": "bench",
             "deployments": { "count": $deployments, "pattern": "dep-{n}" } },
   // Viewers so many that rows hardly ever merge: one row per session in each stream.
