@@ -26,6 +26,7 @@ const std::vector<edge_case_info> catalogue = {
     {"value-empty-object", "value", "an empty object value"},
     {"value-empty-string", "value", "empty strings: falsy checks, empty-vs-missing"},
     {"value-long-string", "value", "a 100 kB string value: column sizes, log lines, body limits"},
+    {"value-over-express-limit", "value", "a page just over 102,400 bytes: Express's default express.json() limit (413)"},
     {"identifier-empty", "identifier", "an empty identifier: primary keys, lookups"},
     {"identifier-long", "identifier", "a 10,000-character identifier: index and column limits"},
     {"identifier-not-email", "identifier", "an identifier that is not an e-mail address, where one is assumed"},
@@ -42,6 +43,8 @@ const std::vector<edge_case_info> catalogue = {
     {"volume-all-types", "volume", "one viewer in all three webhook types at once: concurrent upserts"},
     {"auth-missing", "auth", "a request without Authorization: a receiver that accepts it is a security finding"},
     {"auth-wrong", "auth", "a request with a wrong Authorization: a receiver that accepts it is a security finding"},
+    {"session-docs-example", "session", "the documentation's own session: uuid \"12134-dffgs-2345-vfsd\" (not a UUID), device_id \"123\", browser \"CHROME 1\""},
+    {"session-extra-fields", "session", "keys beyond the six (Record<string, any> allows them): strict schemas and fixed columns"},
     {"quirk-created-at-string", "quirk", "the docs' example `created_at: xyz`: a string where the type says number (invalid)", false},
 };
 

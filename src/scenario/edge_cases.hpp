@@ -28,6 +28,11 @@ struct edge_plan {
   // (stream, tick) -> how the page cut at that tick is authorised.
   std::map<std::pair<std::uint32_t, millis>, request_auth> auth;
   std::uint64_t quirk_session_flag = 1ull << 61;  // session ordinals with it write created_at as text
+  // Session ordinals with it write the documentation's example session (its instance
+  // number in bits 40..59); with extra_fields_session_flag, extra keys.
+  std::uint64_t docs_session_flag = 1ull << 60;
+  std::uint64_t extra_fields_session_flag = 1ull << 39;
+  static constexpr int instance_shift = 40;
 };
 
 // Plans the injection. edge_deployment is the deployment reserved for the cases;

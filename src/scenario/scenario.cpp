@@ -375,24 +375,42 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
   const auto& dep = deployments_[deployment];
   std::uint64_t h = mix64(dep.seed, ordinal);
   rng random(h);
-  out.raw("{\"uuid\":\"");
-  const std::uint64_t id = h ^ start_salt_;
-  write_uuid(out, id, mix64(id));
-  out.raw("\",\"browser\":");
-  out.raw(browsers_.pick(random.unit()));
-  out.raw(",\"platform\":");
-  out.raw(platforms_.pick(random.unit()));
-  out.raw(",\"device_id\":\"");
-  // A viewer keeps one device (or one of two), as people do.
-  write_hex(out, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
+  const bool edge = (ordinal >> 62) != 0;
+  if (edge && (ordinal & edges_.docs_session_flag) != 0) {
+    // The documentation's example, as its types allow it: not a UUID, a numeric device
+    // id, a browser with a version. Its first instance writes the example's uuid exactly.
+    const std::uint64_t instance = (ordinal >> edge_plan::instance_shift) & 0xFFFFF;
+    out.raw("{\"uuid\":\"12134-dffgs-2345-vfsd");
+    if (instance != 0) {
+      out.raw("-");
+      out.unsigned_integer(instance);
+    }
+    out.raw("\",\"browser\":\"CHROME 1\",\"platform\":\"ANDROID\",\"device_id\":\"123");
+  } else {
+    out.raw("{\"uuid\":\"");
+    const std::uint64_t id = h ^ start_salt_;
+    write_uuid(out, id, mix64(id));
+    out.raw("\",\"browser\":");
+    out.raw(browsers_.pick(random.unit()));
+    out.raw(",\"platform\":");
+    out.raw(platforms_.pick(random.unit()));
+    out.raw(",\"device_id\":\"");
+    // A viewer keeps one device (or one of two), as people do.
+    write_hex(out, mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1), 16);
+  }
   out.raw("\",\"created_at\":");
-  if ((ordinal & edges_.quirk_session_flag) != 0 && (ordinal >> 62) != 0) {
+  if (edge && (ordinal & edges_.quirk_session_flag) != 0) {
     out.raw("\"xyz\"");  // the documentation's own example, invalid by its types
   } else {
     out.integer(profile_.start_time + created);
   }
   out.raw(",\"modified_at\":");
   out.integer(profile_.start_time + modified);
+  if (edge && (ordinal & edges_.extra_fields_session_flag) != 0) {
+    // Keys beyond the six: Record<string, any> allows them, a strict schema does not.
+    out.raw(",\"device_model\":\"Quest 3\",\"os_version\":\"v68\",\"screen\":{\"width\":1832,"
+            "\"height\":1920},\"referrer\":null");
+  }
   out.put('}');
 }
 

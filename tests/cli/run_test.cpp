@@ -50,14 +50,14 @@ std::string sha1_after_first_line(const std::string& text) {
 // gmsim 0.1's model stays a reachable, reproducible choice: a profile that asks for each
 // of its choices (pacing per stream, every stream's final flush at the duration's end)
 // sends the requests 0.1 sent, byte for byte.
-// The digests are of gmsim 0.1's recordings (d9ea554), header line aside.
+// The digests are of gmsim 0.1's recordings (d9ea554), header line aside. (Not the
+// edge-cases profile: its "all" takes in the cases the catalogue gained since.)
 TEST_F(cli_dry_run, the_old_models_choices_give_its_bytes) {
   struct golden {
     const char* profile;
     const char* sha1;
   };
   for (const auto& g : {golden{"quickstart", "c52b5ab42d212ce04505ddad6fef5601edf4c7a1"},
-                        golden{"edge-cases", "4e1ee8d894ced62a4592ec0d209fdfe7ed6c996d"},
                         golden{"many-deployments", "df63dbd39d8f69638792da231e68ac7fe35c0f74"},
                         golden{"quiz-campaign", "0b50ab9371a3875633416e6e3d40041374683826"}}) {
     SCOPED_TRACE(g.profile);

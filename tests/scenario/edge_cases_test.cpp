@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "delivery/encoder.hpp"
@@ -158,6 +159,54 @@ TEST(edge_cases, the_documentation_quirk_is_off_by_default_and_invalid) {
   auto faults = validate_body(sessions[0].dump());
   ASSERT_FALSE(faults.empty());
   EXPECT_EQ(faults[0].path, "/data/rows/0/session/created_at");
+}
+
+// The documentation's own examples, which its types allow: a session uuid that is not a
+// UUID, a numeric-string device_id, a browser with a version; and extra session keys.
+TEST(edge_cases, the_documentations_session_and_extra_keys_are_written_and_valid) {
+  edge_run run({{"session-docs-example", 2}, {"session-extra-fields", 1}});
+  std::vector<nlohmann::json> sessions;
+  for (const auto& b : run.bodies(webhook_type::session)) {
+    EXPECT_TRUE(validate_body(b.dump()).empty()) << b.dump();
+    for (const auto& row : b["data"]["rows"]) sessions.push_back(row["session"]);
+  }
+  ASSERT_EQ(sessions.size(), 3u);
+  std::set<std::string> uuids;
+  int extra = 0;
+  for (const auto& s : sessions) {
+    uuids.insert(s["uuid"].get<std::string>());
+    if (s.contains("device_model")) {
+      ++extra;
+      EXPECT_EQ(s["screen"]["width"], 1832);
+      EXPECT_TRUE(s["referrer"].is_null());
+      EXPECT_EQ(s.size(), 10u);  // the six and four more
+    } else {
+      EXPECT_EQ(s["device_id"], "123");
+      EXPECT_EQ(s["browser"], "CHROME 1");
+      EXPECT_EQ(s.size(), 6u);
+    }
+  }
+  EXPECT_EQ(extra, 1);
+  EXPECT_TRUE(uuids.count("12134-dffgs-2345-vfsd")) << "the example's uuid, exactly";
+  EXPECT_TRUE(uuids.count("12134-dffgs-2345-vfsd-1")) << "a second instance keeps uuids unique";
+}
+
+// value-long-string's page stays under Express's default 100 kB (102,400 bytes);
+// value-over-express-limit's is just over it, so that a default receiver answers 413.
+TEST(edge_cases, one_long_value_stays_under_expresss_limit_and_one_goes_just_over) {
+  edge_run run({{"value-long-string", 1}, {"value-over-express-limit", 1}});
+  std::map<std::string, std::size_t> bytes;
+  for (const auto& r : run.sender->sent) {
+    const auto body = nlohmann::json::parse(r.body);
+    for (const auto& row : body["data"]["rows"]) {
+      if (!row.contains("variables") || !row["variables"].contains("gmsimEdgeCase")) continue;
+      bytes[row["variables"]["gmsimEdgeCase"].get<std::string>()] = r.body.size();
+    }
+  }
+  ASSERT_EQ(bytes.size(), 2u);
+  EXPECT_LT(bytes["value-long-string"], 102'400u);
+  EXPECT_GT(bytes["value-over-express-limit"], 102'400u);
+  EXPECT_LT(bytes["value-over-express-limit"], 103'400u);
 }
 
 TEST(edge_cases, auth_cases_mark_their_pages) {
