@@ -106,7 +106,9 @@ struct engine::impl {
     }
     // Streams in global order, which the deployments' order preserves; queues in the
     // order their first stream comes.
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> queue_of;  // global -> local
+    // Global queue -> local one (-1: none yet). A queue's id is an org, deployment or
+    // stream index, or 0: never above the stream count.
+    std::vector<std::int32_t> queue_of(model.streams().size() + 1, -1);
     std::size_t local_dep = 0;
     for (const auto& s : model.streams()) {
       while (local_dep < setup.deployments.size() && setup.deployments[local_dep] < s.deployment) {
@@ -119,17 +121,12 @@ struct engine::impl {
       deployments[local_dep].local_stream[static_cast<int>(s.type)] =
           static_cast<std::int32_t>(local);
       stream_deployment.push_back(static_cast<std::uint32_t>(local_dep));
-      auto found = std::find_if(queue_of.begin(), queue_of.end(),
-                                [&s](const auto& q) { return q.first == s.queue; });
-      std::uint32_t queue = 0;
-      if (found != queue_of.end()) {
-        queue = found->second;
-      } else {
-        queue = static_cast<std::uint32_t>(queues.size());
-        queue_of.emplace_back(s.queue, queue);
+      auto& local_queue = queue_of.at(s.queue);
+      if (local_queue < 0) {
+        local_queue = static_cast<std::int32_t>(queues.size());
         queues.emplace_back(delivery);
       }
-      streams.emplace_back(s, delivery, queue);
+      streams.emplace_back(s, delivery, static_cast<std::uint32_t>(local_queue));
       ticks.push({first_tick(s), local});
     }
   }
