@@ -71,6 +71,7 @@ inline profile small_profile(int deployments = 2, millis duration = 600'000, dou
                      rule_spec{2, "Rule B", {"quiz"}, 0.5, 1}};
   p.session.browsers = {{"CHROME", 2}, {"SAFARI", 1}};
   p.session.platforms = {{"ANDROID", 1}, {"OCULUS_QUEST", 1}};
+  p.session.devices_drawn = device_model::free_draw;  // the lists above, as a profile's
   return p;
 }
 

@@ -7,10 +7,69 @@
 
 namespace gmsim {
 
-aggregator::aggregator(const stream_info& stream, int batch_rows, bool merge_variables)
+aggregator::aggregator(const stream_info& stream, int batch_rows, variables_rows variables,
+                       millis longest_session)
     : stream_(stream),
       batch_rows_(static_cast<std::size_t>(std::max(1, batch_rows))),
-      merge_variables_(merge_variables || stream.type != webhook_type::variables) {}
+      merge_variables_(variables != variables_rows::every_change ||
+                       stream.type != webhook_type::variables),
+      snapshot_(variables == variables_rows::snapshot && stream.type == webhook_type::variables),
+      longest_session_(longest_session) {}
+
+bool aggregator::has_full_page(merge_scratch& scratch) const {
+  // Rows are never more than events: most looks end here.
+  if (pending_.size() < batch_rows_) return false;
+  if (!merge_variables_) return true;
+  auto& table = scratch.table_;
+  using slot = merge_scratch::slot;
+  std::size_t capacity = std::bit_ceil(pending_.size() * 2 + 16);
+  table.assign(capacity, slot{~0ull, 0});
+  std::size_t rows = 0;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    std::uint64_t key = key_of(pending_[i], i);
+    std::size_t h = mix64(key) & (capacity - 1);
+    while (table[h].key != key && table[h].key != ~0ull) h = (h + 1) & (capacity - 1);
+    if (table[h].key == ~0ull) {
+      table[h] = slot{key, 0};
+      if (++rows == batch_rows_) return true;
+    }
+  }
+  return false;
+}
+
+void aggregator::snapshot_row(page& current, page_row& row, millis tick) {
+  // The row's own items are the changes since the last flush, each its last value; the
+  // viewer's values so far take them in, and the row becomes all of them. A change from
+  // a later session starts the values afresh (a viewer may have two sessions at once:
+  // the later one's values win, as the documentation's rows are per identifier).
+  auto& known = values_[row.viewer];
+  const page_item* first = current.items.data() + row.first_item;
+  const page_item* last = first + row.item_count;
+  if (row.created > known.session) {
+    known.session = row.created;
+    known.items.clear();
+  }
+  for (const page_item* item = first; item != last; ++item) {
+    auto found = std::find_if(known.items.begin(), known.items.end(),
+                              [&](const page_item& k) { return k.index == item->index; });
+    if (found != known.items.end()) {
+      *found = *item;
+    } else {
+      known.items.push_back(*item);
+    }
+  }
+  current.items.resize(row.first_item);
+  current.items.insert(current.items.end(), known.items.begin(), known.items.end());
+  row.item_count = static_cast<std::uint32_t>(known.items.size());
+  // Sessions over for longer than any session lasts are forgotten, now and then: memory
+  // follows the viewers in session, not the run's length.
+  if (values_.size() >= 2 * values_swept_at_ + 1024) {
+    std::erase_if(values_, [&](const auto& entry) {
+      return entry.second.session + longest_session_ < tick;
+    });
+    values_swept_at_ = values_.size();
+  }
+}
 
 void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scratch) {
   if (pending_.empty()) return;
@@ -21,7 +80,6 @@ void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scrat
   auto& next_of_row = scratch.next_of_row_;
   auto& sorted = scratch.sorted_;
   using slot = merge_scratch::slot;
-  const bool by_session = stream_.type == webhook_type::session;
 
   // 1. Number the rows in order of first appearance (open addressing on the key).
   std::size_t capacity = std::bit_ceil(pending_.size() * 2 + 16);
@@ -31,7 +89,7 @@ void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scrat
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     const event& e = pending_[i];
     // Unmerged variables: each event its own row (its index is a key no other has).
-    std::uint64_t key = by_session ? e.payload : merge_variables_ ? e.viewer : i;
+    std::uint64_t key = key_of(e, i);
     std::size_t h = mix64(key) & (capacity - 1);
     while (table[h].key != key && table[h].key != ~0ull) h = (h + 1) & (capacity - 1);
     if (table[h].key == ~0ull) table[h] = slot{key, rows++};
@@ -99,6 +157,7 @@ void aggregator::flush(millis tick, std::vector<page>& out, merge_scratch& scrat
         break;
     }
     row.item_count = static_cast<std::uint32_t>(current->items.size() - row.first_item);
+    if (snapshot_) snapshot_row(*current, row, tick);
     current->rows.push_back(row);
   }
   pending_.clear();

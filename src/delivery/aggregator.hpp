@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "scenario/scenario.hpp"
@@ -57,13 +58,19 @@ class merge_scratch {
 
 class aggregator {
  public:
-  // merge_variables: a variables row holds a viewer's changes since the last flush, the
-  // last value of each (delivery.variables changed); else each change is its own row.
-  aggregator(const stream_info& stream, int batch_rows, bool merge_variables = true);
+  // variables (delivery.variables), for a variables stream: changed: a row holds a
+  // viewer's changes since the last flush, the last value of each; every_change: each
+  // change is its own row; snapshot: as changed, but the row holds every variable set
+  // so far in the viewer's session (longest_session: how long a session can last, after
+  // which its values are forgotten).
+  aggregator(const stream_info& stream, int batch_rows,
+             variables_rows variables = variables_rows::changed, millis longest_session = 0);
 
   // Events must come in time order (the generator's order).
   void add(const event& e) { pending_.push_back(e); }
   std::size_t pending_events() const { return pending_.size(); }
+  // Whether the events pending make at least batch_rows rows (delivery.flush eager).
+  bool has_full_page(merge_scratch& scratch) const;
 
   // Merges the pending events and appends the pages to out. Merge rules:
   // variables: one row per identifier, the last value of each variable wins, variables
@@ -73,9 +80,26 @@ class aggregator {
   void flush(millis tick, std::vector<page>& out, merge_scratch& scratch);
 
  private:
+  // A row's key: rows merge the events with one key.
+  std::uint64_t key_of(const event& e, std::size_t i) const {
+    if (stream_.type == webhook_type::session) return e.payload;
+    return merge_variables_ ? e.viewer : i;
+  }
+  // snapshot: the viewer's session's values so far, replaced by the row's own items.
+  void snapshot_row(page& current, page_row& row, millis tick);
+
   stream_info stream_;
   std::size_t batch_rows_;
   bool merge_variables_;
+  bool snapshot_ = false;
+  millis longest_session_ = 0;
+  // snapshot: per viewer, the session its values belong to (its start) and the values.
+  struct viewer_values {
+    millis session = 0;
+    std::vector<page_item> items;
+  };
+  std::unordered_map<std::uint32_t, viewer_values> values_;
+  std::size_t values_swept_at_ = 0;  // values_' size at its last sweep
   std::uint64_t next_sequence_ = 0;
   std::vector<event> pending_;
 };

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cmath>
 #include <limits>
+#include <unordered_map>
 
 namespace gmsim {
 namespace {
@@ -63,8 +65,8 @@ struct request_slot {
 
 // A stream: its rows wait here for its ticks, then go to its pacing queue as pages.
 struct stream_state {
-  stream_state(const stream_info& s, const delivery_spec& d, std::uint32_t q)
-      : info(s), rows(s, d.batch_rows, d.variables == variables_rows::changed), queue(q) {}
+  stream_state(const stream_info& s, const delivery_spec& d, millis longest, std::uint32_t q)
+      : info(s), rows(s, d.batch_rows, d.variables, longest), queue(q) {}
   stream_info info;
   aggregator rows;
   std::uint32_t queue;  // local
@@ -92,7 +94,20 @@ struct queue_state {
 struct deployment_state {
   deployment_generator generator;
   std::array<std::int32_t, webhook_type_count> local_stream{-1, -1, -1};
+  // session.modified_at latest_event: the latest event so far of each session whose row
+  // is not cut yet, by the low 32 bits of its ordinal (every event's session_tag).
+  std::unordered_map<std::uint32_t, millis> session_latest;
 };
+
+// The longest a session can last (its events lie within it): the bound of the length's
+// distribution when it has one, else the whole run.
+millis longest_session(const profile& p) {
+  const auto& d = p.session.length_ms;
+  double bound = d.kind == distribution_kind::constant ? d.mean
+                 : d.max > d.min                      ? d.max
+                                                      : static_cast<double>(p.duration);
+  return std::min(p.duration, static_cast<millis>(std::ceil(bound)) + 1);
+}
 
 }  // namespace
 
@@ -101,8 +116,18 @@ struct engine::impl {
       : setup(std::move(s)), model(*setup.model), time(c), sender(r), stats(st) {
     const auto& delivery = model.settings().delivery;
     min_gap_us = time.real_at_us(delivery.min_gap) - time.real_at_us(0);
+    latest_event = model.settings().session.modified_at == session_modified::latest_event;
+    const millis longest = longest_session(model.settings());
     for (std::uint32_t d : setup.deployments) {
-      deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}});
+      deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}, {}});
+    }
+    // delivery.flush eager: each deployment is looked at every min_gap (10 ms at least)
+    // for streams with batch_rows rows waiting; the first look at its first step.
+    if (delivery.flush == flush_mode::eager) {
+      eager_step = std::max<millis>(delivery.min_gap, 10);
+      for (std::uint32_t d = 0; d < deployments.size(); ++d) {
+        if (eager_step < model.settings().duration) checks.push({eager_step, d});
+      }
     }
     // Streams in global order, which the deployments' order preserves; queues in the
     // order their first stream comes.
@@ -126,7 +151,7 @@ struct engine::impl {
         local_queue = static_cast<std::int32_t>(queues.size());
         queues.emplace_back(delivery);
       }
-      streams.emplace_back(s, delivery, static_cast<std::uint32_t>(local_queue));
+      streams.emplace_back(s, delivery, longest, static_cast<std::uint32_t>(local_queue));
       ticks.push({first_tick(s), local});
     }
   }
@@ -154,9 +179,14 @@ struct engine::impl {
         auto& q = queues[w.unit];
         if (q.wake_at == w.t) q.wake_at = no_time;
         try_send(w.unit);
-      } else if (!stopped && ticks.due(now)) {
+      } else if (!stopped && ticks.due(now) &&
+                 (!checks.due(now) || ticks.front() <= checks.front())) {
         const auto w = ticks.pop();
         tick(w.unit, w.t);
+        return;
+      } else if (!stopped && checks.due(now)) {
+        const auto w = checks.pop();
+        check_full(w.unit, w.t);
         return;
       } else {
         return;
@@ -169,6 +199,7 @@ struct engine::impl {
     std::optional<std::int64_t> next;
     auto consider = [&next](std::int64_t t) { next = next ? std::min(*next, t) : t; };
     if (!stopped && !ticks.empty()) consider(time.real_at_us(ticks.front()));
+    if (!stopped && !checks.empty()) consider(time.real_at_us(checks.front()));
     if (!sends.empty()) consider(time.real_at_us(sends.front()));
     if (!holds.empty()) consider(holds.front().value);
     return next;
@@ -183,10 +214,41 @@ struct engine::impl {
     stats.sessions_started +=
         static_cast<std::int64_t>(dep.generator.sessions_started() - sessions_before);
     stats.events_generated += static_cast<std::int64_t>(events.size());
+    if (latest_event) note_latest(dep);
     for (const event& e : events) {
       // Every type the generator emits has a stream: it only emits the deployment's types.
       streams[static_cast<std::size_t>(dep.local_stream[static_cast<int>(e.type)])].rows.add(e);
     }
+  }
+
+  // session.modified_at latest_event: a session's creation opens its entry (an edge
+  // case's scripted session does not: its times are its own), its other events move it.
+  void note_latest(deployment_state& dep) {
+    for (const event& e : events) {
+      if (e.type == webhook_type::session) {
+        if ((e.payload >> 62) == 0) {
+          auto [it, added] = dep.session_latest.try_emplace(e.session_tag, e.t);
+          if (!added) it->second = std::max(it->second, e.t);
+        }
+      } else if (auto it = dep.session_latest.find(e.session_tag); it != dep.session_latest.end()) {
+        it->second = std::max(it->second, e.t);
+      }
+    }
+  }
+
+  // delivery.flush eager: the deployment's events up to t, and each of its streams with
+  // batch_rows rows waiting flushes now; the next look one step later, before the end.
+  void check_full(std::uint32_t dep_local, millis t) {
+    auto& dep = deployments[dep_local];
+    generate(dep, t);
+    for (auto local : dep.local_stream) {
+      if (local < 0) continue;
+      auto& s = streams[static_cast<std::size_t>(local)];
+      if (!s.rows.has_full_page(merge_space)) continue;
+      cut_pages(s, t);
+      try_send(s.queue);
+    }
+    if (t + eager_step < model.settings().duration) checks.push({t + eager_step, dep_local});
   }
 
   void tick(std::uint32_t local, millis t) {
@@ -221,6 +283,20 @@ struct engine::impl {
   void cut_pages(stream_state& s, millis t) {
     pages.clear();
     s.rows.flush(t, pages, merge_space);
+    if (latest_event && s.info.type == webhook_type::session) {
+      // modified_at: the session's latest event before this flush; the entry is done.
+      auto& latest = deployments[stream_deployment[static_cast<std::size_t>(&s - streams.data())]]
+                         .session_latest;
+      for (auto& p : pages) {
+        for (auto& row : p.rows) {
+          if ((row.session >> 62) != 0) continue;  // an edge case's: its times are its own
+          if (auto it = latest.find(static_cast<std::uint32_t>(row.session)); it != latest.end()) {
+            row.newest = std::max(row.newest, it->second);
+            latest.erase(it);
+          }
+        }
+      }
+    }
     auto& q = queues[s.queue];
     for (auto& p : pages) {
       auto n = static_cast<std::int64_t>(p.rows.size());
@@ -352,6 +428,7 @@ struct engine::impl {
     stop_time = time.now();
     sends.clear();
     holds.clear();
+    checks.clear();
     for (auto& q : queues) drain_unsent(q);
     // What viewers did up to the stop is counted once the answers in flight are in: it
     // can be much (below), and answers waiting behind it would be measured late.
@@ -406,6 +483,9 @@ struct engine::impl {
   agenda<millis> ticks;   // when each stream's next flush tick falls
   agenda<millis> sends;   // when the pacer lets a queue's next page go
   agenda<real_us> holds;  // when the gap since a queue's last real start is over
+  agenda<millis> checks;  // delivery.flush eager: when each deployment is next looked at
+  millis eager_step = 0;
+  bool latest_event = false;  // session.modified_at latest_event
   std::int64_t min_gap_us = 0;
   bool stopped = false;
   millis stop_time = 0;
@@ -430,6 +510,8 @@ engine::~engine() = default;
 std::optional<millis> engine::next_wakeup() const {
   std::optional<millis> next;
   if (!impl_->stopped && !impl_->ticks.empty()) next = impl_->ticks.front();
+  if (!impl_->stopped && !impl_->checks.empty())
+    next = next ? std::min(*next, impl_->checks.front()) : impl_->checks.front();
   if (!impl_->sends.empty())
     next = next ? std::min(*next, impl_->sends.front()) : impl_->sends.front();
   return next;
@@ -449,7 +531,10 @@ void engine::complete(std::uint32_t stream, std::uint32_t slot, const request_ou
 void engine::stop() { impl_->stop(); }
 
 bool engine::done() const {
-  if (!impl_->ticks.empty() || !impl_->sends.empty() || !impl_->holds.empty()) return false;
+  if (!impl_->ticks.empty() || !impl_->checks.empty() || !impl_->sends.empty() ||
+      !impl_->holds.empty()) {
+    return false;
+  }
   return std::all_of(impl_->queues.begin(), impl_->queues.end(),
                      [](const queue_state& q) { return q.pace.idle(); });
 }

@@ -49,9 +49,24 @@ bool parse_final_flush(std::string_view name, final_flush& out);
 
 // How a viewer's variable changes become rows. changed: one row per viewer per flush,
 // each variable changed since the last flush with its last value (gmsim 0.1; changes in
-// between never reach the receiver); every_change: no merge, one row per change.
-enum class variables_rows : std::uint8_t { changed, every_change };
-inline constexpr std::string_view variables_rows_names[] = {"changed", "every_change"};
+// between never reach the receiver); every_change: no merge, one row per change;
+// snapshot: one row per viewer per flush with every variable set so far in the viewer's
+// session, current values (as the documentation's examples, whose rows carry them all).
+enum class variables_rows : std::uint8_t { changed, every_change, snapshot };
+inline constexpr std::string_view variables_rows_names[] = {"changed", "every_change",
+                                                            "snapshot"};
+
+// When a stream flushes. periodic: at its ticks only, every max_delay (gmsim 0.1);
+// eager: also as soon as batch_rows rows wait, checked every min_gap (a sender that
+// waits for a full page or the delay, whichever comes first).
+enum class flush_mode : std::uint8_t { periodic, eager };
+inline constexpr std::string_view flush_mode_names[] = {"periodic", "eager"};
+
+// A session row's modified_at. created: its latest session event (at creation, the
+// creation: gmsim 0.1); latest_event: the session's latest event of any type (a
+// variable set, a rule fired) before the flush that sends the row.
+enum class session_modified : std::uint8_t { created, latest_event };
+inline constexpr std::string_view session_modified_names[] = {"created", "latest_event"};
 
 // Which answers deliver a page. any_2xx: every 2xx (gmsim 0.1); only_200: GMetri "expects
 // a response code of 200", so another 2xx counts as rejected.
@@ -113,13 +128,34 @@ struct weighted_name {
   double weight = 1.0;
 };
 
+// A kind of device that exists: a platform and the browser it runs gmsim's experience in.
+struct device_kind {
+  std::string platform;
+  std::string browser;
+  double weight = 1.0;
+};
+
+// How a session's browser, platform and device_id are drawn. table: a viewer owns one
+// or two devices, each a kind drawn from session.devices, and device_id belongs to the
+// device (so one device_id never shows two platforms); free_draw: browser and platform
+// drawn apart from session.browsers and session.platforms, device_id per viewer (gmsim
+// 0.1: a third of the pairs do not exist, an Oculus browser on Windows).
+enum class device_model : std::uint8_t { table, free_draw };
+inline constexpr std::string_view device_model_names[] = {"table", "free_draw"};
+
 struct session_spec {
   number_distribution length_ms{distribution_kind::uniform, 60'000, 600'000, 0, 0};
   std::vector<variable_spec> variables;
   std::vector<rule_spec> rules;
   std::vector<weighted_name> browsers;
   std::vector<weighted_name> platforms;
+  device_model devices_drawn = device_model::table;
+  std::vector<device_kind> devices;  // table: the kinds, weighted
   bool send_on_end = false;  // a second session event at the end, with modified_at = end
+  session_modified modified_at = session_modified::created;
+  // Keys after the six documented ones (`Record<string, any>` allows more), in order,
+  // each drawn per session from its spec. None by default.
+  std::vector<std::pair<std::string, value_spec>> extra_fields;
 };
 
 struct arrival_stage {
@@ -174,6 +210,7 @@ struct delivery_spec {
   final_flush last_flush = final_flush::own_tick;
   variables_rows variables = variables_rows::changed;
   success_status success = success_status::any_2xx;
+  flush_mode flush = flush_mode::periodic;
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 

@@ -283,7 +283,7 @@ arrival_spec read_arrival(const profile_node& node) {
 
 delivery_spec read_delivery(const profile_node& node) {
   node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
-                      "pacing_scope", "final_flush", "variables", "success"});
+                      "pacing_scope", "final_flush", "variables", "success", "flush"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -307,6 +307,9 @@ delivery_spec read_delivery(const profile_node& node) {
     } else {
       delivery.success = static_cast<success_status>(v->as_choice(success_status_names));
     }
+  }
+  if (auto v = node.get("flush")) {
+    delivery.flush = static_cast<flush_mode>(v->as_choice(flush_mode_names));
   }
   if (auto v = node.get("final_flush")) {
     delivery.last_flush = static_cast<final_flush>(v->as_choice(final_flush_names));

@@ -364,7 +364,46 @@ std::vector<weighted_name> read_weighted_names(const profile_node& node, std::st
   return out;
 }
 
+// session.devices: [{"platform", "browser", "weight"}], each pair once.
+std::vector<device_kind> read_devices(const profile_node& node) {
+  if (!node.json().is_array()) {
+    node.fail("expected \"table\", \"free_draw\" or a list of {\"platform\", \"browser\", "
+              "\"weight\"}, got " + node.describe());
+  }
+  if (node.size() == 0) node.fail("must list at least one device");
+  std::vector<device_kind> out;
+  std::vector<std::pair<std::string, int>> seen;
+  double total = 0;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const profile_node item = node[i];
+    if (!item.json().is_object()) {
+      item.fail("expected {\"platform\", \"browser\", \"weight\"}, got " + item.describe());
+    }
+    item.expect_object({"platform", "browser", "weight"});
+    device_kind kind;
+    kind.platform = item.required("platform").as_nonempty_string();
+    kind.browser = item.required("browser").as_nonempty_string();
+    if (auto weight = item.get("weight")) kind.weight = weight->as_number(0, unbounded);
+    check_unique(item, kind.platform + " with " + kind.browser, "device", seen);
+    total += kind.weight;
+    out.push_back(std::move(kind));
+  }
+  if (total <= 0) node.fail("weights must not all be 0");
+  return out;
+}
+
 }  // namespace
+
+// The devices people meet an XR experience on: headsets with their own browsers, phones,
+// desktops; weights are ours (docs/semantics.md), every pair exists.
+std::vector<device_kind> default_devices() {
+  return {{"OCULUS_QUEST", "OCULUS_BROWSER", 3}, {"PICO", "PICO_BROWSER", 1},
+          {"VISION_OS", "SAFARI", 1},            {"ANDROID", "CHROME", 3},
+          {"ANDROID", "SAMSUNG_INTERNET", 1},    {"IOS", "SAFARI", 2},
+          {"WINDOWS", "CHROME", 3},              {"WINDOWS", "EDGE", 1},
+          {"WINDOWS", "FIREFOX", 1},             {"MACOS", "SAFARI", 1},
+          {"MACOS", "CHROME", 1}};
+}
 
 session_spec default_session() {
   session_spec session;
@@ -375,12 +414,14 @@ session_spec default_session() {
                       {"EDGE", 1},   {"OCULUS_BROWSER", 2}, {"SAMSUNG_INTERNET", 1}};
   session.platforms = {{"WINDOWS", 3},      {"MACOS", 2}, {"ANDROID", 3},  {"IOS", 2},
                        {"OCULUS_QUEST", 2}, {"PICO", 1},  {"VISION_OS", 1}};
+  session.devices = default_devices();
   return session;
 }
 
 // Each key present replaces its default whole: an empty list means none.
 session_spec read_session(const profile_node& node) {
-  node.expect_object({"length", "variables", "rules", "browsers", "platforms", "send_on_end"});
+  node.expect_object({"length", "variables", "rules", "browsers", "platforms", "devices",
+                      "send_on_end", "modified_at", "extra_fields"});
   session_spec session = default_session();
   if (auto length = node.get("length")) session.length_ms = read_session_length(*length);
   if (auto variables = node.get("variables")) {
@@ -403,7 +444,35 @@ session_spec read_session(const profile_node& node) {
   if (auto platforms = node.get("platforms")) {
     session.platforms = read_weighted_names(*platforms, "platform");
   }
+  if (auto devices = node.get("devices")) {
+    if (devices->json().is_string()) {
+      session.devices_drawn = static_cast<device_model>(devices->as_choice(device_model_names));
+    } else {
+      session.devices = read_devices(*devices);
+    }
+  } else if (node.get("browsers") || node.get("platforms")) {
+    // A profile that lists browsers or platforms asked for them to be drawn: the free
+    // draw, as before the table.
+    session.devices_drawn = device_model::free_draw;
+  }
   if (auto send_on_end = node.get("send_on_end")) session.send_on_end = send_on_end->as_bool();
+  if (auto modified = node.get("modified_at")) {
+    session.modified_at = static_cast<session_modified>(modified->as_choice(session_modified_names));
+  }
+  if (auto extra = node.get("extra_fields")) {
+    if (!extra->json().is_object()) extra->fail("expected an object, got " + extra->describe());
+    for (const auto& item : extra->json().items()) {
+      const profile_node field = *extra->get(item.key());
+      if (item.key().empty()) extra->fail("field names must not be empty");
+      for (const char* documented :
+           {"uuid", "browser", "platform", "device_id", "created_at", "modified_at"}) {
+        if (item.key() == documented) {
+          field.fail("\"" + item.key() + "\" is one of the six documented session fields, which gmsim writes itself");
+        }
+      }
+      session.extra_fields.emplace_back(item.key(), read_value(field, {}));
+    }
+  }
   return session;
 }
 

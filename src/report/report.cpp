@@ -145,7 +145,10 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                    {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},
                    {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks},
                    {"pacing_scope", std::string(to_string(d.scope))},
-                   {"final_flush", std::string(to_string(d.last_flush))}};
+                   {"final_flush", std::string(to_string(d.last_flush))},
+                   {"flush", std::string(flush_mode_names[static_cast<int>(d.flush)])},
+                   {"variables", std::string(variables_rows_names[static_cast<int>(d.variables)])},
+                   {"success", std::string(success_status_names[static_cast<int>(d.success)])}};
   // Traffic is generated for the duration; the last answer may come later (the final
   // flushes, a backlog). Scenario ms since the start.
   j["delivery_ended_ms"] = s.last_answer_ms;

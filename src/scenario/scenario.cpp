@@ -188,6 +188,13 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
   }
   browsers_ = name_table(p.session.browsers);
   platforms_ = name_table(p.session.platforms);
+  std::vector<weighted_name> kinds;
+  for (const auto& kind : p.session.devices) {
+    kinds.push_back(weighted_name{kind.platform, kind.weight});
+    device_browsers_.push_back(json_text([&](json_writer& w) { w.string(kind.browser); }));
+  }
+  device_platforms_ = name_table(kinds);
+  if (device_browsers_.empty()) device_browsers_.emplace_back("\"UNKNOWN\"");
   // Identifiers from the profile's text (domain, pattern) are escaped on every write
   // unless that text is plain ASCII, which it almost always is.
   auto plain = [](std::string_view text) {
@@ -290,10 +297,10 @@ scenario::name_table::name_table(const std::vector<weighted_name>& names) {
   }
 }
 
-std::string_view scenario::name_table::pick(double unit) const {
+std::size_t scenario::name_table::index(double unit) const {
   std::size_t i = 0;
   while (i + 1 < cumulative.size() && unit >= cumulative[i]) ++i;
-  return json[i];
+  return i;
 }
 
 request_auth scenario::auth_of(std::uint32_t stream, millis tick) const {
@@ -386,6 +393,20 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
       out.unsigned_integer(instance);
     }
     out.raw("\",\"browser\":\"CHROME 1\",\"platform\":\"ANDROID\",\"device_id\":\"123");
+  } else if (profile_.session.devices_drawn == device_model::table) {
+    out.raw("{\"uuid\":\"");
+    const std::uint64_t id = h ^ start_salt_;
+    write_uuid(out, id, mix64(id));
+    // The viewer's device for this session (one of two for a quarter of the viewers);
+    // its kind and its id are the device's, whatever the session.
+    const std::uint64_t device = mix64(viewer_hash(viewer), random.below(4) == 0 ? 2 : 1);
+    const std::size_t kind = device_platforms_.index(rng(mix64(device, 0xde71ce)).unit());
+    out.raw("\",\"browser\":");
+    out.raw(device_browsers_[kind]);
+    out.raw(",\"platform\":");
+    out.raw(device_platforms_.json[kind]);
+    out.raw(",\"device_id\":\"");
+    write_hex(out, device, 16);
   } else {
     out.raw("{\"uuid\":\"");
     const std::uint64_t id = h ^ start_salt_;
@@ -410,6 +431,14 @@ void scenario::write_session(json_writer& out, std::uint32_t deployment, std::ui
     // Keys beyond the six: Record<string, any> allows them, a strict schema does not.
     out.raw(",\"device_model\":\"Quest 3\",\"os_version\":\"v68\",\"screen\":{\"width\":1832,"
             "\"height\":1920},\"referrer\":null");
+  } else {
+    // The profile's own extra keys (session.extra_fields), drawn per session.
+    std::uint64_t i = 0;
+    for (const auto& [name, spec] : profile_.session.extra_fields) {
+      out.put(',');
+      out.key(name);
+      write_value_spec(out, spec, mix64(h, 0xe7f1'0000 + i++));
+    }
   }
   out.put('}');
 }

@@ -66,13 +66,18 @@ class scenario {
   struct name_table {
     name_table() = default;
     explicit name_table(const std::vector<weighted_name>& names);
-    std::string_view pick(double unit) const;  // unit in [0, 1)
+    std::string_view pick(double unit) const { return json[index(unit)]; }  // unit in [0, 1)
+    std::size_t index(double unit) const;
     std::vector<double> cumulative;
     std::vector<std::string> json;
   };
 
   profile profile_;
   name_table browsers_, platforms_;
+  // session.devices table: the kinds' platforms (weighted) and, by the same index,
+  // their browsers, as JSON strings.
+  name_table device_platforms_;
+  std::vector<std::string> device_browsers_;
   bool identifier_needs_escape_ = false;
   // Mixed into session uuids: a session's identity in a receiver's store depends on the
   // start time as well as the seed, so that runs at different times never collide on it.

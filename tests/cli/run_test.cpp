@@ -48,8 +48,9 @@ std::string sha1_after_first_line(const std::string& text) {
 }
 
 // gmsim 0.1's model stays a reachable, reproducible choice: a profile that asks for each
-// of its choices (pacing per stream, every stream's final flush at the duration's end)
-// sends the requests 0.1 sent, byte for byte.
+// of its choices (pacing per stream, every stream's final flush at the duration's end,
+// browser and platform drawn apart, and the defaults that were 0.1's written out) sends
+// the requests 0.1 sent, byte for byte.
 // The digests are of gmsim 0.1's recordings (d9ea554), header line aside. (Not the
 // edge-cases profile: its "all" takes in the cases the catalogue gained since.)
 TEST_F(cli_dry_run, the_old_models_choices_give_its_bytes) {
@@ -61,8 +62,16 @@ TEST_F(cli_dry_run, the_old_models_choices_give_its_bytes) {
                         golden{"many-deployments", "df63dbd39d8f69638792da231e68ac7fe35c0f74"},
                         golden{"quiz-campaign", "0b50ab9371a3875633416e6e3d40041374683826"}}) {
     SCOPED_TRACE(g.profile);
-    auto r = gmsim({"run", g.profile, "--dry-run", "--quiet", "--pacing-scope", "stream",
-                    "--final-flush", "at_duration", "--record", file("old.ndjson")});
+    json old = json::parse(read_text(source_dir() / "profiles" / (std::string(g.profile) + ".json")),
+                           nullptr, true, true);
+    old["delivery"]["pacing_scope"] = "stream";
+    old["delivery"]["final_flush"] = "at_duration";
+    old["delivery"]["variables"] = "changed";
+    old["delivery"]["flush"] = "periodic";
+    old["session"]["devices"] = "free_draw";
+    old["session"]["modified_at"] = "created";
+    write("old.json", old.dump());
+    auto r = gmsim({"run", file("old.json"), "--dry-run", "--quiet", "--record", file("old.ndjson")});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const std::string recording = read_text(path("old.ndjson"));
     EXPECT_EQ(sha1_after_first_line(recording), g.sha1);
@@ -335,6 +344,62 @@ TEST_F(cli_overrides, every_change_sends_each_variable_change_as_its_own_row) {
             merged["rows"]["by_type"]["variables"].get<std::int64_t>());
   EXPECT_EQ(every["rows"]["by_type"]["rules"], merged["rows"]["by_type"]["rules"]);
   EXPECT_EQ(every["rows"]["by_type"]["session"], merged["rows"]["by_type"]["session"]);
+}
+
+// The other switches as a user reaches them, in a profile: snapshot rows, sessions'
+// latest events, the profile's extra session keys, eager flushes; the summary says which
+// ran, and the traffic (events) is the same as the defaults'.
+TEST_F(cli_overrides, the_modelling_switches_change_the_bodies_as_documented) {
+  const std::string base = R"({"name": "v", "duration": "5m", "viewers": {"count": 100000},
+    "arrival": {"rate": 20}, "delivery": {"pacing_scope": "stream")";
+  write("default.json", base + "}}");
+  write("switched.json", base + R"(, "variables": "snapshot", "flush": "eager"},
+    "session": {"modified_at": "latest_event", "extra_fields": {
+      "app_version": {"type": "enum", "values": ["2.3.1"]},
+      "headset": {"type": "object", "fields": {"fw": {"type": "int", "min": 60, "max": 69}}}}}})");
+  auto run = [&](const std::string& name) {
+    auto r = gmsim({"run", file(name), "--dry-run", "--quiet", "--record", file(name + ".ndjson"),
+                    "--summary-json", file(name + ".summary.json")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_json(name + ".summary.json");
+  };
+  const json plain = run("default.json");
+  const json switched = run("switched.json");
+  EXPECT_EQ(plain["events"]["generated"], switched["events"]["generated"]);
+  EXPECT_EQ(plain["delivery"]["variables"], "changed");
+  EXPECT_EQ(plain["delivery"]["flush"], "periodic");
+  EXPECT_EQ(plain["delivery"]["success"], "2xx");
+  EXPECT_EQ(switched["delivery"]["variables"], "snapshot");
+  EXPECT_EQ(switched["delivery"]["flush"], "eager");
+  std::int64_t variables[2] = {0, 0};  // variable values sent, default and switched
+  int later = 0, sessions = 0;
+  for (int which = 0; which < 2; ++which) {
+    for (const auto& q : recorded(which == 0 ? "default.json.ndjson" : "switched.json.ndjson")) {
+      const json body = json::parse(q["body"].get<std::string>());
+      for (const auto& row : body["data"]["rows"]) {
+        if (body["type"] == "variables") variables[which] += static_cast<std::int64_t>(row["variables"].size());
+        if (body["type"] != "session") continue;
+        const json& session = row["session"];
+        if (which == 0) {
+          EXPECT_EQ(session.size(), 6u) << session;
+          EXPECT_EQ(session["modified_at"], session["created_at"]);
+          continue;
+        }
+        ++sessions;
+        ASSERT_EQ(session.size(), 8u) << session;
+        EXPECT_EQ(session["app_version"], "2.3.1");
+        const auto fw = session["headset"]["fw"].get<int>();
+        EXPECT_TRUE(fw >= 60 && fw <= 69) << session;
+        EXPECT_GE(session["modified_at"].get<std::int64_t>(), session["created_at"].get<std::int64_t>());
+        later += session["modified_at"] != session["created_at"] ? 1 : 0;
+      }
+    }
+  }
+  EXPECT_GT(variables[1], variables[0]);  // snapshots repeat the values set before
+  EXPECT_GT(sessions, 100);
+  EXPECT_GT(later, sessions / 10);  // eager pages leave soon after a session begins
+  // Eager: pages leave when full, so rows wait less than a whole flush period.
+  EXPECT_LT(switched["delivery_lag_ms"]["p99"].get<double>(), plain["delivery_lag_ms"]["p99"].get<double>());
 }
 
 TEST_F(cli_overrides, seed_random_picks_a_seed_says_it_and_uses_it) {

@@ -47,7 +47,7 @@ TEST(aggregator, variables_merge_per_identifier_and_the_last_value_wins) {
 // delivery.variables every_change: no merge, each change its own row in time order,
 // none lost to a later value; rules and sessions are not affected.
 TEST(aggregator, every_change_gives_one_row_per_change_in_time_order) {
-  aggregator a(stream_of(webhook_type::variables), 500, false);
+  aggregator a(stream_of(webhook_type::variables), 500, variables_rows::every_change);
   a.add(var(1, 10, 0, 100));
   a.add(var(2, 20, 1, 200));
   a.add(var(3, 10, 1, 101));
@@ -67,13 +67,80 @@ TEST(aggregator, every_change_gives_one_row_per_change_in_time_order) {
     EXPECT_EQ(p.rows[i].event_count, 1u);
     EXPECT_EQ(p.rows[i].oldest, static_cast<millis>(i + 1));
   }
-  aggregator rules(stream_of(webhook_type::rules), 500, false);
+  aggregator rules(stream_of(webhook_type::rules), 500, variables_rows::every_change);
   rules.add(event{1, 1, 0, 10, 0, webhook_type::rules});
   rules.add(event{2, 2, 0, 10, 1, webhook_type::rules});
   pages.clear();
   rules.flush(60'000, pages, scratch);
   ASSERT_EQ(pages.size(), 1u);
   EXPECT_EQ(pages[0].rows.size(), 1u);  // one viewer, two firings in one row, as ever
+}
+
+// delivery.variables snapshot: each row carries every variable the viewer has set in
+// its session so far, current values; a new session of the viewer starts afresh.
+TEST(aggregator, snapshot_rows_carry_every_variable_set_so_far_in_the_session) {
+  aggregator a(stream_of(webhook_type::variables), 500, variables_rows::snapshot, 600'000);
+  auto in_session = [](millis t, millis session, std::uint32_t viewer, std::uint32_t variable,
+                       std::uint64_t value) {
+    return event{t, session, value, viewer, variable, webhook_type::variables};
+  };
+  merge_scratch scratch;
+  std::vector<page> pages;
+  a.add(in_session(1, 1, 10, 0, 100));
+  a.add(in_session(2, 1, 10, 1, 200));
+  a.add(in_session(3, 2, 20, 0, 300));
+  a.flush(60'000, pages, scratch);
+  // Second flush: viewer 10 changes variable 1 only; its row still holds variable 0.
+  a.add(in_session(60'001, 1, 10, 1, 201));
+  a.add(in_session(60'002, 2, 20, 2, 400));
+  a.flush(120'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 2u);
+  auto values = [](const page& p, std::size_t r) {
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+    for (std::uint32_t i = 0; i < p.rows[r].item_count; ++i) {
+      const auto& item = p.items[p.rows[r].first_item + i];
+      out.emplace_back(item.index, item.payload);
+    }
+    return out;
+  };
+  using v = std::vector<std::pair<std::uint32_t, std::uint64_t>>;
+  ASSERT_EQ(pages[1].rows.size(), 2u);
+  EXPECT_EQ(values(pages[1], 0), (v{{0, 100}, {1, 201}}));
+  EXPECT_EQ(values(pages[1], 1), (v{{0, 300}, {2, 400}}));
+  // Only the change is an event of this flush: lag is measured from it.
+  EXPECT_EQ(pages[1].rows[0].event_count, 1u);
+  EXPECT_EQ(pages[1].rows[0].oldest, 60'001);
+  // Viewer 10's next session (it began at 100,000): its values start again.
+  a.add(in_session(120'001, 100'000, 10, 2, 500));
+  a.flush(180'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(values(pages[2], 0), (v{{2, 500}}));
+  // changed (the default) sends only what changed in the flush.
+  aggregator changed(stream_of(webhook_type::variables), 500);
+  changed.add(in_session(1, 1, 10, 0, 100));
+  changed.flush(60'000, pages, scratch);
+  changed.add(in_session(60'001, 1, 10, 1, 201));
+  changed.flush(120'000, pages, scratch);
+  EXPECT_EQ(values(pages.back(), 0), (v{{1, 201}}));
+}
+
+// delivery.flush eager asks whether batch_rows rows wait: rows, not events (a viewer's
+// changes are one row).
+TEST(aggregator, a_full_page_counts_rows_not_events) {
+  merge_scratch scratch;
+  aggregator a(stream_of(webhook_type::variables), 3);
+  a.add(var(1, 10, 0, 1));
+  a.add(var(2, 10, 1, 1));
+  a.add(var(3, 20, 0, 1));
+  EXPECT_FALSE(a.has_full_page(scratch));  // 3 events, 2 rows
+  a.add(var(4, 30, 0, 1));
+  EXPECT_TRUE(a.has_full_page(scratch));
+  aggregator every(stream_of(webhook_type::variables), 3, variables_rows::every_change);
+  every.add(var(1, 10, 0, 1));
+  every.add(var(2, 10, 1, 1));
+  EXPECT_FALSE(every.has_full_page(scratch));
+  every.add(var(3, 10, 0, 1));
+  EXPECT_TRUE(every.has_full_page(scratch));
 }
 
 TEST(aggregator, rules_are_appended_in_time_order) {

@@ -455,6 +455,101 @@ TEST(engine, each_variables_row_carries_the_last_value_set_before_its_tick) {
   EXPECT_GT(overwritten, 10);  // the rule was tested: first and last values differed
 }
 
+// session.modified_at latest_event: a session row's modified_at is the session's latest
+// event of any type (a variable set, a rule fired) before the tick that cut the row,
+// computed here from the generator's own events; created (the default) writes the
+// creation.
+TEST(engine, latest_event_modified_at_is_the_sessions_latest_event_before_its_tick) {
+  auto p = small_profile(1, 300'000, 2.0);
+  p.delivery.align_ticks = true;
+  p.delivery.max_delay = 10'000;
+  p.delivery.scope = pacing_scope::stream;  // light load: each page goes at its tick
+  p.viewers.count = 1'000'000;
+  for (const auto mode : {session_modified::latest_event, session_modified::created}) {
+    p.session.modified_at = mode;
+    harness h(p);
+    run_to_end(*h.work, h.time);
+    deployment_generator g(h.model, 0);
+    std::vector<event> events;
+    std::size_t read = 0;
+    // Session tag -> (identifier, created epoch ms), and its latest event so far.
+    std::map<std::uint32_t, std::pair<std::string, millis>> session_of;
+    std::map<std::uint32_t, millis> latest;
+    int later = 0;  // rows whose modified_at is past their creation
+    int rows = 0;
+    for (const auto& request : h.sender.sent) {
+      g.generate_until(request.at, events);
+      for (; read < events.size(); ++read) {
+        const event& e = events[read];
+        if (e.type == webhook_type::session) {
+          session_of[e.session_tag] = {h.model.identifier(e.viewer), p.start_time + e.created};
+        }
+        latest[e.session_tag] = std::max(latest[e.session_tag], e.t);
+      }
+      const auto body = nlohmann::json::parse(request.body);
+      if (body["type"] != "session") continue;
+      for (const auto& row : body["data"]["rows"]) {
+        const auto created = row["session"]["created_at"].get<millis>();
+        const auto modified = row["session"]["modified_at"].get<millis>();
+        auto it = std::find_if(session_of.begin(), session_of.end(), [&](const auto& s) {
+          return s.second.first == row["identifier"] && s.second.second == created;
+        });
+        ASSERT_NE(it, session_of.end()) << row;
+        const millis expected =
+            mode == session_modified::created ? created : p.start_time + latest[it->first];
+        EXPECT_EQ(modified, expected) << row;
+        EXPECT_LT(modified, p.start_time + request.at);
+        later += modified > created ? 1 : 0;
+        ++rows;
+        session_of.erase(it);
+      }
+    }
+    EXPECT_GT(rows, 100);
+    if (mode == session_modified::latest_event) {
+      EXPECT_GT(later, rows / 4);  // many sessions did something before their row left
+    } else {
+      EXPECT_EQ(later, 0);
+    }
+  }
+}
+
+// delivery.flush eager: a stream with batch_rows rows waiting flushes at the next look
+// (every min_gap), not at its tick; rows wait less, and none is lost or added.
+TEST(engine, eager_flush_sends_a_full_page_at_the_next_look_not_at_the_tick) {
+  auto p = small_profile(1, 300'000, 20.0);  // about 40 rows a second: no backlog
+  p.orgs[0].deployments[0].types = {true, false, false};  // variables only
+  p.viewers.count = 100'000;
+  p.delivery.batch_rows = 50;
+  p.delivery.align_ticks = true;
+  p.delivery.scope = pacing_scope::stream;
+  harness periodic(p);
+  run_to_end(*periodic.work, periodic.time);
+  p.delivery.flush = flush_mode::eager;
+  harness eager(p);
+  run_to_end(*eager.work, eager.time);
+  const auto& a = periodic.work->stats();
+  const auto& b = eager.work->stats();
+  EXPECT_EQ(a.events_generated, b.events_generated);
+  expect_accounted(b);
+  EXPECT_EQ(b.rows_delivered, b.rows_generated);
+  EXPECT_LT(b.lag_ms.max(), a.lag_ms.max() / 4);
+  int between_ticks = 0;
+  millis previous = -1;
+  for (const auto& r : eager.sender.sent) {
+    const auto rows = nlohmann::json::parse(r.body)["data"]["rows"].size();
+    EXPECT_LE(rows, 50u);
+    if (r.at % p.delivery.max_delay != 0 && r.at != p.duration) {
+      // A look's flush, at a multiple of min_gap: a full page, or the rest of the rows
+      // that waited with one, sent the gap after it.
+      EXPECT_EQ(r.at % p.delivery.min_gap, 0) << r.at;
+      if (rows < 50u) EXPECT_EQ(previous, r.at - p.delivery.min_gap) << r.at;
+      ++between_ticks;
+    }
+    previous = r.at;
+  }
+  EXPECT_GT(between_ticks, 10);
+}
+
 // Coordinated omission: latency counts from when a request was meant to start. A first
 // answer 5 s late holds back every page queued behind it; each of those is answered at
 // once, yet started 4.8 s past its turn (the 5 s less the 200 ms gap it was due after),

@@ -635,6 +635,58 @@ TEST(profile_errors, bad_choices) {
       "\"rules\"?");
 }
 
+// The modelling switches of docs/semantics.md: each read, each default gmsim 0.1's.
+TEST(profile_parse, the_modelling_switches) {
+  const profile defaults = parse_profile("{}", "x.json");
+  EXPECT_EQ(defaults.delivery.variables, variables_rows::changed);
+  EXPECT_EQ(defaults.delivery.flush, flush_mode::periodic);
+  EXPECT_EQ(defaults.session.modified_at, session_modified::created);
+  EXPECT_TRUE(defaults.session.extra_fields.empty());
+  const profile p = parse_profile(R"({
+    "delivery": {"variables": "snapshot", "flush": "eager"},
+    "session": {"modified_at": "latest_event",
+                "extra_fields": {"app_version": {"type": "enum", "values": ["2.3.1", "2.4.0"]},
+                                 "locale": {"type": "enum", "values": ["en-IN"]}}}})",
+                                  "x.json");
+  EXPECT_EQ(p.delivery.variables, variables_rows::snapshot);
+  EXPECT_EQ(p.delivery.flush, flush_mode::eager);
+  EXPECT_EQ(p.session.modified_at, session_modified::latest_event);
+  ASSERT_EQ(p.session.extra_fields.size(), 2u);
+  EXPECT_EQ(p.session.extra_fields[0].first, "app_version");
+  EXPECT_EQ(p.session.extra_fields[1].second.values_json, (std::vector<std::string>{"\"en-IN\""}));
+}
+
+TEST(profile_errors, the_modelling_switches) {
+  EXPECT_EQ(error_of(R"({"delivery": {"flush": "eagre"}})"),
+            "x.json:1: delivery.flush: unknown value \"eagre\"; did you mean \"eager\"?");
+  EXPECT_EQ(error_of(R"({"delivery": {"variables": "all"}})"),
+            "x.json:1: delivery.variables: unknown value \"all\"; use \"changed\", "
+            "\"every_change\", \"snapshot\"");
+  EXPECT_EQ(error_of(R"({"session": {"modified_at": "latest"}})"),
+            "x.json:1: session.modified_at: unknown value \"latest\"; use \"created\", "
+            "\"latest_event\"");
+  EXPECT_EQ(error_of(R"({"session": {"extra_fields": {"uuid": {"type": "string"}}}})"),
+            "x.json:1: session.extra_fields.uuid: \"uuid\" is one of the six documented session "
+            "fields, which gmsim writes itself");
+  EXPECT_EQ(error_of(R"({"session": {"extra_fields": {"model": {"type": "strin"}}}})"),
+            "x.json:1: session.extra_fields.model.type: unknown value \"strin\"; did you mean "
+            "\"string\"?");
+  EXPECT_EQ(error_of(R"({"session": {"extra_fields": ["model"]}})"),
+            "x.json:1: session.extra_fields: expected an object, got an array");
+  EXPECT_EQ(error_of(R"({"session": {"devices": "free"}})"),
+            "x.json:1: session.devices: unknown value \"free\"; use \"table\", \"free_draw\"");
+  EXPECT_EQ(error_of(R"({"session": {"devices": [{"platform": "IOS"}]}})"),
+            "x.json:1: session.devices[0]: missing 'browser'");
+  EXPECT_EQ(error_of(R"({"session": {"devices": [{"platform": "IOS", "browser": "SAFARI"},
+    {"platform": "IOS", "browser": "SAFARI", "weight": 2}]}})"),
+            "x.json:2: session.devices[1]: duplicate device 'IOS with SAFARI' (also at line 1)");
+  EXPECT_EQ(error_of(R"({"session": {"devices": []}})"),
+            "x.json:1: session.devices: must list at least one device");
+  EXPECT_EQ(error_of(R"({"session": {"devices": 3}})"),
+            "x.json:1: session.devices: expected \"table\", \"free_draw\" or a list of "
+            "{\"platform\", \"browser\", \"weight\"}, got 3");
+}
+
 TEST(profile_errors, missing_keys) {
   EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a"}]}})"),
             "x.json:1: session.variables[0]: missing 'type'; use int, float, bool, string, enum or "

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "core/json_writer.hpp"
+#include "profile/profile_reader.hpp"
 #include "test_support.hpp"
 
 namespace gmsim {
@@ -252,6 +255,78 @@ TEST(scenario, a_seed_writes_the_same_identifiers_and_sessions_as_before) {
   EXPECT_EQ(
       session,
       R"({"uuid":"6ae631ee-3e45-4a5f-9565-4da8a4d35b43","browser":"CHROME","platform":"ANDROID","device_id":"6dbe328a0b90c655","created_at":1767225601000,"modified_at":1767225661500})");
+}
+
+// session.devices: every (platform, browser) written is a pair of the table; a device_id
+// always shows one platform and browser; a viewer has one or two devices. The free draw
+// (0.1, and profiles listing browsers or platforms) writes pairs outside any table.
+TEST(scenario, sessions_come_from_devices_of_the_table_and_a_device_id_keeps_its_kind) {
+  auto p = testing::small_profile(1);
+  p.viewers.count = 200;
+  p.session.devices_drawn = device_model::table;
+  p.session.devices = {{"OCULUS_QUEST", "OCULUS_BROWSER", 3}, {"ANDROID", "CHROME", 2},
+                       {"IOS", "SAFARI", 1}, {"WINDOWS", "EDGE", 1}};
+  std::set<std::pair<std::string, std::string>> table;
+  for (const auto& d : p.session.devices) table.insert({d.platform, d.browser});
+  auto sessions = [](const scenario& model) {
+    std::vector<nlohmann::json> out;
+    for (std::uint64_t ordinal = 0; ordinal < 4'000; ++ordinal) {
+      const auto viewer = static_cast<std::uint32_t>(ordinal % 200);
+      out.push_back(nlohmann::json::parse(json_text(
+          [&](json_writer& w) { model.write_session(w, 0, viewer, ordinal, 1'000, 1'000); })));
+      out.back()["viewer"] = viewer;
+    }
+    return out;
+  };
+  std::map<std::string, std::pair<std::string, std::string>> kind_of_device;
+  std::map<std::uint32_t, std::set<std::string>> devices_of_viewer;
+  std::map<std::pair<std::string, std::string>, int> seen;
+  for (const auto& s : sessions(scenario(p))) {
+    const std::pair<std::string, std::string> kind{s["platform"], s["browser"]};
+    EXPECT_EQ(table.count(kind), 1u) << s;
+    ++seen[kind];
+    auto [it, added] = kind_of_device.emplace(s["device_id"].get<std::string>(), kind);
+    EXPECT_EQ(it->second, kind) << s;
+    devices_of_viewer[s["viewer"].get<std::uint32_t>()].insert(s["device_id"].get<std::string>());
+  }
+  EXPECT_EQ(seen.size(), table.size());  // every kind drawn
+  EXPECT_GT((seen[{"OCULUS_QUEST", "OCULUS_BROWSER"}]), (seen[{"IOS", "SAFARI"}]));  // weights
+  int two = 0;
+  for (const auto& [viewer, devices] : devices_of_viewer) {
+    EXPECT_LE(devices.size(), 2u);
+    two += devices.size() == 2 ? 1 : 0;
+  }
+  EXPECT_GT(two, 20);  // some viewers own two devices
+  // The free draw of the same names writes pairs no table holds.
+  p.session.devices_drawn = device_model::free_draw;
+  p.session.browsers = {{"OCULUS_BROWSER", 3}, {"CHROME", 2}, {"SAFARI", 1}, {"EDGE", 1}};
+  p.session.platforms = {{"OCULUS_QUEST", 3}, {"ANDROID", 2}, {"IOS", 1}, {"WINDOWS", 1}};
+  int outside = 0;
+  for (const auto& s : sessions(scenario(p))) {
+    outside += table.count({s["platform"], s["browser"]}) == 0 ? 1 : 0;
+  }
+  EXPECT_GT(outside, 1'000);
+}
+
+// The built-in table: every pair exists (a headset's own browser, Safari only on Apple
+// platforms, Samsung Internet only on Android, Edge only on Windows).
+TEST(scenario, the_default_device_table_holds_only_pairs_that_exist) {
+  const auto session = parse_profile("{}", "x.json").session;
+  EXPECT_EQ(session.devices_drawn, device_model::table);
+  const std::set<std::pair<std::string, std::string>> exist = {
+      {"OCULUS_QUEST", "OCULUS_BROWSER"}, {"PICO", "PICO_BROWSER"}, {"VISION_OS", "SAFARI"},
+      {"ANDROID", "CHROME"}, {"ANDROID", "SAMSUNG_INTERNET"}, {"ANDROID", "FIREFOX"},
+      {"IOS", "SAFARI"}, {"IOS", "CHROME"}, {"WINDOWS", "CHROME"}, {"WINDOWS", "EDGE"},
+      {"WINDOWS", "FIREFOX"}, {"MACOS", "SAFARI"}, {"MACOS", "CHROME"}, {"MACOS", "FIREFOX"}};
+  ASSERT_GE(session.devices.size(), 8u);
+  for (const auto& d : session.devices) {
+    EXPECT_EQ(exist.count({d.platform, d.browser}), 1u) << d.platform << " " << d.browser;
+  }
+  // A profile that lists browsers or platforms draws from them, as it asked.
+  EXPECT_EQ(parse_profile(R"({"session": {"browsers": ["CHROME"]}})", "x.json").session.devices_drawn,
+            device_model::free_draw);
+  EXPECT_EQ(parse_profile(R"({"session": {"devices": "free_draw"}})", "x.json").session.devices_drawn,
+            device_model::free_draw);
 }
 
 TEST(scenario, stream_phases_are_seeded_within_the_max_delay_or_aligned) {
