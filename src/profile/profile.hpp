@@ -88,7 +88,8 @@ struct number_distribution {
 
 // How a variable's values are drawn. Objects nest.
 struct value_spec {
-  enum class kind : std::uint8_t { integer, floating, boolean, string, enumeration, object };
+  // scene: the name of the scene the viewer enters (session.scenes), set at each entry.
+  enum class kind : std::uint8_t { integer, floating, boolean, string, enumeration, object, scene };
   kind type = kind::integer;
   number_distribution number{distribution_kind::uniform, 0, 100, 0, 0};  // integer, floating
   int decimals = -1;         // floating: round to this many decimals; -1 keeps full precision
@@ -112,8 +113,13 @@ struct variable_spec {
   value_spec value;
   int changes_min = 1;  // times the variable is set in one session, drawn in [min, max]
   int changes_max = 1;
-  change_timing when = change_timing::spread;
+  change_timing when = change_timing::spread;  // within the session, or within its scene
+  int scene = -1;  // with session.scenes: set only while the viewer is in this scene
 };
+
+// When a rule fires (with session.scenes). during: at times drawn within one of its
+// scenes; enter: as the viewer enters each of its scenes, in the script's order.
+enum class rule_trigger : std::uint8_t { during, enter };
 
 struct rule_spec {
   std::int64_t cid = 1;
@@ -121,6 +127,21 @@ struct rule_spec {
   std::vector<std::string> scenes;  // the rule fires in one of these, chosen at random
   double probability = 1.0;         // chance that a session triggers the rule at all
   int repeat_max = 1;               // when triggered: 1..repeat_max times
+  // The experience script (session.scenes): its scenes' indices there, how it fires, and
+  // what must hold first: a variable's value in the session (it fires only after the
+  // variable took it for good), another rule's firing (only after its first).
+  std::vector<int> scene_index;
+  rule_trigger on = rule_trigger::during;
+  int if_variable = -1;         // index in session.variables, or none
+  std::string if_equals_json;   // compact JSON of the value it must have
+  int after_rule = -1;          // index of an earlier rule, or none
+};
+
+// A scene of the experience script: viewers walk the scenes in order, each taking its
+// share of the session's length.
+struct scene_spec {
+  std::string name;
+  double share = 1.0;
 };
 
 struct weighted_name {
@@ -145,6 +166,11 @@ inline constexpr std::string_view device_model_names[] = {"table", "free_draw"};
 
 struct session_spec {
   number_distribution length_ms{distribution_kind::uniform, 60'000, 600'000, 0, 0};
+  // The experience script: when not empty, sessions walk these scenes in order, and
+  // variables and rules keep to their scenes and conditions; when empty, every variable
+  // and rule is drawn within the whole session independently (gmsim 0.1: a rule could
+  // fire before its condition held).
+  std::vector<scene_spec> scenes;
   std::vector<variable_spec> variables;
   std::vector<rule_spec> rules;
   std::vector<weighted_name> browsers;

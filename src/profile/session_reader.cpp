@@ -23,8 +23,8 @@ constexpr int max_changes = 10'000;
 constexpr std::int64_t max_integer_bound = 9'000'000'000'000'000'000;
 // The orders match the enums in profile.hpp.
 constexpr std::string_view dist_names[] = {"constant", "uniform", "normal", "exponential"};
-constexpr std::string_view value_type_names[] = {"int",    "float", "bool",
-                                                 "string", "enum",  "object"};
+constexpr std::string_view value_type_names[] = {"int",  "float",  "bool", "string",
+                                                 "enum", "object", "scene"};
 
 // ---- distributions ----
 
@@ -158,6 +158,8 @@ key_list type_keys(value_spec::kind type, distribution_kind dist) {
       return {"values", "weights"};
     case value_spec::kind::object:
       return {"fields"};
+    case value_spec::kind::scene:
+      return {};
   }
   return {};
 }
@@ -269,6 +271,12 @@ value_spec read_value(const profile_node& node, const key_list& extra_keys) {
     case value_spec::kind::object:
       read_object_fields(node, spec);
       break;
+    case value_spec::kind::scene:
+      // The scene's name: a variable's, set at each scene's entry (session.scenes).
+      if (std::find(extra_keys.begin(), extra_keys.end(), "name") == extra_keys.end()) {
+        type_node.fail("\"scene\" is a session variable's type only (the scene entered)");
+      }
+      break;
   }
   return spec;
 }
@@ -292,9 +300,24 @@ void read_changes(const profile_node& node, variable_spec& variable) {
   variable.changes_min = variable.changes_max = static_cast<int>(node.as_integer(0, max_changes));
 }
 
-variable_spec read_variable(const profile_node& node) {
+// A scene's index in the script, from its name: the script must be there.
+int scene_of(const profile_node& node, const std::vector<scene_spec>& scenes) {
+  if (scenes.empty()) node.fail("needs session.scenes, the experience script that names scenes");
+  std::vector<std::string_view> names;
+  for (const auto& scene : scenes) names.push_back(scene.name);
+  return static_cast<int>(node.as_choice(names));
+}
+
+variable_spec read_variable(const profile_node& node, const std::vector<scene_spec>& scenes) {
   variable_spec variable;
-  variable.value = read_value(node, {"name", "changes", "when"});
+  variable.value = read_value(node, {"name", "changes", "when", "scene"});
+  if (variable.value.type == value_spec::kind::scene) {
+    if (scenes.empty()) node.required("type").fail("\"scene\" needs session.scenes");
+    if (node.get("changes") || node.get("when") || node.get("scene")) {
+      node.fail("a \"scene\" variable is set at each scene's entry: no changes, when or scene");
+    }
+  }
+  if (auto scene = node.get("scene")) variable.scene = scene_of(*scene, scenes);
   variable.name = node.required("name").as_nonempty_string();
   if (auto changes = node.get("changes")) read_changes(*changes, variable);
   if (auto when = node.get("when")) {
@@ -318,9 +341,10 @@ std::vector<variable_spec> default_variables() {
 
 // ---- rules, browsers, platforms, session ----
 
-rule_spec read_rule(const profile_node& node) {
+rule_spec read_rule(const profile_node& node, const session_spec& session,
+                    const std::vector<rule_spec>& earlier) {
   if (!node.json().is_object()) node.fail("expected an object, got " + node.describe());
-  node.expect_object({"cid", "name", "scenes", "probability", "repeat"});
+  node.expect_object({"cid", "name", "scenes", "probability", "repeat", "on", "if", "after"});
   rule_spec rule;
   rule.cid = node.required("cid").as_integer(std::numeric_limits<std::int64_t>::min(),
                                              std::numeric_limits<std::int64_t>::max());
@@ -335,7 +359,63 @@ rule_spec read_rule(const profile_node& node) {
   if (auto repeat = node.get("repeat")) {
     rule.repeat_max = static_cast<int>(repeat->as_integer(1, max_changes));
   }
+  // The experience script: scenes by index, the trigger and the conditions.
+  if (!session.scenes.empty()) {
+    for (std::size_t i = 0; i < scenes.size(); ++i) {
+      rule.scene_index.push_back(scene_of(scenes[i], session.scenes));
+    }
+  }
+  if (auto on = node.get("on")) {
+    if (session.scenes.empty()) on->fail("needs session.scenes, the experience script");
+    rule.on = static_cast<rule_trigger>(on->as_choice({"during", "enter"}));
+  }
+  if (auto condition = node.get("if")) {
+    if (session.scenes.empty()) condition->fail("needs session.scenes, the experience script");
+    if (!condition->json().is_object()) {
+      condition->fail("expected {\"variable\", \"equals\"}, got " + condition->describe());
+    }
+    condition->expect_object({"variable", "equals"});
+    const profile_node variable = condition->required("variable");
+    std::vector<std::string_view> names;
+    for (const auto& v : session.variables) names.push_back(v.name);
+    if (names.empty()) variable.fail("the session has no variables");
+    rule.if_variable = static_cast<int>(variable.as_choice(names));
+    rule.if_equals_json = condition->required("equals").json().dump();
+  }
+  if (auto after = node.get("after")) {
+    if (session.scenes.empty()) after->fail("needs session.scenes, the experience script");
+    std::vector<std::string_view> names;
+    for (const auto& r : earlier) names.push_back(r.name);
+    if (names.empty()) after->fail("names a rule listed before this one: there is none");
+    rule.after_rule = static_cast<int>(after->as_choice(names));
+  }
   return rule;
+}
+
+// session.scenes: [{"name", "share"}] or names, in the order viewers walk them.
+std::vector<scene_spec> read_scenes(const profile_node& node) {
+  node.expect_array();
+  std::vector<scene_spec> out;
+  std::vector<std::pair<std::string, int>> seen;
+  double total = 0;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const profile_node item = node[i];
+    scene_spec scene;
+    if (item.json().is_string()) {
+      scene.name = item.as_nonempty_string();
+    } else if (item.json().is_object()) {
+      item.expect_object({"name", "share"});
+      scene.name = item.required("name").as_nonempty_string();
+      if (auto share = item.get("share")) scene.share = share->as_number(0, unbounded);
+    } else {
+      item.fail("expected a scene name or {\"name\", \"share\"}, got " + item.describe());
+    }
+    check_unique(item, scene.name, "scene", seen);
+    total += scene.share;
+    out.push_back(std::move(scene));
+  }
+  if (!out.empty() && total <= 0) node.fail("shares must not all be 0");
+  return out;
 }
 
 std::vector<weighted_name> read_weighted_names(const profile_node& node, std::string_view what) {
@@ -408,8 +488,14 @@ std::vector<device_kind> default_devices() {
 session_spec default_session() {
   session_spec session;
   session.variables = default_variables();
+  // A script: three scenes, then the quiz; a rule as each of the three is entered, a
+  // quiz submitted (half the time) while in the quiz.
+  session.scenes = {{"scene 1", 1}, {"scene 2", 1}, {"scene 3", 1}, {"quiz", 1}};
   session.rules = {{1, "Scene Entered", {"scene 1", "scene 2", "scene 3"}, 1.0, 3},
                    {2, "Quiz Submitted", {"quiz"}, 0.5, 1}};
+  session.rules[0].scene_index = {0, 1, 2};
+  session.rules[0].on = rule_trigger::enter;
+  session.rules[1].scene_index = {3};
   session.browsers = {{"CHROME", 5}, {"SAFARI", 2},         {"FIREFOX", 1},
                       {"EDGE", 1},   {"OCULUS_BROWSER", 2}, {"SAMSUNG_INTERNET", 1}};
   session.platforms = {{"WINDOWS", 3},      {"MACOS", 2}, {"ANDROID", 3},  {"IOS", 2},
@@ -418,25 +504,57 @@ session_spec default_session() {
   return session;
 }
 
+// The default rules in the session's scenes: free without a script; with the profile's
+// own script, its scenes must hold theirs.
+void place_default_rules(session_spec& session, const profile_node& node) {
+  for (auto& rule : session.rules) {
+    rule.scene_index.clear();
+    if (session.scenes.empty()) {
+      rule.on = rule_trigger::during;
+      continue;
+    }
+    for (const auto& name : rule.scenes) {
+      auto found = std::find_if(session.scenes.begin(), session.scenes.end(),
+                                [&](const scene_spec& s) { return s.name == name; });
+      if (found == session.scenes.end()) {
+        node.get("scenes")->fail("the default rule \"" + rule.name + "\" fires in scene \"" +
+                                 name + "\": list it, or give rules of your own");
+      }
+      rule.scene_index.push_back(static_cast<int>(found - session.scenes.begin()));
+    }
+  }
+}
+
 // Each key present replaces its default whole: an empty list means none.
 session_spec read_session(const profile_node& node) {
-  node.expect_object({"length", "variables", "rules", "browsers", "platforms", "devices",
-                      "send_on_end", "modified_at", "extra_fields"});
+  node.expect_object({"length", "scenes", "variables", "rules", "browsers", "platforms",
+                      "devices", "send_on_end", "modified_at", "extra_fields"});
   session_spec session = default_session();
   if (auto length = node.get("length")) session.length_ms = read_session_length(*length);
+  if (auto scenes = node.get("scenes")) {
+    session.scenes = read_scenes(*scenes);
+  } else if (node.get("variables") || node.get("rules")) {
+    // Variables or rules of the profile's own and no script: drawn freely, as they were
+    // written (the default script is the default rules' and variables').
+    session.scenes.clear();
+  }
   if (auto variables = node.get("variables")) {
     variables->expect_array();
     session.variables.clear();
     std::vector<std::pair<std::string, int>> seen;
     for (std::size_t i = 0; i < variables->size(); ++i) {
-      session.variables.push_back(read_variable((*variables)[i]));
+      session.variables.push_back(read_variable((*variables)[i], session.scenes));
       check_unique((*variables)[i], session.variables.back().name, "variable", seen);
     }
   }
   if (auto rules = node.get("rules")) {
     rules->expect_array();
     session.rules.clear();
-    for (std::size_t i = 0; i < rules->size(); ++i) session.rules.push_back(read_rule((*rules)[i]));
+    for (std::size_t i = 0; i < rules->size(); ++i) {
+      session.rules.push_back(read_rule((*rules)[i], session, session.rules));
+    }
+  } else {
+    place_default_rules(session, node);
   }
   if (auto browsers = node.get("browsers")) {
     session.browsers = read_weighted_names(*browsers, "browser");

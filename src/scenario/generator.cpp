@@ -156,6 +156,10 @@ struct deployment_generator::state {
       add(at, webhook_type::session, 0, ordinal);
       if (spec.send_on_end) add(end, webhook_type::session, 0, ordinal);
     }
+    if (!spec.scenes.empty()) {
+      walk_script(at, length, random, add);
+      return;
+    }
     if (info.types[static_cast<int>(webhook_type::variables)]) {
       for (std::uint32_t v = 0; v < model.organic_variables_; ++v) {
         const auto& var = spec.variables[v];
@@ -180,6 +184,98 @@ struct deployment_generator::state {
       }
     }
   }
+
+  // A session that follows the experience script (session.scenes): it walks the scenes
+  // in order, each taking its share of the length; a variable keeps to its scene; a rule
+  // fires in its scenes (or as each is entered), and only once what it needs holds: a
+  // variable's final value in the session (after it was set), another rule's firing
+  // (after its first). The draws are made whether or not a type is sent, so that a
+  // deployment's variables do not depend on its rules being sent, and the reverse.
+  template <class Add>
+  void walk_script(millis at, millis length, rng& random, Add&& add) {
+    const auto& spec = model.settings().session;
+    const auto& cuts = model.scene_cuts_;
+    const std::size_t scenes = spec.scenes.size();
+    const millis end = at + length;
+    auto begins = [&](std::size_t i) {
+      return i == scenes ? end : at + static_cast<millis>(std::llround(length * cuts[i]));
+    };
+    // A scene's ms, inclusive: from its entry to the ms before the next one's.
+    auto window = [&](std::size_t i) {
+      return std::pair<millis, millis>{begins(i), std::max(begins(i), i + 1 == scenes ? end : begins(i + 1) - 1)};
+    };
+    const bool send_variables = info.types[static_cast<int>(webhook_type::variables)];
+    const bool send_rules = info.types[static_cast<int>(webhook_type::rules)];
+    // Each variable's final change in the session: (t, value seed); t < 0 when never set.
+    auto& last = script_last_;
+    last.assign(model.organic_variables_, {-1, 0});
+    for (std::uint32_t v = 0; v < model.organic_variables_; ++v) {
+      const auto& var = spec.variables[v];
+      if (var.value.type == value_spec::kind::scene) {
+        for (std::size_t i = 0; i < scenes; ++i) {
+          if (send_variables) add(begins(i), webhook_type::variables, v, i);
+          last[v] = {begins(i), i};
+        }
+        continue;
+      }
+      const auto [lo, hi] = var.scene >= 0 ? window(static_cast<std::size_t>(var.scene))
+                                           : std::pair<millis, millis>{at, end};
+      const auto changes = random.between(var.changes_min, var.changes_max);
+      for (std::int64_t c = 0; c < changes; ++c) {
+        const millis t = var.when == change_timing::start ? lo
+                         : var.when == change_timing::end ? hi
+                                                          : lo + static_cast<millis>(random.below(hi - lo + 1));
+        const std::uint64_t value = random.next();
+        if (send_variables) add(t, webhook_type::variables, v, value);
+        // The receiver keeps the last change: at one ms, the larger seed (in_session_order).
+        if (std::pair{t, value} > std::pair{last[v].first, last[v].second}) last[v] = {t, value};
+      }
+    }
+    auto& first_fired = script_fired_;
+    first_fired.assign(model.organic_rules_, -1);
+    for (std::uint32_t r = 0; r < model.organic_rules_; ++r) {
+      const auto& rule = spec.rules[r];
+      if (random.unit() >= rule.probability) continue;
+      auto fire = [&](millis t, std::uint64_t scene) {
+        if (send_rules) add(t, webhook_type::rules, r, scene);
+        if (first_fired[r] < 0 || t < first_fired[r]) first_fired[r] = t;
+      };
+      if (rule.on == rule_trigger::enter) {
+        for (std::size_t k = 0; k < rule.scene_index.size(); ++k) {
+          fire(begins(static_cast<std::size_t>(rule.scene_index[k])), k);
+        }
+        continue;
+      }
+      millis earliest = at;
+      if (rule.if_variable >= 0) {
+        const auto [t, value] = last[static_cast<std::size_t>(rule.if_variable)];
+        if (t < 0 || model.value_text(static_cast<std::uint32_t>(rule.if_variable), value) !=
+                         rule.if_equals_json) {
+          continue;
+        }
+        earliest = std::max(earliest, t + 1);
+      }
+      if (rule.after_rule >= 0) {
+        const millis before = first_fired[static_cast<std::size_t>(rule.after_rule)];
+        if (before < 0) continue;
+        earliest = std::max(earliest, before + 1);
+      }
+      const auto times = random.between(1, rule.repeat_max);
+      for (std::int64_t k = 0; k < times; ++k) {
+        const auto pick = random.below(std::max<std::size_t>(1, rule.scene_index.size()));
+        auto [lo, hi] = rule.scene_index.empty()
+                            ? std::pair<millis, millis>{at, end}
+                            : window(static_cast<std::size_t>(rule.scene_index[pick]));
+        lo = std::max(lo, earliest);
+        if (lo > hi) continue;  // its scene was over before its condition held
+        fire(lo + static_cast<millis>(random.below(hi - lo + 1)), pick);
+      }
+    }
+  }
+
+  // Scratch of walk_script, kept for its capacity.
+  std::vector<std::pair<millis, std::uint64_t>> script_last_;
+  std::vector<millis> script_fired_;
 
   // A session's events at one ms: its creation first, then by item and payload. A total
   // order on the fields, so the sequence does not depend on the sort algorithm.

@@ -94,6 +94,9 @@ void write_value_spec(json_writer& out, const value_spec& spec, std::uint64_t se
     case value_spec::kind::enumeration:
       out.raw(spec.values_json[pick_weighted(spec.weights, spec.values_json.size(), random)]);
       return;
+    case value_spec::kind::scene:
+      out.null();  // a variable's only, written by scenario::write_value
+      return;
     case value_spec::kind::object: {
       out.put('{');
       std::uint64_t i = 0;
@@ -185,6 +188,16 @@ scenario::scenario(profile settings) : profile_(std::move(settings)) {
   }
   if (p.start_time != default_start_time) {
     start_salt_ = mix64(0x5eed'5a17'0000'0001ULL, static_cast<std::uint64_t>(p.start_time));
+  }
+  if (!p.session.scenes.empty()) {
+    double total = 0;
+    for (const auto& scene : p.session.scenes) total += scene.share;
+    double running = 0;
+    for (const auto& scene : p.session.scenes) {
+      scene_cuts_.push_back(total > 0 ? running / total : 0);
+      running += scene.share;
+    }
+    scene_cuts_.push_back(1.0);
   }
   browsers_ = name_table(p.session.browsers);
   platforms_ = name_table(p.session.platforms);
@@ -373,8 +386,18 @@ void scenario::write_identifier_text(json_writer& text, std::uint32_t viewer) co
   }
 }
 
+std::string scenario::value_text(std::uint32_t variable, std::uint64_t seed) const {
+  return json_text([&](json_writer& w) { write_value(w, variable, seed); });
+}
+
 void scenario::write_value(json_writer& out, std::uint32_t variable, std::uint64_t seed) const {
-  write_value_spec(out, profile_.session.variables[variable].value, seed);
+  const auto& spec = profile_.session.variables[variable].value;
+  if (spec.type == value_spec::kind::scene) {
+    const auto& scenes = profile_.session.scenes;
+    out.string(scenes.empty() ? std::string_view() : std::string_view(scenes[seed % scenes.size()].name));
+    return;
+  }
+  write_value_spec(out, spec, seed);
 }
 
 void scenario::write_session(json_writer& out, std::uint32_t deployment, std::uint32_t viewer,

@@ -31,8 +31,10 @@ class scenario {
   void write_identifier(json_writer& out, std::uint32_t viewer) const;
   // The identifier's text (not JSON).
   std::string identifier(std::uint32_t viewer) const;
-  // A variable's value drawn from its spec with seed.
+  // A variable's value drawn from its spec with seed (a scene variable's seed is the
+  // scene's index).
   void write_value(json_writer& out, std::uint32_t variable, std::uint64_t seed) const;
+  std::string value_text(std::uint32_t variable, std::uint64_t seed) const;
   // The session object of a session row (uuid, browser, platform, device_id,
   // created_at, modified_at), created and modified in ms since the run's start.
   void write_session(json_writer& out, std::uint32_t deployment, std::uint32_t viewer,
@@ -83,6 +85,9 @@ class scenario {
   // start time as well as the seed, so that runs at different times never collide on it.
   // 0 for the fixed default start time, so that dry runs keep the bytes they always had.
   std::uint64_t start_salt_ = 0;
+  // The experience script: where each scene begins, as a fraction of the session's
+  // length (one more than the scenes: the last is 1). Empty without a script.
+  std::vector<double> scene_cuts_;
   std::uint32_t organic_variables_ = 0;  // the profile's own; edge-case ones follow
   std::uint32_t organic_rules_ = 0;
   edge_plan edges_;

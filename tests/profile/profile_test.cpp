@@ -505,8 +505,19 @@ TEST(profile_parse, documented_example_parses) {
 }
 
 TEST(profile_parse, documented_defaults_are_the_defaults) {
-  const auto blocks = doc_code_blocks("json");
-  ASSERT_EQ(blocks.size(), 2u);
+  auto blocks = doc_code_blocks("json");
+  ASSERT_EQ(blocks.size(), 3u);
+  // The last: the experience script's example, which must read as documented.
+  const profile script = parse_profile(blocks[2], "docs/profiles.md");
+  ASSERT_EQ(script.session.scenes.size(), 3u);
+  EXPECT_EQ(script.session.scenes[2].name, "results");
+  EXPECT_EQ(script.session.variables[0].value.type, value_spec::kind::scene);
+  EXPECT_EQ(script.session.variables[1].scene, 1);
+  EXPECT_EQ(script.session.rules[0].on, rule_trigger::enter);
+  EXPECT_EQ(script.session.rules[2].if_variable, 2);
+  EXPECT_EQ(script.session.rules[2].if_equals_json, "true");
+  EXPECT_EQ(script.session.rules[3].after_rule, 2);
+  // The first two: the default variables and rules.
   const profile defaults = parse_profile("{}", "x.json");
   const profile variables =
       parse_profile("{\"session\": {\"variables\": " + blocks[0] + "}}", "x.json");
@@ -524,7 +535,14 @@ TEST(profile_parse, documented_defaults_are_the_defaults) {
     EXPECT_EQ(a.changes_max, b.changes_max);
     EXPECT_EQ(a.when, b.when);
   }
-  const profile rules = parse_profile("{\"session\": {\"rules\": " + blocks[1] + "}}", "x.json");
+  // In the default script's scenes, as documented.
+  const profile rules = parse_profile(
+      R"({"session": {"scenes": ["scene 1", "scene 2", "scene 3", "quiz"], "rules": )" + blocks[1] +
+          "}}",
+      "x.json");
+  std::vector<std::string> default_scenes;
+  for (const auto& scene : defaults.session.scenes) default_scenes.push_back(scene.name);
+  EXPECT_EQ(default_scenes, (std::vector<std::string>{"scene 1", "scene 2", "scene 3", "quiz"}));
   ASSERT_EQ(rules.session.rules.size(), defaults.session.rules.size());
   for (std::size_t i = 0; i < defaults.session.rules.size(); ++i) {
     const rule_spec& a = rules.session.rules[i];
@@ -534,6 +552,8 @@ TEST(profile_parse, documented_defaults_are_the_defaults) {
     EXPECT_EQ(a.scenes, b.scenes);
     EXPECT_EQ(a.probability, b.probability);
     EXPECT_EQ(a.repeat_max, b.repeat_max);
+    EXPECT_EQ(a.on, b.on);
+    EXPECT_EQ(a.scene_index, b.scene_index);
   }
 }
 
@@ -621,7 +641,7 @@ TEST(profile_errors, bad_choices) {
             "x.json:1: arrival.process: expected one of \"constant\", \"poisson\", got 1");
   EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "integer"}]}})"),
             "x.json:1: session.variables[0].type: unknown value \"integer\"; use \"int\", "
-            "\"float\", \"bool\", \"string\", \"enum\", \"object\"");
+            "\"float\", \"bool\", \"string\", \"enum\", \"object\", \"scene\"");
   EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "a", "type": "flaot"}]}})"),
             "x.json:1: session.variables[0].type: unknown value \"flaot\"; did you mean "
             "\"float\"?");
@@ -685,6 +705,35 @@ TEST(profile_errors, the_modelling_switches) {
   EXPECT_EQ(error_of(R"({"session": {"devices": 3}})"),
             "x.json:1: session.devices: expected \"table\", \"free_draw\" or a list of "
             "{\"platform\", \"browser\", \"weight\"}, got 3");
+}
+
+// The experience script: names that must match, conditions that must come first.
+TEST(profile_errors, the_experience_script) {
+  const std::string scenes = R"("scenes": ["intro", "quiz"], )";
+  EXPECT_EQ(error_of(R"({"session": {)" + scenes + R"("rules": [{"cid": 1, "name": "A", "scenes": ["quizz"]}]}})"),
+            "x.json:1: session.rules[0].scenes[0]: unknown value \"quizz\"; did you mean \"quiz\"?");
+  EXPECT_EQ(error_of(R"({"session": {"rules": [{"cid": 1, "name": "A", "scenes": ["q"], "on": "enter"}]}})"),
+            "x.json:1: session.rules[0].on: needs session.scenes, the experience script");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "v", "type": "int", "scene": "quiz"}]}})"),
+            "x.json:1: session.variables[0].scene: needs session.scenes, the experience script "
+            "that names scenes");
+  EXPECT_EQ(error_of(R"({"session": {"variables": [{"name": "s", "type": "scene"}]}})"),
+            "x.json:1: session.variables[0].type: \"scene\" needs session.scenes");
+  EXPECT_EQ(error_of(R"({"session": {"extra_fields": {"s": {"type": "scene"}}}})"),
+            "x.json:1: session.extra_fields.s.type: \"scene\" is a session variable's type only "
+            "(the scene entered)");
+  EXPECT_EQ(error_of(R"({"session": {)" + scenes +
+                     R"("rules": [{"cid": 1, "name": "A", "scenes": ["quiz"], "if": {"variable": "scor", "equals": 1}}]}})"),
+            "x.json:1: session.rules[0].if.variable: unknown value \"scor\"; did you mean \"score\"?");
+  EXPECT_EQ(error_of(R"({"session": {)" + scenes + R"("rules": [
+    {"cid": 1, "name": "A", "scenes": ["quiz"], "after": "B"},
+    {"cid": 2, "name": "B", "scenes": ["quiz"]}]}})"),
+            "x.json:2: session.rules[0].after: names a rule listed before this one: there is none");
+  EXPECT_EQ(error_of(R"({"session": {"scenes": ["lobby"]}})"),
+            "x.json:1: session.scenes: the default rule \"Scene Entered\" fires in scene \"scene 1\": "
+            "list it, or give rules of your own");
+  EXPECT_EQ(error_of(R"({"session": {"scenes": ["a", "a"]}})"),
+            "x.json:1: session.scenes[1]: duplicate scene 'a' (also at line 1)");
 }
 
 TEST(profile_errors, missing_keys) {

@@ -329,6 +329,116 @@ TEST(scenario, the_default_device_table_holds_only_pairs_that_exist) {
             device_model::free_draw);
 }
 
+// The experience script (session.scenes): sessions walk the scenes in order, variables
+// and rules keep to their scenes, no rule fires before its condition holds (a variable's
+// final value, another rule's first firing). The same profile drawn freely breaks each.
+TEST(scenario, a_scripted_session_keeps_scene_order_and_fires_no_rule_before_its_condition) {
+  const std::string script = R"({"seed": 7, "duration": "30m",
+    "orgs": [{"slug": "acme", "deployments": ["training"]}],
+    "viewers": {"count": 1000000}, "arrival": {"rate": "2/s"},
+    "session": {"length": {"dist": "uniform", "min": "2m", "max": "10m"},
+      "scenes": [{"name": "intro", "share": 1}, {"name": "quiz", "share": 3}, {"name": "results", "share": 1}],
+      "variables": [
+        {"name": "currentScene", "type": "scene"},
+        {"name": "score", "type": "int", "changes": [2, 6], "scene": "quiz"},
+        {"name": "quizCompleted", "type": "bool", "p_true": 0.6, "when": "start", "scene": "results"}],
+      "rules": [
+        {"cid": 1, "name": "Scene Entered", "scenes": ["intro", "quiz", "results"], "on": "enter"},
+        {"cid": 2, "name": "Answer", "scenes": ["quiz"], "repeat": 5},
+        {"cid": 3, "name": "Quiz Completed", "scenes": ["results"], "if": {"variable": "quizCompleted", "equals": true}},
+        {"cid": 4, "name": "Certificate", "scenes": ["results"], "probability": 0.5, "after": "Quiz Completed"}]}})";
+  struct walk {
+    std::vector<std::pair<millis, std::string>> scenes;  // currentScene changes
+    millis quiz_entered = -1, results_entered = -1;
+    millis completed_set = -1;
+    std::pair<millis, std::uint64_t> completed_last{-1, 0};
+    std::vector<millis> score, answers, completed, certificates;
+    std::vector<std::uint64_t> entered;  // Scene Entered's scene, in time order
+  };
+  auto walks_of = [](const scenario& model) {
+    std::map<std::uint32_t, walk> walks;
+    for (const event& e : generate_all(model, 0, 5'000)) {
+      walk& w = walks[e.session_tag];
+      if (e.type == webhook_type::variables) {
+        const std::string value = model.value_text(e.item, e.payload);
+        if (e.item == 0) {
+          w.scenes.emplace_back(e.t, value);
+          if (value == "\"quiz\"") w.quiz_entered = e.t;
+          if (value == "\"results\"") w.results_entered = e.t;
+        } else if (e.item == 1) {
+          w.score.push_back(e.t);
+        } else if (std::pair{e.t, e.payload} > w.completed_last) {
+          w.completed_last = {e.t, e.payload};
+        }
+      } else if (e.type == webhook_type::rules) {
+        std::vector<millis>* fired[] = {nullptr, &w.answers, &w.completed, &w.certificates};
+        if (e.item == 0) w.entered.push_back(e.payload);
+        else fired[e.item]->push_back(e.t);
+      }
+    }
+    for (auto& [tag, w] : walks) {
+      (void)tag;
+      w.completed_set = w.completed_last.first;
+    }
+    return walks;
+  };
+  const profile scripted = parse_profile(script, "script.json");
+  {
+    const scenario model(scripted);
+    const auto walks = walks_of(model);
+    ASSERT_GT(walks.size(), 1'000u);
+    int completions = 0, certificates = 0;
+    for (const auto& [tag, w] : walks) {
+      // Sessions cut by the run's end are partial: every check below still holds.
+      const std::vector<std::string> order = {"\"intro\"", "\"quiz\"", "\"results\""};
+      for (std::size_t i = 0; i < w.scenes.size(); ++i) {
+        EXPECT_EQ(w.scenes[i].second, order[i]) << tag;
+        if (i > 0) EXPECT_GT(w.scenes[i].first, w.scenes[i - 1].first) << tag;
+      }
+      for (std::size_t i = 0; i < w.entered.size(); ++i) EXPECT_EQ(w.entered[i], i) << tag;
+      for (millis t : w.score) {
+        EXPECT_GE(t, w.quiz_entered) << tag;
+        EXPECT_TRUE(w.results_entered < 0 || t < w.results_entered) << tag;
+      }
+      for (millis t : w.answers) EXPECT_GE(t, w.quiz_entered) << tag;
+      if (!w.completed.empty()) {
+        ++completions;
+        ASSERT_GE(w.completed_set, 0) << tag;
+        EXPECT_EQ(model.value_text(2, w.completed_last.second), "true") << tag;
+        for (millis t : w.completed) EXPECT_GT(t, w.completed_set) << tag;
+      }
+      if (!w.certificates.empty()) {
+        ++certificates;
+        ASSERT_FALSE(w.completed.empty()) << tag;
+        for (millis t : w.certificates) EXPECT_GT(t, w.completed.front()) << tag;
+      }
+    }
+    EXPECT_GT(completions, 300);
+    EXPECT_GT(certificates, 100);
+  }
+  // Drawn freely (no script), the same rules break the script's order.
+  profile free = scripted;
+  free.session.scenes.clear();
+  for (auto& rule : free.session.rules) {
+    rule.scene_index.clear();
+    rule.on = rule_trigger::during;
+    rule.if_variable = -1;
+    rule.after_rule = -1;
+  }
+  for (auto& variable : free.session.variables) variable.scene = -1;
+  free.session.variables[0].value.type = value_spec::kind::enumeration;
+  free.session.variables[0].value.values_json = {"\"intro\"", "\"quiz\"", "\"results\""};
+  const auto walks = walks_of(scenario(free));
+  int early_answers = 0, certificates_without = 0;
+  for (const auto& [tag, w] : walks) {
+    (void)tag;
+    for (millis t : w.answers) early_answers += (w.quiz_entered < 0 || t < w.quiz_entered) ? 1 : 0;
+    certificates_without += (!w.certificates.empty() && w.completed.empty()) ? 1 : 0;
+  }
+  EXPECT_GT(early_answers, 100);
+  EXPECT_GT(certificates_without, 50);
+}
+
 TEST(scenario, stream_phases_are_seeded_within_the_max_delay_or_aligned) {
   auto p = testing::small_profile(5);
   scenario model(p);
