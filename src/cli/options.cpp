@@ -286,6 +286,7 @@ run_options parse_run_options(const args& a) {
     ("min-gap", po::value<std::string>()->value_name("D"), "between a stream's request starts (GMetri: 200ms)")
     ("pacing-scope", po::value<std::string>()->value_name("SCOPE"), "what one pacing queue covers: webhook (default: one per org), deployment, stream, endpoint; see docs/semantics.md")
     ("in-flight", po::value<int>()->value_name("N"), "requests of one pacing queue outstanding at once (GMetri: 1)")
+    ("max-queued-rows", po::value<long long>()->value_name("N"), "gmsim's memory bound: rows its queues hold at once (default 2000000); past it the oldest pages are dropped, counted and in the ledger")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
     ("drain-timeout", po::value<std::string>()->value_name("D"), "after the last flush, how long queued pages may still go out (real time; default 2m); then they are unsent")
@@ -376,6 +377,14 @@ run_options parse_run_options(const args& a) {
                         std::to_string(n));
     }
     p.delivery.in_flight = n;
+  }
+  if (vm.count("max-queued-rows")) {
+    const long long rows = vm["max-queued-rows"].as<long long>();
+    if (rows < 1 || rows > max_queued_rows_limit) {
+      throw usage_error("--max-queued-rows: must be in 1.." + std::to_string(max_queued_rows_limit) +
+                        ", got " + std::to_string(rows));
+    }
+    p.delivery.max_queued_rows = rows;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;
   if (vm.count("final-flush")) {

@@ -117,6 +117,7 @@ struct engine::impl {
     const auto& delivery = model.settings().delivery;
     min_gap_us = time.real_at_us(delivery.min_gap) - time.real_at_us(0);
     latest_event = model.settings().session.modified_at == session_modified::latest_event;
+    queued_rows_cap = delivery.max_queued_rows;
     const millis longest = longest_session(model.settings());
     for (std::uint32_t d : setup.deployments) {
       deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}, {}});
@@ -303,7 +304,10 @@ struct engine::impl {
       stats.rows_generated += n;
       stats.rows_by_type[static_cast<int>(s.info.type)] += n;
       q.pace.push(std::move(p));
+      queued_rows += n;
     }
+    // gmsim's bound: past it, this queue's oldest pages go, unsent and counted apart.
+    while (queued_rows > queued_rows_cap && q.pace.backlog_pages() > 0) drop_oldest(q);
     if (q.pace.backlog_rows() > q.peak_rows) {
       q.peak_rows = q.pace.backlog_rows();
       stats.queue_peak_rows =
@@ -345,6 +349,7 @@ struct engine::impl {
       }
       q.last_start_us = started_us;
       auto released = q.pace.start(now);
+      queued_rows -= static_cast<std::int64_t>(released.body.rows.size());
       auto slot_index =
           static_cast<std::uint32_t>(std::find_if(q.slots.begin(), q.slots.end(),
                                                   [](const request_slot& r) { return !r.busy; }) -
@@ -456,10 +461,26 @@ struct engine::impl {
     }
   }
 
+  void drop_oldest(queue_state& q) {
+    static const request_outcome dropped{
+        outcome_kind::unsent, 0, failure_kind::none,
+        "dropped: gmsim's queues held delivery.max_queued_rows (its memory bound)"};
+    const page p = q.pace.drop_oldest();
+    const auto& s = streams[local_stream(p.stream)];
+    const auto rows = static_cast<std::int64_t>(p.rows.size());
+    queued_rows -= rows;
+    stats.count_unsent(s.info.type, rows);
+    stats.requests_dropped += 1;
+    stats.rows_dropped += rows;
+    stats.over_time.record_unsent(time.now(), rows);
+    if (setup.ledgers != nullptr) setup.ledgers->page_unsent(s.info, p, time.now(), dropped);
+  }
+
   // Every page queued on q becomes unsent, at the stop.
   void drain_unsent(queue_state& q) {
     static const request_outcome unsent{outcome_kind::unsent, 0, failure_kind::none,
                                         "the run stopped first"};
+    queued_rows -= static_cast<std::int64_t>(q.pace.backlog_rows());
     for (auto& p : q.pace.drain()) {
       const auto& s = streams[local_stream(p.stream)];
       auto rows = static_cast<std::int64_t>(p.rows.size());
@@ -485,6 +506,8 @@ struct engine::impl {
   agenda<real_us> holds;  // when the gap since a queue's last real start is over
   agenda<millis> checks;  // delivery.flush eager: when each deployment is next looked at
   millis eager_step = 0;
+  std::int64_t queued_rows = 0;      // in every queue's backlog
+  std::int64_t queued_rows_cap = 1;  // this engine's share of delivery.max_queued_rows
   bool latest_event = false;  // session.modified_at latest_event
   std::int64_t min_gap_us = 0;
   bool stopped = false;
@@ -550,6 +573,19 @@ std::size_t engine::backlog_rows() const {
 }
 
 int engine::in_flight() const { return impl_->requests_in_flight; }
+
+void engine::bound_queued_rows(std::int64_t rows) { impl_->queued_rows_cap = std::max<std::int64_t>(1, rows); }
+
+void bound_queues(const std::vector<engine*>& engines, std::int64_t max_queued_rows) {
+  std::size_t total = 0;
+  for (const engine* e : engines) total += e->queue_count();
+  if (total == 0) return;
+  for (engine* e : engines) {
+    e->bound_queued_rows(static_cast<std::int64_t>(
+        static_cast<double>(max_queued_rows) * static_cast<double>(e->queue_count()) /
+        static_cast<double>(total)));
+  }
+}
 
 request_auth engine::auth_of(std::uint32_t queue, std::uint32_t slot) const {
   const auto& r = impl_->queues[queue].slots[slot];

@@ -108,6 +108,9 @@ class engine {
   std::size_t queue_count() const;  // pacing queues: request_sender's queue < this
   std::size_t backlog_rows() const;
   int in_flight() const;
+  // This engine's share of delivery.max_queued_rows (all of it by default): a run of
+  // several engines gives each a share by its queues (bound_queues).
+  void bound_queued_rows(std::int64_t rows);
   // How the request in flight in (queue, slot) must be authorised: auth edge cases
   // send some pages without or with a wrong Authorization header.
   request_auth auth_of(std::uint32_t queue, std::uint32_t slot) const;
@@ -125,5 +128,8 @@ class engine {
 // events still waiting that no wake-up would ever send): a run never ends quietly with
 // rows neither sent nor counted.
 void run_simulated(engine& e, simulated_clock& time);
+
+// Gives each engine of a run its share of delivery.max_queued_rows, by its queues.
+void bound_queues(const std::vector<engine*>& engines, std::int64_t max_queued_rows);
 
 }  // namespace gmsim

@@ -33,6 +33,13 @@ void pacer::finish() {
   if (in_flight_ > 0) --in_flight_;
 }
 
+page pacer::drop_oldest() {
+  page oldest = std::move(queue_.front());
+  queue_.pop_front();
+  backlog_rows_ -= oldest.rows.size();
+  return oldest;
+}
+
 std::deque<page> pacer::drain() {
   backlog_rows_ = 0;
   return std::exchange(queue_, {});

@@ -38,6 +38,8 @@ class pacer {
   int in_flight() const { return in_flight_; }
   // Takes every waiting page out (the run stopped): they are unsent.
   std::deque<page> drain();
+  // Takes the oldest waiting page out (gmsim's queue bound): it is unsent. Needs a page.
+  page drop_oldest();
 
  private:
   static constexpr millis never = std::numeric_limits<millis>::min() / 2;

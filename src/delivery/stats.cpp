@@ -35,6 +35,8 @@ void run_counters::add(const run_counters& o) {
   rows_rejected += o.rows_rejected;
   rows_failed += o.rows_failed;
   rows_unsent += o.rows_unsent;
+  requests_dropped += o.requests_dropped;
+  rows_dropped += o.rows_dropped;
   for (std::size_t i = 0; i < rows_by_type.size(); ++i) rows_by_type[i] += o.rows_by_type[i];
 }
 

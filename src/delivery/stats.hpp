@@ -44,6 +44,9 @@ struct run_counters {
   std::int64_t rows_rejected = 0;
   std::int64_t rows_failed = 0;
   std::int64_t rows_unsent = 0;
+  // Of the unsent: pages dropped by gmsim's queue bound (delivery.max_queued_rows).
+  std::int64_t requests_dropped = 0;
+  std::int64_t rows_dropped = 0;
   std::array<std::int64_t, webhook_type_count> rows_by_type{};  // generated, by type
 
   void add(const run_counters& other);

@@ -224,6 +224,7 @@ struct org_spec {
 // line's overrides alike.
 inline constexpr int max_batch_rows = 100'000;
 inline constexpr int max_in_flight = 1'024;
+inline constexpr std::int64_t max_queued_rows_limit = 1'000'000'000;
 
 // GMetri's delivery semantics (reference/README.md), overridable for what-ifs.
 struct delivery_spec {
@@ -237,6 +238,11 @@ struct delivery_spec {
   variables_rows variables = variables_rows::changed;
   success_status success = success_status::any_2xx;
   flush_mode flush = flush_mode::periodic;
+  // gmsim's own bound, not GMetri's: the most rows its pacing queues hold at once, all
+  // queues of a run together (each worker its share). Past it the oldest pages are
+  // dropped: unsent, in the ledger, counted apart. About 60 bytes a queued row: the
+  // default holds memory near 120 MB whatever the backlog's age.
+  std::int64_t max_queued_rows = 2'000'000;
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 

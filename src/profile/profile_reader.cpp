@@ -283,7 +283,8 @@ arrival_spec read_arrival(const profile_node& node) {
 
 delivery_spec read_delivery(const profile_node& node) {
   node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
-                      "pacing_scope", "final_flush", "variables", "success", "flush"});
+                      "pacing_scope", "final_flush", "variables", "success", "flush",
+                      "max_queued_rows"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -307,6 +308,9 @@ delivery_spec read_delivery(const profile_node& node) {
     } else {
       delivery.success = static_cast<success_status>(v->as_choice(success_status_names));
     }
+  }
+  if (auto v = node.get("max_queued_rows")) {
+    delivery.max_queued_rows = v->as_integer(1, max_queued_rows_limit);
   }
   if (auto v = node.get("flush")) {
     delivery.flush = static_cast<flush_mode>(v->as_choice(flush_mode_names));

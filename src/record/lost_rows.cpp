@@ -9,7 +9,8 @@ std::string lost_reason(const request_outcome& outcome) {
     case outcome_kind::rejected:
       return "status " + std::to_string(outcome.status);
     case outcome_kind::unsent:
-      return "unsent";
+      // Dropped by gmsim's queue bound, or still queued when the run stopped.
+      return outcome.detail.starts_with("dropped") ? "dropped" : "unsent";
     default:
       return std::string(to_string(outcome.error));
   }

@@ -173,6 +173,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                    {"rejected", s.requests_rejected},
                    {"failed", s.requests_failed},
                    {"unsent", s.requests_unsent},
+                   {"dropped", s.requests_dropped},
                    {"by_status", by_status},
                    {"by_error", by_error},
                    {"by_type", requests_by_type},
@@ -180,7 +181,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["rows"] = {{"generated", s.rows_generated}, {"delivered", s.rows_delivered},
                {"rejected", s.rows_rejected},   {"failed", s.rows_failed},
                {"unsent", s.rows_unsent},       {"lost", s.rows_generated - s.rows_delivered},
-               {"by_type", rows_by_type}};
+               {"dropped", s.rows_dropped},     {"by_type", rows_by_type}};
   j["latency_ms"] = percentiles_json(s.latency_us, 0.001, true);
   j["latency_uncorrected_ms"] = percentiles_json(s.latency_uncorrected_us, 0.001, true);
   j["delivery_lag_ms"] = percentiles_json(s.lag_ms, 1, false);
@@ -255,6 +256,12 @@ std::string summary_text(const run_config& config, const run_result& r) {
                                         : "  (rejected " + std::to_string(s.rows_rejected) +
                                               ", failed " + std::to_string(s.rows_failed) +
                                               ", unsent " + std::to_string(s.rows_unsent) + ")"));
+  if (s.rows_dropped > 0) {
+    row("", std::to_string(s.rows_dropped) + " of the unsent dropped by gmsim itself: its queues held " +
+                std::to_string(p.delivery.max_queued_rows) +
+                " rows (delivery.max_queued_rows, its memory bound); the receiver fell that far "
+                "behind. --max-queued-rows raises it");
+  }
   if (!s.by_status.empty()) {
     std::string text;
     for (const auto& [status, n] : s.by_status) {

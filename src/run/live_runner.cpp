@@ -98,6 +98,7 @@ class worker final : public request_sender {
   const run_stats& stats() const { return engine_->stats(); }
   std::size_t stream_count() const { return engine_->stream_count(); }
   std::size_t queue_count() const { return engine_->queue_count(); }
+  engine& work() { return *engine_; }
   const ledger_sink* ledgers() const { return ledgers_.get(); }
 
   void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) override {
@@ -286,6 +287,9 @@ run_result run_live(const run_config& input) {
     result.streams += workers.back()->stream_count();
     result.queues += workers.back()->queue_count();
   }
+  std::vector<engine*> engines;
+  for (auto& w : workers) engines.push_back(&w->work());
+  bound_queues(engines, model.settings().delivery.max_queued_rows);
 
   // The main thread: signals, progress, and the end.
   run_control_hooks hooks;

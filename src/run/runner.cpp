@@ -64,6 +64,9 @@ run_result run(const run_config& config) {
     result.queues += w.work->queue_count();
     result.deployments += assignment[i].size();
   }
+  std::vector<engine*> engines;
+  for (auto& w : all) engines.push_back(w.work.get());
+  bound_queues(engines, model.settings().delivery.max_queued_rows);
   // A worker's failure (an engine left with work) is rethrown here, on the main thread.
   std::vector<std::exception_ptr> failures(all.size());
   auto drive = [&all, &failures](std::size_t i) {

@@ -155,6 +155,7 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"run", "--dry-run", "--duration", "-5s"}, {"--duration", "negative"}},
       {{"run", "--dry-run", "--max-delay", "0"}, {"--max-delay", "at least"}},
       {{"run", "--dry-run", "--batch-rows", "0"}, {"--batch-rows", "1..100000"}},
+      {{"run", "--dry-run", "--max-queued-rows", "0"}, {"--max-queued-rows", "1..1000000000"}},
       {{"run", "--dry-run", "--workers", "0"}, {"--workers", "1..256"}},
       {{"run", "--dry-run", "--workers", "two"}, {"--workers", "'two'"}},
       {{"run", "--dry-run", "--seed", "-1"}, {"--seed", "'-1'"}},

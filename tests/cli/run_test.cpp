@@ -219,6 +219,32 @@ TEST_F(cli_overrides, batch_rows_caps_every_request) {
   EXPECT_TRUE(some_full) << "no request reached the cap: the test proves nothing";
 }
 
+// --max-queued-rows: the backlog profile's one queue outgrows a small bound; the oldest
+// pages are dropped, said on the console, counted in the summary and in the ledger, and
+// every row is still accounted for.
+TEST_F(cli_overrides, max_queued_rows_drops_the_oldest_pages_and_says_so) {
+  auto r = gmsim({"run", "backlog", "--dry-run", "--max-queued-rows", "20000", "--summary-json",
+                  file("s.json"), "--lost-rows", file("lost.ndjson")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json s = read_json("s.json");
+  const auto dropped = s["rows"]["dropped"].get<std::int64_t>();
+  EXPECT_GT(dropped, 0);
+  EXPECT_LE(s["queue_peak_rows"].get<std::int64_t>(), 20000);
+  EXPECT_EQ(s["rows"]["unsent"].get<std::int64_t>(), dropped);  // a dry run stops nothing
+  EXPECT_TRUE(contains(r.out, std::to_string(dropped) + " of the unsent dropped by gmsim itself")) << r.out;
+  EXPECT_TRUE(contains(r.out, "--max-queued-rows raises it")) << r.out;
+  std::int64_t lines = 0;
+  for (const auto& line : lines_of(read_text(path("lost.ndjson")))) {
+    EXPECT_EQ(json::parse(line)["reason"], "dropped");
+    ++lines;
+  }
+  EXPECT_EQ(lines, dropped);
+  // The default bound holds backlog's whole queue: nothing dropped.
+  auto plain = gmsim({"run", "backlog", "--dry-run", "--quiet", "--summary-json", file("p.json")});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(read_json("p.json")["rows"]["dropped"], 0);
+}
+
 TEST_F(cli_overrides, max_delay_bounds_the_delivery_lag) {
   json base = dry_summary({"--duration", "3m"});
   EXPECT_GT(base["delivery_lag_ms"]["max"].get<double>(),

@@ -800,6 +800,40 @@ TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
 // What happened since the last ticks is generated at the stop too, but only once the
 // answers in flight are in: generating can take long, and an answer read after it would
 // be measured late by as much.
+// gmsim's memory bound (delivery.max_queued_rows): a backlog that outgrows it loses its
+// oldest pages, each counted unsent and dropped, each row in the ledger with the reason;
+// the queue never holds more, and every row is still accounted for.
+TEST(engine, a_backlog_past_max_queued_rows_drops_its_oldest_pages_to_the_ledger) {
+  auto p = one_stream_in_backlog();
+  p.delivery.max_queued_rows = 40;
+  harness h(p, true);
+  run_to_end(*h.work, h.time);
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.rows_dropped, 0);
+  EXPECT_GT(s.requests_dropped, 0);
+  EXPECT_LE(s.rows_dropped, s.rows_unsent);
+  EXPECT_EQ(s.rows_delivered + s.rows_dropped, s.rows_generated);  // nothing else lost
+  EXPECT_LE(s.queue_peak_rows, 40);
+  testing::scratch_dir dir;
+  const auto path = dir.file("lost.ndjson");
+  merge_ledger_sinks({h.ledgers.get()}, "", "", path);
+  std::ifstream in(path);
+  std::string line;
+  std::int64_t lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_EQ(nlohmann::json::parse(line)["reason"], "dropped") << line;
+  }
+  EXPECT_EQ(lines, s.rows_dropped);
+  // The oldest go first: what is delivered late is the newest, so lag stays bounded by
+  // the bound, not by the run's length.
+  harness unbounded(one_stream_in_backlog());
+  run_to_end(*unbounded.work, unbounded.time);
+  EXPECT_EQ(unbounded.work->stats().rows_dropped, 0);
+  EXPECT_LT(s.lag_ms.max(), unbounded.work->stats().lag_ms.max());
+}
+
 TEST(engine, stop_counts_everything_pending_as_unsent_once_the_answers_in_flight_are_in) {
   auto p = small_profile(2, 600'000, 5.0);
   harness h(p);
