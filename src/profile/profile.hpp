@@ -240,8 +240,8 @@ struct delivery_spec {
   flush_mode flush = flush_mode::periodic;
   // gmsim's own bound, not GMetri's: the most rows its pacing queues hold at once, all
   // queues of a run together (each worker its share). Past it the oldest pages are
-  // dropped: unsent, in the ledger, counted apart. About 60 bytes a queued row: the
-  // default holds memory near 120 MB whatever the backlog's age.
+  // dropped: unsent, in the ledger, counted apart. About 90 bytes a queued row: the
+  // default holds the queues near 180 MB whatever the backlog's age.
   std::int64_t max_queued_rows = 2'000'000;
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
