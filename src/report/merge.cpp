@@ -206,7 +206,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["version"] = first["version"];
   out["profile"] = distinct(inputs, "profile", "+");
   out["seed"] = first["seed"];
-  for (const char* field : {"start_time", "delivery"}) {
+  for (const char* field : {"start_time", "delivery", "session_model"}) {
     if (first.contains(field)) out[field] = first[field];
   }
   out["shard"] = complete ? "1/1" : "merged";

@@ -153,6 +153,14 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   // flushes, a backlog). Scenario ms since the start.
   j["delivery_ended_ms"] = s.last_answer_ms;
   j["sessions"] = {{"started", s.sessions_started}};
+  // The session model's choices (docs/semantics.md's guess table).
+  nlohmann::json scenes = nlohmann::json::array();
+  for (const auto& scene : config.settings.session.scenes) scenes.push_back(scene.name);
+  j["session_model"] = {
+      {"devices", std::string(device_model_names[static_cast<int>(config.settings.session.devices_drawn)])},
+      {"scenes", scenes},
+      {"modified_at",
+       std::string(session_modified_names[static_cast<int>(config.settings.session.modified_at)])}};
   j["events"] = {{"generated", s.events_generated}};
 
   nlohmann::json by_status = nlohmann::json::object();
@@ -217,8 +225,33 @@ std::string summary_text(const run_config& config, const run_result& r) {
     << "\n  " << count_of(static_cast<std::int64_t>(r.deployments), "deployment") << ", "
     << count_of(static_cast<std::int64_t>(r.streams), "stream") << " in "
     << count_of(static_cast<std::int64_t>(r.queues), "queue") << " (pacing scope "
-    << to_string(p.delivery.scope) << "), " << count_of(r.workers, "worker") << "\n  "
-    << format_duration(p.duration) << " of traffic";
+    << to_string(p.delivery.scope) << "), " << count_of(r.workers, "worker") << "\n  ";
+  // The modelling choices that are not the defaults (docs/semantics.md's guess table),
+  // so that a report says which model it measured.
+  std::vector<std::string> choices;
+  const auto& d = p.delivery;
+  if (d.last_flush != final_flush::own_tick) choices.push_back("final_flush at_duration");
+  if (d.flush != flush_mode::periodic) choices.push_back("flush eager");
+  if (d.variables != variables_rows::changed) {
+    choices.push_back("variables " + std::string(variables_rows_names[static_cast<int>(d.variables)]));
+  }
+  if (d.success != success_status::any_2xx) choices.push_back("success 200");
+  if (p.session.devices_drawn != device_model::table) choices.push_back("devices free_draw");
+  // Without a script, rules fire freely: worth saying where rules are sent.
+  bool rules_sent = false;
+  for (const auto& org : p.orgs) {
+    for (const auto& dep : org.deployments) rules_sent = rules_sent || dep.types[1];
+  }
+  if (p.session.scenes.empty() && !p.session.rules.empty() && rules_sent) {
+    choices.push_back("no experience script");
+  }
+  if (p.session.modified_at != session_modified::created) choices.push_back("modified_at latest_event");
+  if (!choices.empty()) {
+    o << "model: ";
+    for (std::size_t i = 0; i < choices.size(); ++i) o << (i == 0 ? "" : ", ") << choices[i];
+    o << " (docs/semantics.md)\n  ";
+  }
+  o << format_duration(p.duration) << " of traffic";
   if (s.requests_attempted > 0) o << ", the last answer at " << format_ms(static_cast<double>(s.last_answer_ms));
   o << "; " << format_ms(r.wall_seconds * 1000) << " of wall time"
     << (r.interrupted ? " (interrupted)" : "") << "\n\n";

@@ -401,6 +401,10 @@ TEST_F(cli_overrides, the_modelling_switches_change_the_bodies_as_documented) {
   EXPECT_EQ(plain["delivery"]["success"], "2xx");
   EXPECT_EQ(switched["delivery"]["variables"], "snapshot");
   EXPECT_EQ(switched["delivery"]["flush"], "eager");
+  EXPECT_EQ(plain["session_model"]["devices"], "table");
+  EXPECT_EQ(plain["session_model"]["scenes"], json({"scene 1", "scene 2", "scene 3", "quiz"}));
+  EXPECT_EQ(plain["session_model"]["modified_at"], "created");
+  EXPECT_EQ(switched["session_model"]["modified_at"], "latest_event");
   std::int64_t variables[2] = {0, 0};  // variable values sent, default and switched
   int later = 0, sessions = 0;
   for (int which = 0; which < 2; ++which) {

@@ -30,7 +30,8 @@ void expect_same_figures(const json& merged, const json& whole) {
   }
   for (const char* block : percentile_blocks) EXPECT_EQ(merged[block], whole[block]) << block;
   for (const char* field :
-       {"profile", "seed", "start_time", "duration_ms", "deployments", "streams"}) {
+       {"profile", "seed", "start_time", "duration_ms", "deployments", "streams", "delivery",
+        "session_model"}) {
     EXPECT_EQ(merged[field], whole[field]) << field;
   }
   EXPECT_EQ(merged["shard"], "1/1");
