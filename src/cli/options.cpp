@@ -381,8 +381,8 @@ run_options parse_run_options(const args& a) {
   if (vm.count("max-queued-rows")) {
     const long long rows = vm["max-queued-rows"].as<long long>();
     if (rows < 1 || rows > max_queued_rows_limit) {
-      throw usage_error("--max-queued-rows: must be in 1.." + std::to_string(max_queued_rows_limit) +
-                        ", got " + std::to_string(rows));
+      throw usage_error("--max-queued-rows: must be in 1.." +
+                        std::to_string(max_queued_rows_limit) + ", got " + std::to_string(rows));
     }
     p.delivery.max_queued_rows = rows;
   }

@@ -64,9 +64,8 @@ void aggregator::snapshot_row(page& current, page_row& row, millis tick) {
   // Sessions over for longer than any session lasts are forgotten, now and then: memory
   // follows the viewers in session, not the run's length.
   if (values_.size() >= 2 * values_swept_at_ + 1024) {
-    std::erase_if(values_, [&](const auto& entry) {
-      return entry.second.session + longest_session_ < tick;
-    });
+    std::erase_if(
+        values_, [&](const auto& entry) { return entry.second.session + longest_session_ < tick; });
     values_swept_at_ = values_.size();
   }
 }

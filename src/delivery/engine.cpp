@@ -1,5 +1,4 @@
 #include "delivery/engine.hpp"
-#include "scenario/generator.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <unordered_map>
+
+#include "scenario/generator.hpp"
 
 namespace gmsim {
 namespace {
@@ -104,8 +105,8 @@ struct deployment_state {
 millis longest_session(const profile& p) {
   const auto& d = p.session.length_ms;
   double bound = d.kind == distribution_kind::constant ? d.mean
-                 : d.max > d.min                      ? d.max
-                                                      : static_cast<double>(p.duration);
+                 : d.max > d.min                       ? d.max
+                                                       : static_cast<double>(p.duration);
   return std::min(p.duration, static_cast<millis>(std::ceil(bound)) + 1);
 }
 
@@ -508,7 +509,7 @@ struct engine::impl {
   millis eager_step = 0;
   std::int64_t queued_rows = 0;      // in every queue's backlog
   std::int64_t queued_rows_cap = 1;  // this engine's share of delivery.max_queued_rows
-  bool latest_event = false;  // session.modified_at latest_event
+  bool latest_event = false;         // session.modified_at latest_event
   std::int64_t min_gap_us = 0;
   bool stopped = false;
   millis stop_time = 0;
@@ -574,16 +575,18 @@ std::size_t engine::backlog_rows() const {
 
 int engine::in_flight() const { return impl_->requests_in_flight; }
 
-void engine::bound_queued_rows(std::int64_t rows) { impl_->queued_rows_cap = std::max<std::int64_t>(1, rows); }
+void engine::bound_queued_rows(std::int64_t rows) {
+  impl_->queued_rows_cap = std::max<std::int64_t>(1, rows);
+}
 
 void bound_queues(const std::vector<engine*>& engines, std::int64_t max_queued_rows) {
   std::size_t total = 0;
   for (const engine* e : engines) total += e->queue_count();
   if (total == 0) return;
   for (engine* e : engines) {
-    e->bound_queued_rows(static_cast<std::int64_t>(
-        static_cast<double>(max_queued_rows) * static_cast<double>(e->queue_count()) /
-        static_cast<double>(total)));
+    e->bound_queued_rows(static_cast<std::int64_t>(static_cast<double>(max_queued_rows) *
+                                                   static_cast<double>(e->queue_count()) /
+                                                   static_cast<double>(total)));
   }
 }
 

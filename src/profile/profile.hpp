@@ -53,8 +53,7 @@ bool parse_final_flush(std::string_view name, final_flush& out);
 // snapshot: one row per viewer per flush with every variable set so far in the viewer's
 // session, current values (as the documentation's examples, whose rows carry them all).
 enum class variables_rows : std::uint8_t { changed, every_change, snapshot };
-inline constexpr std::string_view variables_rows_names[] = {"changed", "every_change",
-                                                            "snapshot"};
+inline constexpr std::string_view variables_rows_names[] = {"changed", "every_change", "snapshot"};
 
 // When a stream flushes. periodic: at its ticks only, every max_delay (gmsim 0.1);
 // eager: also as soon as batch_rows rows wait, checked every min_gap (a sender that
@@ -132,9 +131,9 @@ struct rule_spec {
   // variable took it for good), another rule's firing (only after its first).
   std::vector<int> scene_index;
   rule_trigger on = rule_trigger::during;
-  int if_variable = -1;         // index in session.variables, or none
-  std::string if_equals_json;   // compact JSON of the value it must have
-  int after_rule = -1;          // index of an earlier rule, or none
+  int if_variable = -1;        // index in session.variables, or none
+  std::string if_equals_json;  // compact JSON of the value it must have
+  int after_rule = -1;         // index of an earlier rule, or none
 };
 
 // A scene of the experience script: viewers walk the scenes in order, each taking its

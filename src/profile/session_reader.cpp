@@ -447,8 +447,10 @@ std::vector<weighted_name> read_weighted_names(const profile_node& node, std::st
 // session.devices: [{"platform", "browser", "weight"}], each pair once.
 std::vector<device_kind> read_devices(const profile_node& node) {
   if (!node.json().is_array()) {
-    node.fail("expected \"table\", \"free_draw\" or a list of {\"platform\", \"browser\", "
-              "\"weight\"}, got " + node.describe());
+    node.fail(
+        "expected \"table\", \"free_draw\" or a list of {\"platform\", \"browser\", "
+        "\"weight\"}, got " +
+        node.describe());
   }
   if (node.size() == 0) node.fail("must list at least one device");
   std::vector<device_kind> out;
@@ -477,11 +479,16 @@ std::vector<device_kind> read_devices(const profile_node& node) {
 // The devices people meet an XR experience on: headsets with their own browsers, phones,
 // desktops; weights are ours (docs/semantics.md), every pair exists.
 std::vector<device_kind> default_devices() {
-  return {{"OCULUS_QUEST", "OCULUS_BROWSER", 3}, {"PICO", "PICO_BROWSER", 1},
-          {"VISION_OS", "SAFARI", 1},            {"ANDROID", "CHROME", 3},
-          {"ANDROID", "SAMSUNG_INTERNET", 1},    {"IOS", "SAFARI", 2},
-          {"WINDOWS", "CHROME", 3},              {"WINDOWS", "EDGE", 1},
-          {"WINDOWS", "FIREFOX", 1},             {"MACOS", "SAFARI", 1},
+  return {{"OCULUS_QUEST", "OCULUS_BROWSER", 3},
+          {"PICO", "PICO_BROWSER", 1},
+          {"VISION_OS", "SAFARI", 1},
+          {"ANDROID", "CHROME", 3},
+          {"ANDROID", "SAMSUNG_INTERNET", 1},
+          {"IOS", "SAFARI", 2},
+          {"WINDOWS", "CHROME", 3},
+          {"WINDOWS", "EDGE", 1},
+          {"WINDOWS", "FIREFOX", 1},
+          {"MACOS", "SAFARI", 1},
           {"MACOS", "CHROME", 1}};
 }
 
@@ -517,8 +524,8 @@ void place_default_rules(session_spec& session, const profile_node& node) {
       auto found = std::find_if(session.scenes.begin(), session.scenes.end(),
                                 [&](const scene_spec& s) { return s.name == name; });
       if (found == session.scenes.end()) {
-        node.get("scenes")->fail("the default rule \"" + rule.name + "\" fires in scene \"" +
-                                 name + "\": list it, or give rules of your own");
+        node.get("scenes")->fail("the default rule \"" + rule.name + "\" fires in scene \"" + name +
+                                 "\": list it, or give rules of your own");
       }
       rule.scene_index.push_back(static_cast<int>(found - session.scenes.begin()));
     }
@@ -527,8 +534,8 @@ void place_default_rules(session_spec& session, const profile_node& node) {
 
 // Each key present replaces its default whole: an empty list means none.
 session_spec read_session(const profile_node& node) {
-  node.expect_object({"length", "scenes", "variables", "rules", "browsers", "platforms",
-                      "devices", "send_on_end", "modified_at", "extra_fields"});
+  node.expect_object({"length", "scenes", "variables", "rules", "browsers", "platforms", "devices",
+                      "send_on_end", "modified_at", "extra_fields"});
   session_spec session = default_session();
   if (auto length = node.get("length")) session.length_ms = read_session_length(*length);
   if (auto scenes = node.get("scenes")) {
@@ -575,7 +582,8 @@ session_spec read_session(const profile_node& node) {
   }
   if (auto send_on_end = node.get("send_on_end")) session.send_on_end = send_on_end->as_bool();
   if (auto modified = node.get("modified_at")) {
-    session.modified_at = static_cast<session_modified>(modified->as_choice(session_modified_names));
+    session.modified_at =
+        static_cast<session_modified>(modified->as_choice(session_modified_names));
   }
   if (auto extra = node.get("extra_fields")) {
     if (!extra->json().is_object()) extra->fail("expected an object, got " + extra->describe());
@@ -585,7 +593,8 @@ session_spec read_session(const profile_node& node) {
       for (const char* documented :
            {"uuid", "browser", "platform", "device_id", "created_at", "modified_at"}) {
         if (item.key() == documented) {
-          field.fail("\"" + item.key() + "\" is one of the six documented session fields, which gmsim writes itself");
+          field.fail("\"" + item.key() +
+                     "\" is one of the six documented session fields, which gmsim writes itself");
         }
       }
       session.extra_fields.emplace_back(item.key(), read_value(field, {}));

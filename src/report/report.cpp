@@ -141,9 +141,12 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["interrupted"] = r.interrupted;
   j["aborted"] = r.aborted;  // by --abort-on-fail
   const auto& d = config.settings.delivery;
-  j["delivery"] = {{"max_delay_ms", d.max_delay}, {"batch_rows", d.batch_rows},
-                   {"min_gap_ms", d.min_gap},     {"timeout_ms", d.timeout},
-                   {"in_flight", d.in_flight},    {"align_ticks", d.align_ticks},
+  j["delivery"] = {{"max_delay_ms", d.max_delay},
+                   {"batch_rows", d.batch_rows},
+                   {"min_gap_ms", d.min_gap},
+                   {"timeout_ms", d.timeout},
+                   {"in_flight", d.in_flight},
+                   {"align_ticks", d.align_ticks},
                    {"pacing_scope", std::string(to_string(d.scope))},
                    {"final_flush", std::string(to_string(d.last_flush))},
                    {"flush", std::string(flush_mode_names[static_cast<int>(d.flush)])},
@@ -157,7 +160,8 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   nlohmann::json scenes = nlohmann::json::array();
   for (const auto& scene : config.settings.session.scenes) scenes.push_back(scene.name);
   j["session_model"] = {
-      {"devices", std::string(device_model_names[static_cast<int>(config.settings.session.devices_drawn)])},
+      {"devices",
+       std::string(device_model_names[static_cast<int>(config.settings.session.devices_drawn)])},
       {"scenes", scenes},
       {"modified_at",
        std::string(session_modified_names[static_cast<int>(config.settings.session.modified_at)])}};
@@ -233,7 +237,8 @@ std::string summary_text(const run_config& config, const run_result& r) {
   if (d.last_flush != final_flush::own_tick) choices.push_back("final_flush at_duration");
   if (d.flush != flush_mode::periodic) choices.push_back("flush eager");
   if (d.variables != variables_rows::changed) {
-    choices.push_back("variables " + std::string(variables_rows_names[static_cast<int>(d.variables)]));
+    choices.push_back("variables " +
+                      std::string(variables_rows_names[static_cast<int>(d.variables)]));
   }
   if (d.success != success_status::any_2xx) choices.push_back("success 200");
   if (p.session.devices_drawn != device_model::table) choices.push_back("devices free_draw");
@@ -245,7 +250,8 @@ std::string summary_text(const run_config& config, const run_result& r) {
   if (p.session.scenes.empty() && !p.session.rules.empty() && rules_sent) {
     choices.push_back("no experience script");
   }
-  if (p.session.modified_at != session_modified::created) choices.push_back("modified_at latest_event");
+  if (p.session.modified_at != session_modified::created)
+    choices.push_back("modified_at latest_event");
   if (!choices.empty()) {
     o << "model: ";
     for (std::size_t i = 0; i < choices.size(); ++i) o << (i == 0 ? "" : ", ") << choices[i];
@@ -290,7 +296,8 @@ std::string summary_text(const run_config& config, const run_result& r) {
                                               ", failed " + std::to_string(s.rows_failed) +
                                               ", unsent " + std::to_string(s.rows_unsent) + ")"));
   if (s.rows_dropped > 0) {
-    row("", std::to_string(s.rows_dropped) + " of the unsent dropped by gmsim itself: its queues held " +
+    row("", std::to_string(s.rows_dropped) +
+                " of the unsent dropped by gmsim itself: its queues held " +
                 std::to_string(p.delivery.max_queued_rows) +
                 " rows (delivery.max_queued_rows, its memory bound); the receiver fell that far "
                 "behind. --max-queued-rows raises it");

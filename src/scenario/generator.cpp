@@ -202,7 +202,8 @@ struct deployment_generator::state {
     };
     // A scene's ms, inclusive: from its entry to the ms before the next one's.
     auto window = [&](std::size_t i) {
-      return std::pair<millis, millis>{begins(i), std::max(begins(i), i + 1 == scenes ? end : begins(i + 1) - 1)};
+      return std::pair<millis, millis>{
+          begins(i), std::max(begins(i), i + 1 == scenes ? end : begins(i + 1) - 1)};
     };
     const bool send_variables = info.types[static_cast<int>(webhook_type::variables)];
     const bool send_rules = info.types[static_cast<int>(webhook_type::rules)];
@@ -223,8 +224,9 @@ struct deployment_generator::state {
       const auto changes = random.between(var.changes_min, var.changes_max);
       for (std::int64_t c = 0; c < changes; ++c) {
         const millis t = var.when == change_timing::start ? lo
-                         : var.when == change_timing::end ? hi
-                                                          : lo + static_cast<millis>(random.below(hi - lo + 1));
+                         : var.when == change_timing::end
+                             ? hi
+                             : lo + static_cast<millis>(random.below(hi - lo + 1));
         const std::uint64_t value = random.next();
         if (send_variables) add(t, webhook_type::variables, v, value);
         // The receiver keeps the last change: at one ms, the larger seed (in_session_order).

@@ -394,7 +394,8 @@ void scenario::write_value(json_writer& out, std::uint32_t variable, std::uint64
   const auto& spec = profile_.session.variables[variable].value;
   if (spec.type == value_spec::kind::scene) {
     const auto& scenes = profile_.session.scenes;
-    out.string(scenes.empty() ? std::string_view() : std::string_view(scenes[seed % scenes.size()].name));
+    out.string(scenes.empty() ? std::string_view()
+                              : std::string_view(scenes[seed % scenes.size()].name));
     return;
   }
   write_value_spec(out, spec, seed);
