@@ -245,7 +245,7 @@ std::string summary_text(const run_config& config, const run_result& r) {
   // Without a script, rules fire freely: worth saying where rules are sent.
   bool rules_sent = false;
   for (const auto& org : p.orgs) {
-    for (const auto& dep : org.deployments) rules_sent = rules_sent || dep.types[1];
+    for (const auto& dep : org.deployments) rules_sent = rules_sent || dep.types[static_cast<int>(webhook_type::rules)];
   }
   if (p.session.scenes.empty() && !p.session.rules.empty() && rules_sent) {
     choices.push_back("no experience script");
