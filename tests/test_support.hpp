@@ -81,6 +81,7 @@ struct sent_request {
   millis at;
   std::uint32_t stream;  // global index
   std::string body;
+  request_auth auth = request_auth::normal;  // an auth probe's is not
 };
 
 class recording_sender final : public request_sender {
@@ -88,7 +89,8 @@ class recording_sender final : public request_sender {
   explicit recording_sender(const simulated_clock& time) : time_(time) {}
   void attach(engine& e) { engine_ = &e; }
   void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) override {
-    sent.push_back(sent_request{time_.now(), engine_->stream_of(queue, slot), std::string(body)});
+    sent.push_back(sent_request{time_.now(), engine_->stream_of(queue, slot), std::string(body),
+                                engine_->auth_of(queue, slot)});
     request_outcome outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
     if (answer) outcome = answer(sent.back());
     if (hold) {

@@ -14,5 +14,6 @@ int profiles_command(const args& a);
 int edge_cases_command(const args& a);
 int replay_command(const args& a);  // replay_command.cpp
 int merge_command(const args& a);   // merge_command.cpp
+int check_command(const args& a);   // verdict.cpp
 
 }  // namespace gmsim::cli

@@ -31,6 +31,7 @@ constexpr command commands[] = {
     {"validate FILE...", "check bodies (or recordings) against the GMetri contract", validate_command},
     {"replay FILE", "send a recording again (--target URL), same bytes, same timing", replay_command},
     {"merge F... -o OUT", "merge the summary JSONs of a run's shards into one", merge_command},
+    {"check SUMMARY...", "evaluate --threshold on a summary JSON (merged ones too): exit 99 on failure", check_command},
     {"profiles", "list the built-in profiles", profiles_command},
     {"edge-cases", "list the edge-case catalogue (gmsim run --edge-case NAME)", edge_cases_command},
 };

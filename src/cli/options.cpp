@@ -252,23 +252,6 @@ po::variables_map parse_command_line(const args& a, const po::options_descriptio
   return vm;
 }
 
-namespace {
-
-void parse_threshold_options(const po::variables_map& vm, run_options& out) {
-  if (vm.count("threshold")) {
-    for (const auto& text : vm["threshold"].as<std::vector<std::string>>()) {
-      try {
-        out.thresholds.push_back(parse_threshold(text));
-      } catch (const threshold_error& e) {
-        throw usage_error(std::string("--threshold ") + e.what());
-      }
-    }
-  }
-  if (vm.count("junit")) out.junit = vm["junit"].as<std::string>();
-  out.abort_on_fail = vm.count("abort-on-fail") != 0;
-}
-
-}  // namespace
 
 run_options parse_run_options(const args& a) {
   po::options_description opts("Options");
@@ -295,16 +278,13 @@ run_options parse_run_options(const args& a) {
     ("compare", po::value<std::string>()->value_name("SETTING"), "with --dry-run: run once per value of SETTING and print the results side by side (pacing_scope)")
     ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
     ("shard", po::value<std::string>()->value_name("I/N"), "run the I-th of N disjoint parts (I/N)")
-    ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
-    ("html", po::value<std::string>()->value_name("F"), "write the HTML report here (one file, no external resources)")
     ("record", po::value<std::string>()->value_name("F"), "write every request (NDJSON) here, for replay")
     ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")
-    ("threshold", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"), "pass/fail criterion, repeatable: \"p99<500ms\", \"error_rate<1%\", \"lost_rows==0\"; exit 99 when one fails")
-    ("abort-on-fail", "stop the run as soon as a threshold on a count can no longer pass")
-    ("junit", po::value<std::string>()->value_name("F"), "write a JUnit XML report (thresholds and invariants) here")
+    ("auth-probes", po::value<std::string>()->value_name("HOW"), "fail (default: an accepted auth probe fails the run, exit 99) or report (only say it)")
     ("edge-case", po::value<std::vector<std::string>>()->composing()->value_name("NAME[:N]"), "inject an edge case (or all), repeatable; see gmsim edge-cases")
     ("quiet,q", "no live progress");
   // clang-format on
+  add_report_options(opts, true);
   const po::variables_map vm = parse_command_line(a, opts, "profile", "run");
   run_options out;
   if (vm.count("help")) {
@@ -440,11 +420,16 @@ run_options parse_run_options(const args& a) {
       p.edge_cases.push_back(selection);
     }
   }
-  if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
-  if (vm.count("html")) out.html = vm["html"].as<std::string>();
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
-  parse_threshold_options(vm, out);
+  read_report_options(vm, out);
+  if (vm.count("auth-probes")) {
+    const auto how = vm["auth-probes"].as<std::string>();
+    if (how != "fail" && how != "report") {
+      throw usage_error("--auth-probes: fail or report, got " + shown_argument(a, how));
+    }
+    c.auth_probes_gate = how == "fail";
+  }
   c.quiet = vm.count("quiet") != 0;
   if (vm.count("compare")) {
     out.compare = vm["compare"].as<std::string>();

@@ -5,6 +5,8 @@
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/variables_map.hpp>
 #include <cstdint>
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
 
@@ -27,16 +29,22 @@ class usage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-struct run_options {
+// The verdict options that run, replay and check share (cli/verdict.cpp).
+struct report_options {
+  std::string summary_json;           // --summary-json, when not empty
+  std::string junit;                  // --junit: the JUnit XML report's path
+  std::string html;                   // --html: the HTML report, when not empty
+  std::vector<threshold> thresholds;  // --threshold, in the order given
+  bool abort_on_fail = false;         // stop as soon as a threshold fails
+  millis abort_window = 10'000;       // rates and latencies judged over this
+  millis abort_grace = 10'000;        // and not before this
+};
+
+struct run_options : report_options {
   bool help = false;
   std::string help_text;
   std::string profile_name = "quickstart";
   run_config config;
-  std::string summary_json;
-  std::string junit;                  // --junit: the JUnit XML report's path
-  std::vector<threshold> thresholds;  // --threshold, in the order given
-  bool abort_on_fail = false;         // stop as soon as a threshold can no longer pass
-  std::string html;  // the HTML report, when not empty
   bool seed_picked = false;       // --seed random: say which
   bool start_time_given = false;  // --start-time T (not now): a live run waits for a future T
   // --compare: the setting whose every value a dry run is repeated with, side by side
@@ -97,6 +105,22 @@ boost::program_options::variables_map parse_command_line(
 // Parses argv of `gmsim run`, loads the profile and applies overrides. Throws
 // usage_error or profile_error.
 run_options parse_run_options(const args& a);
+
+// --summary-json, --html, --threshold, --junit, and with can_abort --abort-on-fail,
+// --abort-window and --abort-grace.
+void add_report_options(boost::program_options::options_description& opts, bool can_abort);
+// Reads them; the caller checks that the files can be written. Throws usage_error.
+void read_report_options(const boost::program_options::variables_map& vm, report_options& out);
+// --abort-on-fail's stop condition for a live run or replay (run_config::should_stop);
+// empty when not asked, or when no threshold given can stop a run (said on stderr).
+std::function<bool(const run_counters&)> abort_on_fail(const report_options& options,
+                                                       const std::string& command);
+// The console summary, the thresholds (with the auth probes' gate) and the files asked
+// for; annotate, when given, adds to the summary JSON first. Whether every threshold
+// passed.
+bool write_reports(const report_options& options, const run_config& config,
+                   const run_result& result,
+                   const std::function<void(nlohmann::json&)>& annotate = {});
 
 // The warning of --insecure against an https:// target, on stderr even with --quiet (a
 // warning, not progress). Host and port only: the URL's query may hold a token.

@@ -16,11 +16,10 @@ namespace {
 
 namespace po = boost::program_options;
 
-struct replay_options {
+struct replay_options : report_options {
   bool help = false;
   std::string help_text;
   replay_config config;
-  std::string summary_json;
 };
 
 replay_options parse_replay_options(const args& a) {
@@ -33,11 +32,11 @@ replay_options parse_replay_options(const args& a) {
     ("time-scale", po::value<double>()->value_name("X"), "replay X times faster than recorded")
     ("min-gap", po::value<std::string>()->value_name("D"), "a stream's starts at least this apart, or the recorded gap if shorter (default 200ms, scaled)")
     ("workers", po::value<int>()->value_name("N"), "worker threads, pacing queues split over them (default: the machine's cores)")
-    ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
     ("record", po::value<std::string>()->value_name("F"), "write every request of the replay (NDJSON) here")
     ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")
     ("quiet,q", "no live progress");
   // clang-format on
+  add_report_options(opts, true);
   const po::variables_map vm = parse_command_line(a, opts, "file", "replay");
   replay_options out;
   if (vm.count("help")) {
@@ -49,8 +48,8 @@ replay_options parse_replay_options(const args& a) {
            "the same bodies, byte for byte; each stream's requests in recorded order, none before\n"
            "its recorded time (divided by --time-scale), one at a time, never retried.\n\n"
         << opts
-        << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or not a recording, 130 "
-           "interrupted.\n";
+        << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or not a recording, 99 a "
+           "threshold failed,\n130 interrupted. Threshold metrics: docs/reports.md.\n";
     out.help = true;
     out.help_text = text.str();
     return out;
@@ -83,10 +82,10 @@ replay_options parse_replay_options(const args& a) {
       throw usage_error("--workers: must be in 1..256, got " + std::to_string(n));
     c.workers = n;
   }
-  if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
+  read_report_options(vm, out);
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
-  for (const char* option : {"summary-json", "record", "lost-rows"}) {
+  for (const char* option : {"summary-json", "html", "junit", "record", "lost-rows"}) {
     if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
   }
   c.quiet = vm.count("quiet") != 0;
@@ -108,6 +107,7 @@ int replay_command(const args& a) {
     return exit_ok;
   }
   warn_if_insecure(options.config.transport);
+  options.config.should_stop = abort_on_fail(options, "replay");
   recording_header header;
   run_result result;
   try {
@@ -120,13 +120,11 @@ int replay_command(const args& a) {
     return exit_usage;
   }
   const run_config report = replay_report_config(options.config, header);
-  std::fputs(summary_text(report, result).c_str(), stdout);
-  if (!options.summary_json.empty()) {
-    auto doc = summary_json(report, result);
+  const bool passed = write_reports(options, report, result, [&](nlohmann::json& doc) {
     doc["replay_of"] = options.config.recording_path;
-    write_file(options.summary_json, doc.dump(2) + "\n");
-  }
-  return result.interrupted ? exit_interrupted : exit_ok;
+  });
+  if (result.interrupted) return exit_interrupted;
+  return passed ? exit_ok : exit_threshold;
 }
 
 }  // namespace gmsim::cli

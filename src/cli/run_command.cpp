@@ -10,49 +10,11 @@
 
 #include "cli/options.hpp"
 #include "net/receiver.hpp"
-#include "report/html_report.hpp"
 #include "report/report.hpp"
 #include "report/thresholds.hpp"
 
 namespace gmsim::cli {
 namespace {
-
-// --abort-on-fail: a live run stops once a threshold can no longer pass. A dry run is
-// over too soon to stop; its thresholds are checked at the end like any.
-void arm_abort_on_fail(run_options& options) {
-  if (!options.abort_on_fail || options.config.dry_run) return;
-  if (std::none_of(options.thresholds.begin(), options.thresholds.end(),
-                   [](const threshold& t) { return can_abort(t); })) {
-    print_error("run", "--abort-on-fail: no threshold given can stop a run early (counts with <, <= or "
-                       "==, such as lost_rows==0: see docs/reports.md); running to the end");
-    return;
-  }
-  options.config.should_stop = [thresholds = options.thresholds](const run_counters& so_far) {
-    auto doomed = doomed_threshold(thresholds, so_far);
-    if (doomed) {
-      std::fprintf(stderr, "\ngmsim: stopping: threshold '%s' can no longer pass (%s)\n",
-                   doomed->expr.c_str(), doomed->note.c_str());
-    }
-    return doomed.has_value();
-  };
-}
-
-// The summary, thresholds, summary JSON and JUnit report; whether every threshold passed.
-bool write_run_reports(const run_options& options, const run_result& result) {
-  std::fputs(summary_text(options.config, result).c_str(), stdout);
-  if (options.summary_json.empty() && options.junit.empty() && options.thresholds.empty() &&
-      options.html.empty()) {
-    return true;
-  }
-  auto summary = summary_json(options.config, result);
-  auto results = evaluate_thresholds(options.thresholds, summary);
-  add_thresholds(summary, results);
-  std::fputs(thresholds_text(results).c_str(), stdout);
-  if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
-  if (!options.junit.empty()) write_file(options.junit, junit_xml(summary));
-  if (!options.html.empty()) write_html_report(options.html, summary, options.config.lost_rows_path);
-  return all_passed(results);
-}
 
 // --compare pacing_scope: the dry run once per scope, what each shows side by side. A dry
 // run's answers are instant, so the lag is the one GMetri's batching and pacing alone
@@ -169,7 +131,8 @@ int run_command(const args& a) {
       return exit_usage;
     }
   }
-  arm_abort_on_fail(options);
+  // A dry run is over too soon to stop; its thresholds are checked at the end like any.
+  if (!options.config.dry_run) options.config.should_stop = abort_on_fail(options, "run");
   std::unique_ptr<receiver> embedded;
   run_result result;
   try {
@@ -192,7 +155,7 @@ int run_command(const args& a) {
     print_error("run", e.what());
     return exit_usage;
   }
-  bool passed = write_run_reports(options, result);
+  bool passed = write_reports(options, options.config, result);
   if (result.interrupted) return exit_interrupted;
   return passed ? exit_ok : exit_threshold;
 }

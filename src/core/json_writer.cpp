@@ -60,35 +60,6 @@ const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end
   return p;
 }
 
-// The length of the well-formed UTF-8 sequence at p (Unicode 15, table 3-7), or 0 when the
-// byte at p does not start one: overlongs, surrogates, code points past U+10FFFF, stray
-// continuation bytes and sequences cut short are all 0.
-std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) {
-  const unsigned lead = p[0];
-  std::size_t length = 0;
-  unsigned low = 0x80, high = 0xbf;  // the range of the second byte
-  if (lead < 0xc2) {
-    return 0;
-  } else if (lead < 0xe0) {
-    length = 2;
-  } else if (lead < 0xf0) {
-    length = 3;
-    if (lead == 0xe0) low = 0xa0;   // overlong below U+0800
-    if (lead == 0xed) high = 0x9f;  // surrogates U+D800..U+DFFF
-  } else if (lead < 0xf5) {
-    length = 4;
-    if (lead == 0xf0) low = 0x90;   // overlong below U+10000
-    if (lead == 0xf4) high = 0x8f;  // past U+10FFFF
-  } else {
-    return 0;
-  }
-  if (available < length || p[1] < low || p[1] > high) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if ((p[i] & 0xc0) != 0x80) return 0;
-  }
-  return length;
-}
-
 // The escape of a byte that is '"', '\\' or a control character; at most 6 bytes.
 std::string_view escape_of(unsigned char byte, char (&text)[6]) {
   switch (byte) {
@@ -147,6 +118,32 @@ char* write_decimal(char* p, std::uint64_t value) {
 }
 
 }  // namespace
+
+std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available) {
+  const unsigned lead = p[0];
+  std::size_t length = 0;
+  unsigned low = 0x80, high = 0xbf;  // the range of the second byte
+  if (lead < 0xc2) {
+    return 0;
+  } else if (lead < 0xe0) {
+    length = 2;
+  } else if (lead < 0xf0) {
+    length = 3;
+    if (lead == 0xe0) low = 0xa0;   // overlong below U+0800
+    if (lead == 0xed) high = 0x9f;  // surrogates U+D800..U+DFFF
+  } else if (lead < 0xf5) {
+    length = 4;
+    if (lead == 0xf0) low = 0x90;   // overlong below U+10000
+    if (lead == 0xf4) high = 0x8f;  // past U+10FFFF
+  } else {
+    return 0;
+  }
+  if (available < length || p[1] < low || p[1] > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  }
+  return length;
+}
 
 void json_writer::grow(std::size_t n) {
   const auto used = static_cast<std::size_t>(next_ - out_.data());

@@ -26,6 +26,11 @@ namespace gmsim {
 // - doubles: the shortest text that parses back to the same double (std::to_chars),
 //   with a ".0" or exponent so it reads as a float (-0.0 as "-0.0"); NaN and infinities
 //   as null.
+// The length of the well-formed UTF-8 sequence at p (Unicode 15, table 3-7), or 0 when the
+// byte at p does not start one: overlongs, surrogates, code points past U+10FFFF, stray
+// continuation bytes and sequences cut short are all 0. available: the bytes from p on.
+std::size_t utf8_sequence_length(const unsigned char* p, std::size_t available);
+
 class json_writer {
  public:
   struct overwrite_t {

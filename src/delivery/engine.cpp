@@ -394,23 +394,26 @@ struct engine::impl {
     request_slot& slot = q.slots[slot_index];
     const auto& s = streams[slot.stream];
     const auto rows = static_cast<std::int64_t>(slot.body_page.rows.size());
-    if (model.has_auth_cases() &&
-        model.auth_of(s.info.index, slot.body_page.ready) != request_auth::normal) {
-      stats.auth_probes += 1;
-      if (outcome.kind == outcome_kind::delivered) stats.auth_probes_accepted += 1;
-    }
+    // An auth probe is a check of its own, not traffic: its answer is the verdict on the
+    // receiver's auth, and a refusal (the right answer) loses no rows.
+    const bool probe = model.has_auth_cases() &&
+                       model.auth_of(s.info.index, slot.body_page.ready) != request_auth::normal;
     const auto bytes = static_cast<std::int64_t>(slot.body.size());
     const std::int64_t latency_us = finished_us - time.real_at_us(slot.intended);
-    stats.count_answer(outcome, rows, bytes, latency_us, finished_us - started_us);
-    stats.over_time.record_request(time.now(), outcome, rows, bytes, latency_us);
+    if (probe) {
+      stats.count_probe(outcome, rows, bytes);
+    } else {
+      stats.count_answer(outcome, s.info.type, rows, bytes, latency_us, finished_us - started_us);
+      stats.over_time.record_request(time.now(), outcome, rows, bytes, latency_us);
+    }
     stats.last_answer_ms = std::max(stats.last_answer_ms, time.now());
-    if (outcome.kind == outcome_kind::delivered) {
+    if (outcome.kind == outcome_kind::delivered && !probe) {
       const millis now = time.now();
       for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);
     }
     if (setup.ledgers != nullptr) {
       setup.ledgers->request_ended(s.info, slot.body_page, slot.intended, outcome, slot.started_us,
-                                   finished_us - started_us, slot.body);
+                                   finished_us - started_us, slot.body, probe);
     }
     if (q.pace.in_flight() == static_cast<int>(q.slots.size())) q.unblocked_us = finished_us;
     slot.busy = false;

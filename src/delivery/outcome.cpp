@@ -10,6 +10,8 @@ std::string_view to_string(outcome_kind kind) {
       return "rejected";
     case outcome_kind::failed:
       return "failed";
+    case outcome_kind::unacknowledged:
+      return "unacknowledged";
     case outcome_kind::unsent:
       return "unsent";
   }

@@ -14,8 +14,12 @@ enum class outcome_kind : std::uint8_t {
   delivered,  // a 2xx status
   rejected,   // any other status
   failed,     // no status: see failure_kind
-  unsent,     // the run stopped before the request went out
+  // The body was written whole and no answer came (a timeout or a reset while reading):
+  // the receiver may have stored the rows, so they are not counted lost.
+  unacknowledged,
+  unsent,  // the run stopped before the request went out
 };
+inline constexpr int outcome_kind_count = 5;
 
 enum class failure_kind : std::uint8_t {
   none,
@@ -37,7 +41,9 @@ struct request_outcome {
   outcome_kind kind = outcome_kind::unsent;
   int status = 0;  // the HTTP status, when there was one
   failure_kind error = failure_kind::none;
-  std::string detail;  // a human-readable cause, for logs; never holds secrets
+  // A human-readable cause for the summary's causes and the ledger: the error's text, or
+  // for a status other than 2xx the first bytes of the response body. Never holds secrets.
+  std::string detail;
 };
 
 }  // namespace gmsim

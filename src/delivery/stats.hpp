@@ -22,36 +22,70 @@ struct run_counters {
   std::int64_t sessions_started = 0;  // sessions the scenario began
   std::int64_t events_generated = 0;  // viewer events, before merging into rows
 
-  // Requests. attempted = delivered + rejected + failed: those that went on the wire
-  // (a connect that failed counts: it was tried). unsent pages never went.
+  // Requests of the traffic (auth probes are apart, below). attempted = delivered +
+  // rejected + failed + unacknowledged: those that went on the wire (a connect that failed
+  // counts: it was tried). unsent pages never went.
   std::int64_t requests_attempted = 0;
-  std::int64_t requests_delivered = 0;  // answered 2xx
-  std::int64_t requests_rejected = 0;   // answered another status
-  std::int64_t requests_failed = 0;     // no answer: see by_error
-  std::int64_t requests_unsent = 0;     // pages still queued when the run stopped
-  std::map<int, std::int64_t> by_status;                  // attempted requests by status
-  std::array<std::int64_t, failure_kind_count> by_error{};  // failed requests by kind
+  std::int64_t requests_delivered = 0;       // answered 2xx
+  std::int64_t requests_rejected = 0;        // answered another status
+  std::int64_t requests_failed = 0;          // no answer, body not known to have arrived
+  std::int64_t requests_unacknowledged = 0;  // body written whole, then no answer
+  std::int64_t requests_unsent = 0;          // pages still queued when the run stopped
+  std::map<int, std::int64_t> by_status;     // attempted requests by status
+  // Requests without an answer (failed and unacknowledged) by kind.
+  std::array<std::int64_t, failure_kind_count> by_error{};
   std::array<std::int64_t, webhook_type_count> requests_by_type{};  // pages, all outcomes
-  std::int64_t bytes_sent = 0;  // body bytes of attempted requests
-  // Attempted requests sent without or with a wrong Authorization on purpose (auth edge
-  // cases), and those of them answered 2xx: a receiver that accepts them is insecure.
+  std::int64_t bytes_sent = 0;  // body bytes of attempted requests and probes
+  // Requests sent without or with a wrong Authorization on purpose (auth edge cases), and
+  // those of them answered 2xx: a receiver that accepts them is insecure. Their rows are
+  // counted apart from the traffic's, in auth_probe_rows, whatever the answer.
   std::int64_t auth_probes = 0;
   std::int64_t auth_probes_accepted = 0;
+  std::int64_t auth_probe_rows = 0;
 
-  // Rows (after merging per identifier). generated = delivered + rejected + failed + unsent.
+  // Rows (after merging per identifier). generated = delivered + rejected + failed +
+  // unacknowledged + unsent + auth_probe_rows; lost = rejected + failed + unsent (rows
+  // known not to have been accepted).
   std::int64_t rows_generated = 0;
   std::int64_t rows_delivered = 0;
   std::int64_t rows_rejected = 0;
   std::int64_t rows_failed = 0;
+  std::int64_t rows_unacknowledged = 0;
   std::int64_t rows_unsent = 0;
   // Of the unsent: pages dropped by gmsim's queue bound (delivery.max_queued_rows).
   std::int64_t requests_dropped = 0;
   std::int64_t rows_dropped = 0;
   std::array<std::int64_t, webhook_type_count> rows_by_type{};  // generated, by type
+  // Rows by type and outcome (outcome_kind's order; auth probes' rows not included).
+  std::array<std::array<std::int64_t, outcome_kind_count>, webhook_type_count>
+      rows_by_type_outcome{};
 
+  // Why requests did not deliver: one entry per distinct cause ("status 500", "timeout"),
+  // with how many and the first one's detail as an example. At most max_causes; the
+  // rest are counted under "other causes".
+  struct cause {
+    std::int64_t requests = 0;
+    std::int64_t rows = 0;
+    std::string example;
+  };
+  static constexpr std::size_t max_causes = 32;
+  std::map<std::string, cause> causes;
+
+  // Latency (coordinated omission corrected) in coarse buckets that add up: a windowed
+  // --abort-on-fail reads the percentiles of the last seconds from the difference of two
+  // snapshots of the counters. Bucket i holds [floor(i), floor(i + 1)) µs, 20 buckets a
+  // decade from 100 µs (12% wide), below in the first and past 100 s in the last.
+  static constexpr int latency_bucket_count = 121;
+  std::array<std::int64_t, latency_bucket_count> latency_buckets{};
+  static int latency_bucket(std::int64_t us);
+  static std::int64_t latency_bucket_floor_us(int bucket);
+
+  std::int64_t rows_lost() const { return rows_rejected + rows_failed + rows_unsent; }
   void add(const run_counters& other);
   // A page that never went out: the run stopped first.
   void count_unsent(webhook_type type, std::int64_t rows);
+  // A cause of a request that did not deliver (any outcome but delivered).
+  void count_cause(const request_outcome& outcome, std::int64_t rows);
 };
 
 // What a run did: its counts and its histograms.
@@ -90,8 +124,11 @@ struct run_stats : run_counters {
   // A request's end (an answer, or none), counted: the one rule of the engine and the
   // replay. rows and bytes: the page's; latency_us from the intended start (coordinated
   // omission corrected), uncorrected_us from the actual one.
-  void count_answer(const request_outcome& outcome, std::int64_t rows, std::int64_t bytes,
-                    std::int64_t latency_us, std::int64_t uncorrected_us);
+  void count_answer(const request_outcome& outcome, webhook_type type, std::int64_t rows,
+                    std::int64_t bytes, std::int64_t latency_us, std::int64_t uncorrected_us);
+  // An auth probe's end: counted apart from the traffic (auth_probes), and its rows in
+  // auth_probe_rows whatever the answer.
+  void count_probe(const request_outcome& outcome, std::int64_t rows, std::int64_t bytes);
   void merge(const run_stats& other);
 };
 
@@ -102,7 +139,8 @@ class accounting_error : public std::runtime_error {
 };
 
 // Every run ends here (dry, live, replay): each row generated was delivered, rejected,
-// failed or unsent, each request attempted once or unsent, each attempted one has an
+// failed, unacknowledged, unsent or in an auth probe, each request attempted once, a
+// probe or unsent, each attempted one has an
 // outcome, and nothing is left waiting (`left`: rows and events still held by engines
 // that ended, which no count covers). Throws accounting_error with one line naming the
 // counts when any of it does not hold. `expected_requests`, when not negative, is how

@@ -24,6 +24,7 @@ void timeseries_bucket::add(const timeseries_bucket& o) {
   unsent += o.unsent;
   rows_delivered += o.rows_delivered;
   rows_lost += o.rows_lost;
+  rows_unsent += o.rows_unsent;
   bytes += o.bytes;
   for (std::size_t i = 0; i < status.size(); ++i) status[i] += o.status[i];
   for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += o.errors[i];
@@ -81,6 +82,10 @@ void timeseries::record_request(millis t, const request_outcome& outcome, std::i
       b.rows_lost += rows;
       b.errors[static_cast<std::size_t>(outcome.error)] += 1;
       break;
+    case outcome_kind::unacknowledged:  // no answer, as a failure; its rows are not lost
+      b.failed += 1;
+      b.errors[static_cast<std::size_t>(outcome.error)] += 1;
+      break;
   }
   if (!b.latency_us) b.latency_us.emplace(latency_highest_us, latency_digits);
   b.latency_us->record(latency_us);
@@ -89,7 +94,7 @@ void timeseries::record_request(millis t, const request_outcome& outcome, std::i
 void timeseries::record_unsent(millis t, std::int64_t rows) {
   timeseries_bucket& b = bucket_at(t);
   b.unsent += 1;
-  b.rows_lost += rows;
+  b.rows_unsent += rows;
 }
 
 void timeseries::coarsen() {
@@ -151,6 +156,7 @@ nlohmann::json timeseries::to_json() const {
                     {"unsent", b.unsent},
                     {"rows_delivered", b.rows_delivered},
                     {"rows_lost", b.rows_lost},
+                    {"rows_unsent", b.rows_unsent},
                     {"bytes", b.bytes},
                     {"status", std::move(status)},
                     {"errors", std::move(errors)},

@@ -27,7 +27,8 @@ struct timeseries_bucket {
   std::int64_t failed = 0;          // no status: see errors
   std::int64_t unsent = 0;          // pages still queued when the run stopped (not in requests)
   std::int64_t rows_delivered = 0;  // rows of delivered requests
-  std::int64_t rows_lost = 0;       // rows of rejected, failed and unsent requests
+  std::int64_t rows_lost = 0;       // rows of rejected and failed requests
+  std::int64_t rows_unsent = 0;     // rows of the unsent pages (not a rate: apart)
   std::int64_t bytes = 0;           // body bytes of attempted requests
   std::array<std::int64_t, 4> status{};                   // attempted, by class: 2xx .. 5xx
   std::array<std::int64_t, failure_kind_count> errors{};  // failed, by kind
@@ -79,7 +80,7 @@ class timeseries {
   const std::vector<timeseries_bucket>& buckets() const { return buckets_; }
 
   // {"bucket_ms": .., "buckets": [{"t_ms", "requests", "delivered", "rejected", "failed",
-  //  "unsent", "rows_delivered", "rows_lost", "bytes", "status": {"2xx".."5xx"},
+  //  "unsent", "rows_delivered", "rows_lost", "rows_unsent", "bytes", "status": {"2xx".."5xx"},
   //  "errors": {kind: n} (non-zero kinds), "p50_ms", "p99_ms" (null without latencies)}]}
   nlohmann::json to_json() const;
 

@@ -30,6 +30,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/json_writer.hpp"
 #include "net/http_connection.hpp"
 
 namespace gmsim {
@@ -49,7 +50,12 @@ using clock_type = std::chrono::steady_clock;
 // and the header and body limits are the base's.
 class status_parser final : public http::basic_parser<false> {
  public:
+  // The first bytes of the body of an answer other than 2xx: the summary's causes and the
+  // ledger show them ({"error":"storage failed"}). A 2xx body is not kept.
+  static constexpr std::size_t excerpt_bytes = 200;
+
   int status() const { return status_; }
+  const std::string& excerpt() const { return excerpt_; }
 
  private:
   void on_request_impl(http::verb, beast::string_view, beast::string_view, int,
@@ -58,15 +64,58 @@ class status_parser final : public http::basic_parser<false> {
   void on_field_impl(http::field, beast::string_view, beast::string_view, error_code&) override {}
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
-  std::size_t on_body_impl(beast::string_view body, error_code&) override { return body.size(); }
+  std::size_t on_body_impl(beast::string_view body, error_code&) override {
+    keep(body);
+    return body.size();
+  }
   void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    keep(body);
     return body.size();
   }
   void on_finish_impl(error_code&) override {}
 
+  void keep(beast::string_view body) {
+    if (status_ / 100 == 2 || excerpt_.size() >= excerpt_bytes) return;
+    excerpt_.append(body.data(), std::min(body.size(), excerpt_bytes - excerpt_.size()));
+  }
+
   int status_ = 0;
+  std::string excerpt_;
 };
+
+// A response body's first bytes as one line of valid UTF-8 for a report: control
+// characters become spaces, bytes that are not UTF-8 (or a character cut at the end)
+// '?', and the auth string, should the receiver echo it, "[redacted]".
+std::string shown_excerpt(std::string text, const std::string& auth_string) {
+  if (!auth_string.empty()) {
+    for (auto at = text.find(auth_string); at != std::string::npos;
+         at = text.find(auth_string, at + 10)) {
+      text.replace(at, auth_string.size(), "[redacted]");
+    }
+  }
+  std::string out;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      out += c < 0x20 || c == 0x7f ? ' ' : static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    const std::size_t length = utf8_sequence_length(p + i, n - i);
+    if (length > 0) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out += '?';
+      ++i;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
 
 // A request's head and body as one buffer sequence. Not a std::array: asio's writer
 // handles that type on its own and, once the head is sent, offers an empty first
@@ -378,8 +427,12 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     keep_alive_ = parser_->keep_alive() && status != 101;
     tcp_layer().expires_never();
     if (!keep_alive_) close_socket();
-    finish({status / 100 == 2 ? outcome_kind::delivered : outcome_kind::rejected, status,
-            failure_kind::none, ""});
+    if (status / 100 == 2) return finish({outcome_kind::delivered, status, failure_kind::none, ""});
+    std::string detail = "status " + std::to_string(status);
+    if (!parser_->excerpt().empty()) {
+      detail += ": " + shown_excerpt(parser_->excerpt(), config_.auth_string);
+    }
+    finish({outcome_kind::rejected, status, failure_kind::none, std::move(detail)});
   }
 
   // A failure after the connection was established, while writing or reading.
@@ -411,8 +464,12 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   }
 
   void fail(failure_kind kind, std::string detail) {
+    // The body went out whole and no answer came: the receiver may have stored the rows.
+    const bool unacknowledged =
+        phase_ == phase::read && (kind == failure_kind::timeout || kind == failure_kind::reset);
     close_socket();
-    finish({outcome_kind::failed, 0, kind, std::move(detail)});
+    finish({unacknowledged ? outcome_kind::unacknowledged : outcome_kind::failed, 0, kind,
+            std::move(detail)});
   }
 
   // Leaves the session ready for the next send before done runs: done may call send.

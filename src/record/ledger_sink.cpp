@@ -13,7 +13,8 @@ ledger_sink::ledger_sink(const scenario& model, bool record, bool lost) : model_
 
 void ledger_sink::request_ended(const stream_info& stream, const page& p, millis intended,
                                 const request_outcome& outcome, std::int64_t sent_us,
-                                std::int64_t latency_us, std::string_view body) {
+                                std::int64_t latency_us, std::string_view body,
+                                bool auth_probe) {
   if (record_) {
     const auto& dep = model_.deployments()[stream.deployment];
     write_request_line(line_, request_line{intended, dep.org_slug, dep.dep_slug, stream.type,
@@ -21,7 +22,9 @@ void ledger_sink::request_ended(const stream_info& stream, const page& p, millis
                                            &outcome, sent_us, latency_us, body});
     record_->append(intended, stream.index, p.sequence, line_);
   }
-  if (lost_ && outcome.kind != outcome_kind::delivered) write_lost(stream, p, intended, outcome);
+  if (lost_ && outcome.kind != outcome_kind::delivered) {
+    write_lost(stream, p, intended, outcome, auth_probe);
+  }
 }
 
 void ledger_sink::page_unsent(const stream_info& stream, const page& p, millis at,
@@ -30,12 +33,12 @@ void ledger_sink::page_unsent(const stream_info& stream, const page& p, millis a
 }
 
 void ledger_sink::write_lost(const stream_info& stream, const page& p, millis intended,
-                             const request_outcome& outcome) {
+                             const request_outcome& outcome, bool auth_probe) {
   const auto& dep = model_.deployments()[stream.deployment];
   write_lost_lines(
       line_,
       lost_page{dep.org_slug, dep.dep_slug, stream.type, p.sequence, intended, &outcome,
-                static_cast<std::int64_t>(p.rows.size())},
+                static_cast<std::int64_t>(p.rows.size()), auth_probe},
       [&](json_writer& w, std::size_t i) { model_.write_identifier(w, p.rows[i].viewer); },
       [&](std::size_t i) { return static_cast<std::int64_t>(p.rows[i].event_count); });
   lost_->append(intended, stream.index, p.sequence, line_);

@@ -19,7 +19,7 @@ class ledger_sink final : public outcome_sink {
 
   void request_ended(const stream_info& stream, const page& p, millis intended,
                      const request_outcome& outcome, std::int64_t sent_us, std::int64_t latency_us,
-                     std::string_view body) override;
+                     std::string_view body, bool auth_probe) override;
   void page_unsent(const stream_info& stream, const page& p, millis at,
                    const request_outcome& unsent) override;
 
@@ -28,7 +28,7 @@ class ledger_sink final : public outcome_sink {
 
  private:
   void write_lost(const stream_info& stream, const page& p, millis intended,
-                  const request_outcome& outcome);
+                  const request_outcome& outcome, bool auth_probe = false);
 
   const scenario& model_;
   std::unique_ptr<ledger_part> record_, lost_;

@@ -44,6 +44,11 @@ void write_lost_lines(std::string& out, const lost_page& page,
     w.string(to_string(page.outcome->kind));
     w.raw(",\"reason\":");
     w.string(why);
+    if (!page.outcome->detail.empty()) {
+      w.raw(",\"cause\":");
+      w.string(page.outcome->detail);
+    }
+    if (page.auth_probe) w.raw(",\"auth_probe\":true");
     w.raw("}\n");
   }
   w.flush();

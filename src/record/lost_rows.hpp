@@ -24,10 +24,12 @@ struct lost_page {
   millis intended = 0;         // its intended send time (an unsent page: the stop's, at least)
   const request_outcome* outcome = nullptr;
   std::int64_t rows = 0;
+  bool auth_probe = false;  // an auth probe's rows: not lost, listed so that every row is
 };
 
-// Why a row was lost, as the ledger says it: "status 413", an error kind ("timeout"),
-// or "unsent".
+// Why a row was not delivered, as the ledger says it: "status 413", an error kind
+// ("timeout"), "unsent" or "dropped". The line's "outcome" says which kind of end it was
+// (an unacknowledged row may have been stored) and "cause" the details.
 std::string lost_reason(const request_outcome& outcome);
 
 // One line per row of the page into out (replacing what out held): identifier(w, i)

@@ -19,6 +19,7 @@
 #include "core/markup.hpp"
 #include "report/html_report_assets.hpp"
 #include "report/report.hpp"
+#include "report/thresholds.hpp"
 
 namespace gmsim {
 namespace {
@@ -168,13 +169,18 @@ struct page_writer {
 };
 
 void write_verdict(page_writer& w, const json& s) {
+  const bool dry = flag(s, "/dry_run");
   const std::int64_t generated = count(s, "/rows/generated");
   const std::int64_t delivered_rows = count(s, "/rows/delivered");
   const std::int64_t lost = s.contains(json::json_pointer("/rows/lost"))
                                 ? count(s, "/rows/lost")
                                 : generated - delivered_rows;
   const std::int64_t attempted = count(s, "/requests/attempted");
-  const std::int64_t errors = count(s, "/requests/rejected") + count(s, "/requests/failed");
+  const std::int64_t unacknowledged = count(s, "/rows/unacknowledged");
+  const std::int64_t errors = count(s, "/requests/rejected") + count(s, "/requests/failed") +
+                              count(s, "/requests/unacknowledged");
+  const std::int64_t probes = count(s, "/auth_probes/sent");
+  const std::int64_t probes_accepted = dry ? 0 : count(s, "/auth_probes/accepted");
   std::int64_t thresholds = 0;
   std::int64_t thresholds_failed = 0;
   if (s.contains("thresholds") && s["thresholds"].is_array()) {
@@ -186,28 +192,36 @@ void write_verdict(page_writer& w, const json& s) {
   const std::int64_t invalid = count(s, "/receiver/invalid");
   const std::int64_t gaps = count(s, "/receiver/gap_violations");
   const bool interrupted = flag(s, "/interrupted");
-  const bool dry = flag(s, "/dry_run");
 
   std::string cls = "ok";
-  if (lost > 0 || thresholds_failed > 0) {
+  if (lost > 0 || thresholds_failed > 0 || probes_accepted > 0) {
     cls = "bad";
-  } else if (generated == 0 || interrupted || invalid > 0 || gaps > 0 || errors > 0) {
+  } else if (generated == 0 || interrupted || invalid > 0 || gaps > 0 || errors > 0 ||
+             unacknowledged > 0) {
     cls = "warn";
   }
   w.raw("<section id=\"verdict\" class=\"verdict " + cls + "\" data-verdict=\"" + cls +
         "\">\n<h1>");
-  if (lost > 0) {
-    w.esc("✗ " + grouped(lost) + " rows lost: " + format_percent(lost, generated) + " of " +
-          grouped(generated) + " generated never reached the receiver");
+  const std::int64_t traffic = generated - count(s, "/rows/auth_probes");
+  if (probes_accepted > 0) {
+    w.esc("✗ Security finding: " + grouped(probes_accepted) + " of " + grouped(probes) +
+          " requests without or with a wrong Authorization were accepted");
+  } else if (lost > 0) {
+    w.esc("✗ " + grouped(lost) + " rows lost: " + format_percent(lost, traffic) + " of " +
+          grouped(traffic) + " generated never reached the receiver");
   } else if (generated == 0) {
     w.esc("No rows were generated");
+  } else if (unacknowledged > 0) {
+    w.esc("No rows known lost, but " + grouped(unacknowledged) +
+          " unacknowledged: sent whole, no answer (the receiver may have stored them)");
   } else {
-    w.esc("✓ All " + grouped(generated) + " rows delivered");
+    w.esc("✓ All " + grouped(traffic) + " rows delivered");
   }
   w.raw("</h1>\n<ul>\n<li>");
   w.esc("Requests: " + grouped(attempted) + " sent, " + grouped(count(s, "/requests/delivered")) +
         " delivered, " + grouped(count(s, "/requests/rejected")) + " rejected, " +
-        grouped(count(s, "/requests/failed")) + " failed; " +
+        grouped(count(s, "/requests/failed")) + " failed, " +
+        grouped(count(s, "/requests/unacknowledged")) + " unacknowledged; " +
         grouped(count(s, "/requests/unsent")) + " never sent.");
   w.raw(" <strong class=\"");
   w.raw(errors > 0 ? "red" : "green");
@@ -235,6 +249,15 @@ void write_verdict(page_writer& w, const json& s) {
   w.raw("</li>\n");
   if (interrupted)
     w.raw("<li class=\"red\"><strong>Interrupted: the run stopped before its end.</strong></li>\n");
+  if (probes > 0) {
+    w.raw(probes_accepted > 0 ? "<li class=\"red\"><strong>" : "<li>");
+    w.esc(dry ? "Auth probes: " + grouped(probes) +
+                    " planned (a dry run cannot tell whether a receiver refuses them)."
+              : "Auth probes: " + grouped(probes) + " sent without or with a wrong Authorization, " +
+                    grouped(probes_accepted) + " accepted" +
+                    (probes_accepted > 0 ? " (a security finding)." : " (all refused: good)."));
+    w.raw(probes_accepted > 0 ? "</strong></li>\n" : "</li>\n");
+  }
   if (s.contains("receiver")) {
     w.raw(invalid > 0 || gaps > 0 ? "<li class=\"red\">" : "<li>");
     w.esc("The embedded receiver saw " + grouped(count(s, "/receiver/requests")) + " requests: " +
@@ -256,6 +279,8 @@ void write_tiles(page_writer& w, const json& s) {
          count(s, "/requests/rejected") > 0 ? "rejected" : "plain");
   w.tile("failed (no answer)", count(s, "/requests/failed"),
          count(s, "/requests/failed") > 0 ? "failed" : "plain");
+  w.tile("unacknowledged (sent, no answer)", count(s, "/requests/unacknowledged"),
+         count(s, "/requests/unacknowledged") > 0 ? "failed" : "plain");
   w.tile("never sent", count(s, "/requests/unsent"),
          count(s, "/requests/unsent") > 0 ? "unsent" : "plain");
   w.raw("</div>\n<h2>Rows</h2><div class=\"row\">\n");
@@ -263,6 +288,9 @@ void write_tiles(page_writer& w, const json& s) {
   w.tile("delivered", count(s, "/rows/delivered"), "delivered",
          format_percent(count(s, "/rows/delivered"), generated));
   w.tile("lost", lost, lost > 0 ? "lost" : "plain", lost > 0 ? format_percent(lost, generated) : "");
+  w.tile("unacknowledged (maybe stored)", count(s, "/rows/unacknowledged"),
+         count(s, "/rows/unacknowledged") > 0 ? "unsent" : "plain");
+  if (s.contains("auth_probes")) w.tile("auth probes' rows", count(s, "/rows/auth_probes"), "minor");
   for (const char* type : {"variables", "rules", "session"}) {
     const std::string pointer = std::string("/rows/by_type/") + type;
     w.tile(std::string(type) + " rows", count(s, pointer.c_str()), "minor");
@@ -280,7 +308,7 @@ void write_thresholds(page_writer& w, const json& s) {
     w.raw(ok ? "<tr class=\"pass\"><td>" : "<tr class=\"fail\"><td>");
     w.esc(text(t, "/expr"));
     w.raw(ok ? "</td><td>✓ pass</td><td>" : "</td><td>✗ FAIL</td><td>");
-    w.esc(text(t, "/value"));
+    w.esc(shown_value(threshold_result_of(t)));
     w.raw("</td></tr>\n");
   }
   w.raw("</table></section>\n");
@@ -301,7 +329,8 @@ void write_charts(page_writer& w) {
   write_chart(w, "chart-requests", "Requests per second, by outcome",
               "By when each request ended. Unsent: pages still queued when the run stopped.");
   write_chart(w, "chart-rows", "Rows per second: delivered and lost",
-              "Lost: rows of rejected, failed and unsent requests (GMetri never retries).");
+              "Lost: rows of rejected and failed requests (GMetri never retries). Unsent "
+              "pages are in the legend, not drawn: they all count when the run stopped.");
   write_chart(w, "chart-latency", "Latency p50 and p99",
               "From the intended send to the answer (coordinated omission corrected), per bucket.");
   w.raw("<h2>Distributions</h2>\n<div class=\"pair\">\n");

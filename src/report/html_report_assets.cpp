@@ -233,9 +233,14 @@ class Frame {
 }
 
 // Stacked areas of per-second rates, one step per bucket.
+// Layers marked apart are not drawn: unsent pages all land in the bucket where the run
+// stopped, and a rate of them would flatten the real rates to nothing. Their totals are
+// in the legend.
 function stacked(id, layers, unit) {
   const fig = document.getElementById(id);
   if (!fig) return;
+  const apart = layers.filter(L => L.apart);
+  layers = layers.filter(L => !L.apart);
   const n = B.length;
   let base = new Array(n).fill(0);
   const bands = layers.map(L => {
@@ -252,7 +257,10 @@ function stacked(id, layers, unit) {
     for (let i = n - 1; i >= 0; i--) d += 'L' + f.xy((i + 1) * WS, band.lo[i]) + 'L' + f.xy(i * WS, band.lo[i]);
     f.add(`<path class="series" d="${d}Z" fill="${band.L.color}" fill-opacity="0.85" stroke="${band.L.color}" stroke-width="0.5"/>`, n);
   }
-  f.finish(bands.map(b => ({ color: b.L.color, text: `${b.L.name}: ${b.total.toLocaleString('en-US')} ${unit}` })),
+  const notes = apart.map(L => ({ L, total: B.reduce((a, b) => a + (L.get(b) || 0), 0) }))
+    .filter(a => a.total > 0)
+    .map(a => ({ color: a.L.color, text: `${a.L.name}: ${a.total.toLocaleString('en-US')} ${unit} (not drawn: counted when the run stopped)` }));
+  f.finish(bands.map(b => ({ color: b.L.color, text: `${b.L.name}: ${b.total.toLocaleString('en-US')} ${unit}` })).concat(notes),
            b => layers.map(L => `${esc(L.name)}: ${(L.get(b) || 0).toLocaleString('en-US')}`).join('<br>') +
                 (WS !== 1 ? `<br><i>bucket of ${fmtTime(WS)}</i>` : ''));
 }
@@ -312,10 +320,11 @@ function draw() {
     { name: 'delivered', color: C.delivered, get: b => b.delivered },
     { name: 'rejected', color: C.rejected, get: b => b.rejected },
     { name: 'failed', color: C.failed, get: b => b.failed },
-    { name: 'unsent', color: C.unsent, get: b => b.unsent }], 'requests');
+    { name: 'unsent', color: C.unsent, get: b => b.unsent, apart: true }], 'requests');
   stacked('chart-rows', [
     { name: 'delivered', color: C.delivered, get: b => b.rows_delivered },
-    { name: 'lost', color: C.failed, get: b => b.rows_lost }], 'rows');
+    { name: 'lost', color: C.failed, get: b => b.rows_lost },
+    { name: 'unsent', color: C.unsent, get: b => b.rows_unsent, apart: true }], 'rows');
   latencyOverTime();
   const lat = S.latency_ms || {}, unc = S.latency_uncorrected_ms || {}, lag = S.delivery_lag_ms || {};
   distribution('chart-latency-dist', [

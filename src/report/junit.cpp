@@ -9,17 +9,6 @@
 #include "report/thresholds.hpp"
 
 namespace gmsim {
-namespace {
-
-metric_kind kind_of(std::string_view metric) {
-  for (const auto& m : threshold_metrics()) {
-    if (m.name == metric) return m.kind;
-  }
-  return metric_kind::count;
-}
-
-}  // namespace
-
 std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -35,14 +24,7 @@ std::string junit_xml(const nlohmann::json& summary) {
   if (summary.contains("thresholds") && summary["thresholds"].is_array()) {
     for (const auto& t : summary["thresholds"]) {
       test_case c{"gmsim.thresholds", t.value("expr", ""), "", "threshold"};
-      if (!t.value("ok", false)) {
-        threshold_result r;
-        r.metric = t.value("metric", "");
-        r.kind = kind_of(r.metric);
-        if (t.contains("value") && t["value"].is_number()) r.value = t["value"].get<double>();
-        r.note = t.value("note", "");
-        c.failure = describe(r) + ", threshold " + c.name;
-      }
+      if (!t.value("ok", false)) c.failure = describe(threshold_result_of(t)) + ", threshold " + c.name;
       cases.push_back(std::move(c));
     }
   }
@@ -50,21 +32,25 @@ std::string junit_xml(const nlohmann::json& summary) {
     return summary.contains("rows") ? summary["rows"].value(key, std::int64_t{0}) : 0;
   };
   auto n = [](std::int64_t v) { return std::to_string(v); };
+  // Summaries of gmsim 0.2 and earlier have no unacknowledged, auth_probes or lost rows.
   std::int64_t generated = rows("generated"), delivered = rows("delivered"),
-               rejected = rows("rejected"), failed = rows("failed"), unsent = rows("unsent");
-  std::int64_t lost = generated - delivered;
+               rejected = rows("rejected"), failed = rows("failed"), unsent = rows("unsent"),
+               unacknowledged = rows("unacknowledged"), probes = rows("auth_probes");
+  const bool has_lost = summary.contains("rows") && summary["rows"].contains("lost");
+  std::int64_t lost = has_lost ? rows("lost") : generated - delivered;
   cases.push_back({"gmsim.invariants", "no rows lost",
                    lost == 0 ? ""
                              : n(lost) + " rows lost: " + n(rejected) + " rejected, " + n(failed) +
                                    " failed, " + n(unsent) + " unsent",
                    "invariant"});
-  std::int64_t sum = delivered + rejected + failed + unsent;
+  std::int64_t sum = delivered + rejected + failed + unacknowledged + unsent + probes;
   cases.push_back({"gmsim.invariants", "accounting",
                    sum == generated
                        ? ""
                        : "rows.generated " + n(generated) + " != delivered " + n(delivered) +
                              " + rejected " + n(rejected) + " + failed " + n(failed) +
-                             " + unsent " + n(unsent) + " = " + n(sum),
+                             " + unacknowledged " + n(unacknowledged) + " + unsent " + n(unsent) +
+                             " + auth probes " + n(probes) + " = " + n(sum),
                    "invariant"});
   if (summary.contains("receiver") && summary["receiver"].is_object()) {
     const auto& rc = summary["receiver"];

@@ -62,6 +62,28 @@ void add_counts(json& into, const json& from, const std::string& path, const std
   }
 }
 
+// causes: {CAUSE: {requests, rows, example}}: the counts add up, the first example stays.
+void merge_causes(json& out, const json& doc, const std::string& path) {
+  if (!doc.contains("causes")) return;
+  const json& causes = doc["causes"];
+  if (!causes.is_object()) fail(path, "causes is not an object");
+  if (!out.contains("causes")) out["causes"] = json::object();
+  for (const auto& [key, c] : causes.items()) {
+    if (!c.is_object() || !c.contains("requests") || !c["requests"].is_number_integer() ||
+        !c.contains("rows") || !c["rows"].is_number_integer()) {
+      fail(path, "causes." + key + " is not {requests, rows, example}");
+    }
+    json& into = out["causes"][key];
+    if (into.is_null()) {
+      into = {{"requests", 0},
+              {"rows", 0},
+              {"example", c.contains("example") && c["example"].is_string() ? c["example"] : json("")}};
+    }
+    into["requests"] = into["requests"].get<std::int64_t>() + c["requests"].get<std::int64_t>();
+    into["rows"] = into["rows"].get<std::int64_t>() + c["rows"].get<std::int64_t>();
+  }
+}
+
 bool read_shard(const json& doc, int& index, int& count) {
   const auto& text = doc["shard"].get_ref<const std::string&>();
   char slash = 0;
@@ -206,7 +228,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["version"] = first["version"];
   out["profile"] = distinct(inputs, "profile", "+");
   out["seed"] = first["seed"];
-  for (const char* field : {"start_time", "delivery", "session_model"}) {
+  for (const char* field : {"start_time", "delivery", "session_model", "auth_probes_gate"}) {
     if (first.contains(field)) out[field] = first[field];
   }
   out["shard"] = complete ? "1/1" : "merged";
@@ -236,6 +258,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
       if (!out.contains(section)) out[section] = json::object();
       add_counts(out[section], d[section], f.path, section);
     }
+    merge_causes(out, d, f.path);
   }
   out["merged_from"] = merged_from;
   out["duration_ms"] = duration;

@@ -1,7 +1,9 @@
 #include "report/report.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -33,6 +35,7 @@ namespace {
 // wrk2 keeps about 1 ms; 10 ms leaves room for a busy CI machine and still flags a
 // generator that has fallen behind.
 constexpr std::int64_t sender_lateness_warning_us = 10'000;
+constexpr std::int64_t sender_lateness_min_starts = 100;
 
 // "1 request", "2 requests".
 std::string count_of(std::int64_t n, const char* noun) {
@@ -180,20 +183,44 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
     requests_by_type[type_name(t)] = s.requests_by_type[t];
     rows_by_type[type_name(t)] = s.rows_by_type[t];
   }
+  nlohmann::json rows_by_outcome = nlohmann::json::object();
+  for (int t = 0; t < webhook_type_count; ++t) {
+    nlohmann::json per = nlohmann::json::object();
+    for (int k = 0; k < outcome_kind_count; ++k) {
+      per[std::string(to_string(static_cast<outcome_kind>(k)))] = s.rows_by_type_outcome[t][k];
+    }
+    rows_by_outcome[type_name(t)] = std::move(per);
+  }
   j["requests"] = {{"attempted", s.requests_attempted},
                    {"delivered", s.requests_delivered},
                    {"rejected", s.requests_rejected},
                    {"failed", s.requests_failed},
+                   {"unacknowledged", s.requests_unacknowledged},
                    {"unsent", s.requests_unsent},
                    {"dropped", s.requests_dropped},
                    {"by_status", by_status},
                    {"by_error", by_error},
                    {"by_type", requests_by_type},
                    {"bytes", s.bytes_sent}};
-  j["rows"] = {{"generated", s.rows_generated}, {"delivered", s.rows_delivered},
-               {"rejected", s.rows_rejected},   {"failed", s.rows_failed},
-               {"unsent", s.rows_unsent},       {"lost", s.rows_generated - s.rows_delivered},
-               {"dropped", s.rows_dropped},     {"by_type", rows_by_type}};
+  // generated = delivered + rejected + failed + unacknowledged + unsent + auth_probes;
+  // lost = rejected + failed + unsent: the rows known not to have been accepted.
+  j["rows"] = {{"generated", s.rows_generated},
+               {"delivered", s.rows_delivered},
+               {"rejected", s.rows_rejected},
+               {"failed", s.rows_failed},
+               {"unacknowledged", s.rows_unacknowledged},
+               {"unsent", s.rows_unsent},
+               {"auth_probes", s.auth_probe_rows},
+               {"lost", s.rows_lost()},
+               {"dropped", s.rows_dropped},
+               {"by_type", rows_by_type},
+               {"by_type_outcome", rows_by_outcome}};
+  // Why requests did not deliver, the most rows first: an example of each.
+  nlohmann::json causes = nlohmann::json::object();
+  for (const auto& [key, c] : s.causes) {
+    causes[key] = {{"requests", c.requests}, {"rows", c.rows}, {"example", c.example}};
+  }
+  j["causes"] = std::move(causes);
   j["latency_ms"] = percentiles_json(s.latency_us, 0.001, true);
   j["latency_uncorrected_ms"] = percentiles_json(s.latency_uncorrected_us, 0.001, true);
   j["delivery_lag_ms"] = percentiles_json(s.lag_ms, 1, false);
@@ -209,7 +236,11 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                      {"page_rows", s.page_rows.to_json()},
                      {"page_bytes", s.page_bytes.to_json()}};
   if (s.auth_probes != 0) {
-    j["auth_probes"] = {{"sent", s.auth_probes}, {"accepted", s.auth_probes_accepted}};
+    j["auth_probes"] = {
+        {"sent", s.auth_probes}, {"accepted", s.auth_probes_accepted}, {"rows", s.auth_probe_rows}};
+    // "fail": an accepted probe fails the run (auth_probes_accepted==0 is added to the
+    // thresholds); "report": only reported (--auth-probes report).
+    j["auth_probes_gate"] = config.auth_probes_gate ? "fail" : "report";
   }
   j["timeseries"] = s.over_time.to_json();
   if (r.receiver) j["receiver"] = to_json(*r.receiver);
@@ -280,21 +311,52 @@ std::string summary_text(const run_config& config, const run_result& r) {
   row("requests", std::to_string(s.requests_attempted) +
                       " sent: " + std::to_string(s.requests_delivered) + " delivered, " +
                       std::to_string(s.requests_rejected) + " rejected, " +
-                      std::to_string(s.requests_failed) + " failed; " +
-                      std::to_string(s.requests_unsent) + " unsent");
+                      std::to_string(s.requests_failed) + " failed" +
+                      (s.requests_unacknowledged == 0
+                           ? std::string()
+                           : ", " + std::to_string(s.requests_unacknowledged) + " unacknowledged") +
+                      "; " + std::to_string(s.requests_unsent) + " unsent");
+  // Per type, what became of its rows: where a run lost rows, which webhook lost them.
   for (int t = 0; t < webhook_type_count; ++t) {
     if (s.requests_by_type[t] == 0) continue;
-    row(("  " + type_name(t)).c_str(),
-        count_of(s.requests_by_type[t], "request") + ", " + count_of(s.rows_by_type[t], "row"));
+    const auto& by = s.rows_by_type_outcome[t];
+    std::string text = count_of(s.requests_by_type[t], "request") + ", " +
+                       count_of(s.rows_by_type[t], "row") + ": " +
+                       std::to_string(by[static_cast<int>(outcome_kind::delivered)]) + " delivered";
+    for (const auto kind : {outcome_kind::rejected, outcome_kind::failed,
+                            outcome_kind::unacknowledged, outcome_kind::unsent}) {
+      const std::int64_t n = by[static_cast<int>(kind)];
+      if (n != 0) text += ", " + std::to_string(n) + " " + std::string(to_string(kind));
+    }
+    row(("  " + type_name(t)).c_str(), text);
   }
-  std::int64_t lost = s.rows_generated - s.rows_delivered;
+  // Per second of the run, as the thresholds rps and rows_per_second: of wall time live,
+  // of simulated time in a dry run.
+  const double seconds = config.dry_run ? static_cast<double>(p.duration) / 1000 : r.wall_seconds;
+  if (seconds > 0 && s.requests_attempted > 0) {
+    char rate[160];
+    std::snprintf(rate, sizeof rate, "%.1f requests/s sent, %.1f rows/s delivered (over %s of %s)",
+                  static_cast<double>(s.requests_attempted) / seconds,
+                  static_cast<double>(s.rows_delivered) / seconds,
+                  format_ms(seconds * 1000).c_str(), config.dry_run ? "simulated time" : "wall time");
+    row("throughput", rate);
+  }
+  const std::int64_t lost = s.rows_lost();
   row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
-                  " delivered (" + format_percent(s.rows_delivered, s.rows_generated) + ")");
+                  " delivered (" +
+                  format_percent(s.rows_delivered, s.rows_generated - s.auth_probe_rows) + ")");
   row("rows lost",
       std::to_string(lost) + (lost == 0 ? ""
                                         : "  (rejected " + std::to_string(s.rows_rejected) +
                                               ", failed " + std::to_string(s.rows_failed) +
                                               ", unsent " + std::to_string(s.rows_unsent) + ")"));
+  if (s.rows_unacknowledged > 0) {
+    row("unacknowledged",
+        std::to_string(s.rows_unacknowledged) + " rows in " +
+            count_of(s.requests_unacknowledged, "request") +
+            " sent whole that got no answer (timeout or reset): the receiver may have stored "
+            "them; not counted lost: check your store for them");
+  }
   if (s.rows_dropped > 0) {
     row("", std::to_string(s.rows_dropped) +
                 " of the unsent dropped by gmsim itself: its queues held " +
@@ -324,6 +386,27 @@ std::string summary_text(const run_config& config, const run_result& r) {
               " x" + std::to_string(s.by_error[k]);
   }
   if (!errors.empty()) row("errors", errors);
+  // Why: each distinct cause, the most rows first, with one example's details (the
+  // response body's first bytes for a status).
+  if (!s.causes.empty()) {
+    std::vector<std::pair<std::string, const run_counters::cause*>> causes;
+    for (const auto& [key, c] : s.causes) causes.emplace_back(key, &c);
+    std::stable_sort(causes.begin(), causes.end(), [](const auto& a, const auto& b) {
+      return a.second->rows > b.second->rows;
+    });
+    bool first = true;
+    for (const auto& [key, c] : causes) {
+      std::string text = key + " x" + std::to_string(c->requests) + " (" +
+                         count_of(c->rows, "row") + ")";
+      // A status's example starts with the key ("status 500: {...}"): not twice.
+      std::string_view example = c->example;
+      if (example.starts_with(key)) example.remove_prefix(key.size());
+      if (example.starts_with(": ")) example.remove_prefix(2);
+      if (!example.empty()) text.append(": ").append(example);
+      row(first ? "why" : "", text);
+      first = false;
+    }
+  }
   // Latencies show p99.9 too (k6 and wrk2 do); lag is per row, p99 is enough there.
   auto dist = [&](const histogram& h, double scale, bool p999 = false) {
     if (h.count() == 0) return std::string("-");
@@ -354,12 +437,14 @@ std::string summary_text(const run_config& config, const run_result& r) {
     row("sender lateness", dist(s.start_delay_us, 0.001, true));
     // A load generator that cannot keep its own schedule measures itself, not the
     // receiver: say so where nobody can miss it.
-    if (s.start_delay_us.count() != 0 &&
+    // A p99 of fewer than 100 starts is their maximum: one slow start is no finding.
+    if (s.start_delay_us.count() >= sender_lateness_min_starts &&
         s.start_delay_us.percentile(99) > sender_lateness_warning_us) {
       row("WARNING",
           "gmsim started requests late (p99 " + format_ms(s.start_delay_us.percentile(99) * 0.001) +
-              " after the pacing rules allowed): this machine, not the receiver, limited the run;"
-              " use more --workers or split it with --shard");
+              " after the pacing rules allowed): this machine, not the receiver, limited the run;" +
+              (r.replay ? " use more --workers, or a smaller --time-scale"
+                        : " use more --workers or split it with --shard"));
     }
   }
   if (s.auth_probes != 0) {
@@ -372,7 +457,10 @@ std::string summary_text(const run_config& config, const run_result& r) {
     } else {
       row("auth probes", "SECURITY FINDING: " + std::to_string(s.auth_probes_accepted) + " of " +
                              std::to_string(s.auth_probes) +
-                             " requests without or with a wrong Authorization were accepted");
+                             " requests without or with a wrong Authorization were accepted" +
+                             (config.auth_probes_gate
+                                  ? "; this fails the run (--auth-probes report only reports it)"
+                                  : " (--auth-probes report: not a failure of the run)"));
     }
   }
   if (r.receiver) {

@@ -38,11 +38,12 @@ const std::vector<metric_info> metrics = {
   {"lag_max", metric_kind::time_ms, false, "delivery_lag_ms.max"},
   {"sender_lateness_p99", metric_kind::time_ms, false, "start_delay_ms.p99: how late gmsim started requests after the pacing rules allowed"},
   {"sender_lateness_max", metric_kind::time_ms, false, "start_delay_ms.max"},
-  {"error_rate", metric_kind::ratio, false, "(requests.rejected + requests.failed) / requests.attempted; 0 when none attempted"},
-  {"lost_rows", metric_kind::count, true, "rows.generated - rows.delivered (rejected + failed + unsent)"},
+  {"error_rate", metric_kind::ratio, false, "(requests.rejected + requests.failed + requests.unacknowledged) / requests.attempted; 0 when none attempted"},
+  {"lost_rows", metric_kind::count, true, "rows.lost: rows known not to have been accepted (rejected + failed + unsent)"},
   {"lost_rate", metric_kind::ratio, false, "lost_rows / rows.generated; 0 when none generated"},
+  {"unacknowledged_rows", metric_kind::count, true, "rows.unacknowledged: sent whole, no answer (timeout or reset); maybe stored"},
   {"delivered_rows", metric_kind::count, true, "rows.delivered"},
-  {"delivered_rate", metric_kind::ratio, false, "rows.delivered / rows.generated; 1 when none generated"},
+  {"delivered_rate", metric_kind::ratio, false, "rows.delivered / (rows.generated - rows.auth_probes); 1 when none generated"},
   {"requests", metric_kind::count, true, "requests.attempted"},
   {"rps", metric_kind::per_second, false, "requests.attempted per wall second (wall_seconds); in a dry run per simulated second (duration_ms)"},
   {"rows_per_second", metric_kind::per_second, false, "rows.delivered per second, over the same seconds as rps"},
@@ -51,6 +52,7 @@ const std::vector<metric_info> metrics = {
   {"status_4xx", metric_kind::count, true, "requests answered 400-499 (requests.by_status)"},
   {"status_5xx", metric_kind::count, true, "requests answered 500-599 (requests.by_status)"},
   {"timeouts", metric_kind::count, true, "requests.by_error.timeout: no complete answer within --timeout"},
+  {"auth_probes_accepted", metric_kind::count, true, "auth_probes.accepted: requests without or with a wrong Authorization answered 2xx (0 when none sent; not applicable in a dry run)"},
   {"gap_violations", metric_kind::count, false, "receiver.gap_violations: the embedded receiver only"},
   {"invalid_bodies", metric_kind::count, false, "receiver.invalid: the embedded receiver only"},
 };
@@ -227,17 +229,35 @@ measured measure(std::string_view m, const json& s) {
   for (const auto& [name, pointer] : direct) {
     if (m == name) return number_at(s, pointer);
   }
+  // Fields that summaries of gmsim 0.2 and earlier lack count 0 there.
+  auto count_or_zero = [&](const char* pointer) -> measured {
+    return s.contains(json::json_pointer(pointer)) ? number_at(s, pointer) : measured{0.0, {}};
+  };
   auto lost = [&] {
-    return difference(number_at(s, "/rows/generated"), number_at(s, "/rows/delivered"));
+    return s.contains(json::json_pointer("/rows/lost"))
+               ? number_at(s, "/rows/lost")
+               : difference(number_at(s, "/rows/generated"), number_at(s, "/rows/delivered"));
   };
   if (m == "error_rate") {
-    auto errors = sum(number_at(s, "/requests/rejected"), number_at(s, "/requests/failed"));
+    auto errors = sum(sum(number_at(s, "/requests/rejected"), number_at(s, "/requests/failed")),
+                      count_or_zero("/requests/unacknowledged"));
     return ratio(errors, number_at(s, "/requests/attempted"), 0);
   }
   if (m == "lost_rows") return lost();
   if (m == "lost_rate") return ratio(lost(), number_at(s, "/rows/generated"), 0);
-  if (m == "delivered_rate")
-    return ratio(number_at(s, "/rows/delivered"), number_at(s, "/rows/generated"), 1);
+  if (m == "unacknowledged_rows") return count_or_zero("/rows/unacknowledged");
+  if (m == "delivered_rate") {
+    return ratio(number_at(s, "/rows/delivered"),
+                 difference(number_at(s, "/rows/generated"), count_or_zero("/rows/auth_probes")), 1);
+  }
+  if (m == "auth_probes_accepted") {
+    if (s.value("dry_run", false)) {
+      return {std::nullopt,
+              "not applicable: a dry run answers every request itself, so it cannot tell "
+              "whether a receiver refuses auth probes"};
+    }
+    return count_or_zero("/auth_probes/accepted");
+  }
   if (m == "rps") return per_second(s, number_at(s, "/requests/attempted"));
   if (m == "rows_per_second") return per_second(s, number_at(s, "/rows/delivered"));
   if (m == "status_4xx") return status_range(s, 400, 499);
@@ -267,6 +287,10 @@ std::optional<double> lower_bound(std::string_view m, const run_counters& s) {
   std::int64_t n = 0;
   if (m == "lost_rows") {
     n = s.rows_rejected + s.rows_failed;  // unsent rows are known at the end only
+  } else if (m == "unacknowledged_rows") {
+    n = s.rows_unacknowledged;
+  } else if (m == "auth_probes_accepted") {
+    n = s.auth_probes_accepted;
   } else if (m == "delivered_rows") {
     n = s.rows_delivered;
   } else if (m == "requests") {
@@ -310,6 +334,21 @@ std::string format_value(metric_kind kind, double v) {
 std::string describe(const threshold_result& r) {
   if (!r.value) return r.metric + ": " + r.note;
   return r.metric + " = " + format_value(r.kind, *r.value);
+}
+
+std::string shown_value(const threshold_result& r) {
+  return r.value ? format_value(r.kind, *r.value) : r.note;
+}
+
+threshold_result threshold_result_of(const nlohmann::json& t) {
+  threshold_result r;
+  r.expr = t.value("expr", "");
+  r.metric = t.value("metric", "");
+  if (const auto* m = find_metric(r.metric)) r.kind = m->kind;
+  r.ok = t.contains("ok") && t["ok"].is_boolean() && t["ok"].get<bool>();
+  if (t.contains("value") && t["value"].is_number()) r.value = t["value"].get<double>();
+  if (t.contains("note") && t["note"].is_string()) r.note = t["note"].get<std::string>();
+  return r;
 }
 
 const std::vector<metric_info>& threshold_metrics() { return metrics; }
@@ -462,10 +501,109 @@ std::string thresholds_text(const std::vector<threshold_result>& results) {
   return out;
 }
 
+namespace {
+
+bool windowed(std::string_view metric) {
+  for (std::string_view m : {"error_rate", "lost_rate", "p50", "p90", "p99", "p999", "max"}) {
+    if (m == metric) return true;
+  }
+  return false;
+}
+
+bool upper_limit(threshold_op op) {
+  return op == threshold_op::lt || op == threshold_op::le || op == threshold_op::eq;
+}
+
+}  // namespace
+
 bool can_abort(const threshold& t) {
   const auto* m = find_metric(t.metric);
-  return m && m->can_abort &&
-         (t.op == threshold_op::lt || t.op == threshold_op::le || t.op == threshold_op::eq);
+  return m && (m->can_abort || windowed(t.metric)) && upper_limit(t.op);
+}
+
+std::optional<double> window_value(std::string_view metric, const run_counters& early,
+                                   const run_counters& late) {
+  const std::int64_t answers = late.requests_attempted - early.requests_attempted;
+  if (answers < abort_watch::min_requests) return std::nullopt;
+  if (metric == "error_rate") {
+    const auto errors = [](const run_counters& c) {
+      return c.requests_rejected + c.requests_failed + c.requests_unacknowledged;
+    };
+    return static_cast<double>(errors(late) - errors(early)) / static_cast<double>(answers);
+  }
+  if (metric == "lost_rate") {
+    const auto lost = [](const run_counters& c) { return c.rows_rejected + c.rows_failed; };
+    const auto ended = [&lost](const run_counters& c) {
+      return lost(c) + c.rows_delivered + c.rows_unacknowledged;
+    };
+    const std::int64_t rows = ended(late) - ended(early);
+    if (rows <= 0) return std::nullopt;
+    return static_cast<double>(lost(late) - lost(early)) / static_cast<double>(rows);
+  }
+  double quantile = 0;
+  if (metric == "p50") {
+    quantile = 0.5;
+  } else if (metric == "p90") {
+    quantile = 0.9;
+  } else if (metric == "p99") {
+    quantile = 0.99;
+  } else if (metric == "p999") {
+    quantile = 0.999;
+  } else if (metric == "max") {
+    quantile = 1;
+  } else {
+    return std::nullopt;
+  }
+  std::int64_t total = 0;
+  for (int i = 0; i < run_counters::latency_bucket_count; ++i) {
+    total += late.latency_buckets[i] - early.latency_buckets[i];
+  }
+  if (total == 0) return std::nullopt;
+  // The bucket of the answer at rank ceil(q * total), as the histogram ranks them.
+  const auto rank = std::max<std::int64_t>(
+      1, static_cast<std::int64_t>(std::ceil(quantile * static_cast<double>(total))));
+  std::int64_t seen = 0;
+  for (int i = 0; i < run_counters::latency_bucket_count; ++i) {
+    seen += late.latency_buckets[i] - early.latency_buckets[i];
+    if (seen >= rank) return static_cast<double>(run_counters::latency_bucket_floor_us(i)) / 1000.0;
+  }
+  return std::nullopt;
+}
+
+abort_watch::abort_watch(std::vector<threshold> thresholds, millis window, millis grace)
+    : thresholds_(std::move(thresholds)), window_(window), grace_(grace) {}
+
+std::optional<threshold_result> abort_watch::check(const run_counters& so_far, millis elapsed) {
+  if (auto doomed = doomed_threshold(thresholds_, so_far)) return doomed;
+  history_.push_back(mark{elapsed, so_far});
+  // What happened in the grace is forgiven: the window reaches back to its end at most
+  // (the last mark taken within it is the baseline).
+  while (history_.size() >= 2 && history_[1].at <= grace_) history_.erase(history_.begin());
+  // Keep the newest mark that is at least a window old, and those after it.
+  std::size_t keep_from = 0;
+  for (std::size_t i = 0; i < history_.size(); ++i) {
+    if (elapsed - history_[i].at >= window_) keep_from = i;
+  }
+  history_.erase(history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(keep_from));
+  if (elapsed < grace_ || history_.size() < 2) return std::nullopt;
+  const mark& early = history_.front();
+  for (const auto& t : thresholds_) {
+    if (!windowed(t.metric) || !upper_limit(t.op)) continue;
+    const auto value = window_value(t.metric, early.counts, so_far);
+    if (!value || compare(*value, t.op, t.value)) continue;
+    threshold_result r;
+    r.expr = t.expr;
+    r.metric = t.metric;
+    r.kind = t.kind;
+    r.value = value;
+    r.note = t.metric + " was " + (t.kind == metric_kind::time_ms ? "at least " : "") +
+             format_value(t.kind, *value) + " over the last " +
+             format_duration(elapsed - early.at) + " (" +
+             std::to_string(so_far.requests_attempted - early.counts.requests_attempted) +
+             " answers)";
+    return r;
+  }
+  return std::nullopt;
 }
 
 std::optional<threshold_result> doomed_threshold(const std::vector<threshold>& thresholds,

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/duration.hpp"
 #include "delivery/stats.hpp"
 
 namespace gmsim {
@@ -75,6 +76,11 @@ bool all_passed(const std::vector<threshold_result>& results);
 // "p99 = 12.30ms", "error_rate = 5%", "lost_rows = 37", "rps = 10.0/s"; without a value,
 // "gap_violations: not applicable: ...".
 std::string describe(const threshold_result& r);
+// An entry of a summary's thresholds array ({expr, ok, value, metric, note}) as a
+// threshold_result, its kind from its metric: for reports built from the summary alone.
+threshold_result threshold_result_of(const nlohmann::json& entry);
+// Its value with the metric's unit ("12.30ms", "2.838%", "53951", "10.0/s"), or its note.
+std::string shown_value(const threshold_result& r);
 
 // Replaces summary["thresholds"] with [{expr, ok, value, metric}] (value null and a "note"
 // when not applicable; counts as integers).
@@ -90,8 +96,39 @@ std::string thresholds_text(const std::vector<threshold_result>& results);
 // only monotone counts can tell (metric_info::can_abort) and only with <, <= or ==.
 std::optional<threshold_result> doomed_threshold(const std::vector<threshold>& thresholds,
                                                  const run_counters& so_far);
-// Whether t could ever abort a run (its metric can_abort and its operator fits).
+// Whether t could ever abort a run (its metric can_abort and its operator fits, or it
+// is a rate or latency that abort_watch judges over a window).
 bool can_abort(const threshold& t);
+
+// --abort-on-fail for the whole run, during a live run or replay: counts that can no
+// longer pass stop it at once (doomed_threshold); rates and latencies (error_rate,
+// lost_rate, p50..p999, max) with <, <= or == are judged over the last `window` of the
+// run, once `grace` has passed (what happened within it is forgiven) and the window holds
+// at least min_requests answers, as k6's abortOnFail with delayAbortEval. A latency is read from coarse buckets (12%
+// wide) at its bucket's floor: a window fails only when even that is over the limit.
+class abort_watch {
+ public:
+  static constexpr std::int64_t min_requests = 20;
+
+  abort_watch(std::vector<threshold> thresholds, millis window, millis grace);
+  // Called about once a second with the counters of the run so far and the real time
+  // since its start; the first threshold that fails, with its value and a note.
+  std::optional<threshold_result> check(const run_counters& so_far, millis elapsed);
+
+ private:
+  std::vector<threshold> thresholds_;
+  millis window_, grace_;
+  struct mark {
+    millis at;
+    run_counters counts;
+  };
+  std::vector<mark> history_;  // oldest first; the oldest at least window_ old when possible
+};
+
+// A windowed metric's value from the difference of two snapshots (late - early); empty
+// when the window has too few answers or the metric is not windowed.
+std::optional<double> window_value(std::string_view metric, const run_counters& early,
+                                   const run_counters& late);
 
 // src/report/junit.cpp. The JUnit XML report of a summary document (with its thresholds array filled in):
 // one suite "gmsim", a test case per threshold (classname gmsim.thresholds) and per

@@ -193,7 +193,7 @@ class replay_worker {
     stats_.last_answer_ms = std::max(
         stats_.last_answer_ms,
         static_cast<millis>(static_cast<double>(finished_us) * config_.time_scale / 1000.0));
-    stats_.count_answer(outcome, r.rows, static_cast<std::int64_t>(s.body.size()),
+    stats_.count_answer(outcome, s.stream().type, r.rows, static_cast<std::int64_t>(s.body.size()),
                         finished_us - time_.at_us(r.t), finished_us - started_us);
     if (record_) write_record(s, r, outcome, started_us, finished_us - started_us);
     if (lost_ && outcome.kind != outcome_kind::delivered) write_lost(s, r, outcome, s.body);
@@ -339,6 +339,9 @@ run_result replay(const replay_config& config, recording_header* header) {
   hooks.progress_line = [&](const progress_snapshot& sum) {
     return progress_line(index.header.requests, sum);
   };
+  if (config.should_stop) {
+    hooks.should_abort = [&](const progress_snapshot& sum) { return config.should_stop(sum.counts); };
+  }
   hooks.quiet = config.quiet;
   hooks.progress = config.progress;
   const control_outcome control = run_workers(workers, std::move(hooks));
@@ -364,7 +367,9 @@ run_result replay(const replay_config& config, recording_header* header) {
   result.queues = queues.size();
   result.workers = count;
   result.target = config.transport.target.text;
+  result.replay = true;
   result.interrupted = control.interrupted;
+  result.aborted = control.aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;
 }

@@ -30,6 +30,9 @@ struct replay_config {
   bool quiet = false;          // no live progress on stderr
   // Called on the calling thread about once a second with a progress line; may be empty.
   std::function<void(const std::string&)> progress;
+  // Called as often as progress with the counters so far; true stops the replay as a
+  // first SIGINT does and sets run_result::aborted. May be empty. For --abort-on-fail.
+  std::function<bool(const run_counters&)> should_stop;
 };
 
 // Reads and checks the whole recording before sending anything (throws recording_error),

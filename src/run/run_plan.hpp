@@ -31,6 +31,9 @@ struct run_config {
   double time_scale = 1.0;                 // scenario ms per real ms
   millis drain_timeout = 120'000;          // after the duration, to deliver the backlog
   bool quiet = false;                      // no live progress
+  // Whether a live run whose auth probes were accepted fails (the gate
+  // auth_probes_accepted==0, exit 99), or only reports it (--auth-probes report).
+  bool auth_probes_gate = true;
   // Called (on the main thread, about once a second) with a progress line; may be empty.
   std::function<void(const std::string&)> progress;
   // Live runs: called on the main thread, as often as progress, with the counters of all
@@ -50,6 +53,7 @@ struct run_result {
   bool interrupted = false;  // stopped by SIGINT or SIGTERM
   bool aborted = false;      // stopped by run_config::should_stop
   std::string target;        // where requests went ("" for a dry run)
+  bool replay = false;       // a replay of a recording, not a run of a profile
   std::optional<receiver_counts> receiver;  // what the embedded receiver saw (set by the CLI)
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the gmsim command lines of docs/ci.md, as written, against gmsim's own receiver:
 # a healthy receiver passes (exit 0, JUnit and HTML written); one that answers 500
-# fails the thresholds (exit 99, reports still written). Loopback only.
+# fails the thresholds (exit 99, reports still written); one that does not check the
+# auth string passes every recipe but the wrong-auth one (exit 99). Loopback only.
 # Usage: recipes_test.sh GMSIM_BINARY SOURCE_DIR
 set -euo pipefail
 gmsim=$1
@@ -35,8 +36,16 @@ PY
 count=$(wc -l <"$work/commands.txt")
 [ "$count" -ge 2 ] || { echo "FAIL: found $count gmsim commands in docs/ci.md"; exit 1; }
 
+# healthy: checks the auth string, answers 200; failing: answers 500; open: answers 200
+# without checking the auth string (a wrong-auth recipe must fail against it).
 start_receiver() {
-  gmsim receive --listen 127.0.0.1:0 --auth-string "$GMSIM_AUTH_STRING" "$@" 2>"$work/receiver.err" &
+  # (receive reads GMSIM_AUTH_STRING too: the open one runs without it)
+  if [ "${1:-}" = --open ]; then
+    shift
+    env -u GMSIM_AUTH_STRING gmsim receive --listen 127.0.0.1:0 "$@" 2>"$work/receiver.err" &
+  else
+    gmsim receive --listen 127.0.0.1:0 --auth-string "$GMSIM_AUTH_STRING" "$@" 2>"$work/receiver.err" &
+  fi
   receiver=$!
   for _ in $(seq 1 100); do grep -q listening "$work/receiver.err" 2>/dev/null && break; sleep 0.1; done
   port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/receiver.err" | head -1)
@@ -47,9 +56,13 @@ export GMSIM_AUTH_STRING="ci-secret-$(date +%s)-abcdefgh"
 n=0
 while IFS= read -r cmd; do
   n=$((n + 1))
-  for mode in healthy failing; do
+  for mode in healthy failing open; do
     dir="$work/$n-$mode" && mkdir -p "$dir"
-    if [ $mode = healthy ]; then start_receiver; else start_receiver --status 500; fi
+    case $mode in
+      healthy) start_receiver ;;
+      failing) start_receiver --status 500 ;;
+      open) start_receiver --open ;;
+    esac
     set +e
     (cd "$dir" && eval "$cmd" >stdout.txt 2>stderr.txt)
     code=$?
@@ -57,6 +70,8 @@ while IFS= read -r cmd; do
     kill "$receiver" && wait "$receiver" 2>/dev/null || true
     receiver=""
     want=0; [ $mode = failing ] && want=99
+    # Against an open receiver only the auth recipe fails: its probes are accepted.
+    [ $mode = open ] && [[ $cmd == *wrong-auth* ]] && want=99
     if [ $code -ne $want ]; then
       echo "FAIL: recipe $n against a $mode receiver exited $code, expected $want: $cmd"
       cat "$dir/stderr.txt"; exit 1

@@ -157,7 +157,8 @@ inline void expect_summary_contract(const json& s) {
   if (rows["generated"].is_number_integer()) {
     EXPECT_EQ(rows["generated"].get<std::int64_t>(),
               rows["delivered"].get<std::int64_t>() + rows["rejected"].get<std::int64_t>() +
-                  rows["failed"].get<std::int64_t>() + rows["unsent"].get<std::int64_t>());
+                  rows["failed"].get<std::int64_t>() + rows["unacknowledged"].get<std::int64_t>() +
+                  rows["unsent"].get<std::int64_t>() + rows["auth_probes"].get<std::int64_t>());
     std::int64_t by_type = 0;
     for (const auto& [type, n] : rows["by_type"].items()) by_type += n.get<std::int64_t>();
     EXPECT_EQ(by_type, rows["generated"].get<std::int64_t>());

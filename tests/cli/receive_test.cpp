@@ -111,4 +111,126 @@ TEST_F(cli_receive, run_against_receive_right_and_wrong_auth_string) {
   EXPECT_EQ(counts["invalid"], 0);
 }
 
+// Issue 18: the auth probes are a check of their own. A receiver that refuses them passes
+// the recommended gate (nothing lost, no errors); one that accepts them fails the run by
+// default (exit 99, a failing JUnit case, the HTML's verdict), or only says so with
+// --auth-probes report.
+TEST_F(cli_receive, an_accepted_auth_probe_fails_the_run_and_a_refused_one_loses_nothing) {
+  const std::string secret = "probe-secret-0123456789abcdef";
+  auto run_against = [&](int port, const std::string& name, args extra) {
+    args a = {"run", "wrong-auth", "--target", "http://127.0.0.1:" + std::to_string(port) + "/hook",
+              "--auth-string", secret, "--duration", "30s", "--time-scale", "10", "--max-delay",
+              "2s", "--quiet", "--threshold", "lost_rows==0", "--threshold", "error_rate<1%",
+              "--summary-json", file(name + ".json"), "--junit", file(name + ".xml"), "--html",
+              file(name + ".html"), "--lost-rows", file(name + ".lost")};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return gmsim(a, 90s);
+  };
+  std::unique_ptr<gmsim_process> strict;
+  int port = start_receiver(strict, {"--auth-string", secret, "--duration", "60s"});
+  ASSERT_GT(port, 0);
+  auto good = run_against(port, "strict", {});
+  strict->signal(SIGTERM);
+  strict->wait(30s);
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  json g = read_json("strict.json");
+  expect_summary_contract(g);
+  EXPECT_GT(g["auth_probes"]["sent"].get<std::int64_t>(), 0);
+  EXPECT_EQ(g["auth_probes"]["accepted"], 0);
+  EXPECT_EQ(g["rows"]["lost"], 0);
+  EXPECT_EQ(g["requests"]["rejected"], 0);
+  EXPECT_EQ(g["rows"]["delivered"].get<std::int64_t>() + g["rows"]["auth_probes"].get<std::int64_t>(),
+            g["rows"]["generated"].get<std::int64_t>());
+  EXPECT_TRUE(contains(good.out, "all refused (good)")) << good.out;
+  EXPECT_TRUE(contains(good.out, "✓ auth_probes_accepted==0")) << good.out;
+  EXPECT_TRUE(contains(read_text(path("strict.xml")), "failures=\"0\"")) << read_text(path("strict.xml"));
+  for (const auto& line : lines_of(read_text(path("strict.lost")))) {
+    EXPECT_EQ(json::parse(line)["auth_probe"], true) << line;
+  }
+
+  std::unique_ptr<gmsim_process> open;
+  port = start_receiver(open, {"--duration", "60s"});
+  ASSERT_GT(port, 0);
+  auto bad = run_against(port, "open", {});
+  auto reported = run_against(port, "reported", {"--auth-probes", "report"});
+  open->signal(SIGTERM);
+  open->wait(30s);
+  EXPECT_EQ(bad.exit_code, 99) << bad.out << bad.err;
+  json b = read_json("open.json");
+  EXPECT_EQ(b["auth_probes"]["accepted"], b["auth_probes"]["sent"]);
+  EXPECT_EQ(b["auth_probes_gate"], "fail");
+  EXPECT_EQ(b["rows"]["lost"], 0);
+  EXPECT_TRUE(contains(bad.out, "SECURITY FINDING")) << bad.out;
+  EXPECT_TRUE(contains(bad.out, "✗ auth_probes_accepted==0")) << bad.out;
+  const std::string junit = read_text(path("open.xml"));
+  EXPECT_TRUE(contains(junit, "name=\"auth_probes_accepted==0\"")) << junit;
+  EXPECT_TRUE(contains(junit, "failures=\"1\"")) << junit;
+  EXPECT_TRUE(contains(read_text(path("open.html")), "auth_probes_accepted==0"));
+  EXPECT_EQ(reported.exit_code, 0) << reported.out << reported.err;
+  EXPECT_EQ(read_json("reported.json")["auth_probes_gate"], "report");
+  EXPECT_TRUE(contains(reported.out, "SECURITY FINDING")) << reported.out;
+  EXPECT_FALSE(contains(good.out + good.err + bad.out + bad.err + read_text(path("open.html")) +
+                            read_text(path("open.json")),
+                        secret));
+  expect_usage_error(gmsim({"run", "wrong-auth", "--dry-run", "--auth-probes", "maybe"}, 30s),
+                     {"--auth-probes", "fail or report"});
+}
+
+// Issue 18: a replay gates CI as a run does (--threshold, --junit, --html, exit 99), and
+// its summary says why requests failed, with the receiver's own words.
+TEST_F(cli_receive, replay_takes_thresholds_and_reports_why_requests_failed) {
+  auto dry = gmsim({"run", "--dry-run", "--quiet", "--record", file("rec.ndjson")}, 60s);
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  std::unique_ptr<gmsim_process> receiver;
+  const int port = start_receiver(receiver, {"--status", "500", "--duration", "60s"});
+  ASSERT_GT(port, 0);
+  auto r = gmsim({"replay", file("rec.ndjson"), "--target",
+                  "http://127.0.0.1:" + std::to_string(port) + "/hook", "--time-scale", "100",
+                  "--quiet", "--threshold", "lost_rows==0", "--threshold", "requests>0", "--junit",
+                  file("replay.xml"), "--html", file("replay.html"), "--summary-json",
+                  file("replay.json")},
+                 60s);
+  receiver->signal(SIGTERM);
+  receiver->wait(30s);
+  EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "✗ lost_rows==0")) << r.out;
+  EXPECT_TRUE(contains(r.out, "✓ requests>0")) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("why +status 500 x\\d+ \\(\\d+ rows\\): "
+                                                  "\\{\"ok\":false,\"status\":500\\}")))
+      << r.out;
+  const json s = read_json("replay.json");
+  EXPECT_EQ(s["causes"]["status 500"]["example"], "status 500: {\"ok\":false,\"status\":500}");
+  EXPECT_EQ(s["causes"]["status 500"]["rows"], s["rows"]["rejected"]);
+  EXPECT_TRUE(s.contains("replay_of"));
+  EXPECT_EQ(s["thresholds"].size(), 2u);
+  EXPECT_TRUE(contains(read_text(path("replay.xml")), "failures=\"2\""))  // + no rows lost
+      << read_text(path("replay.xml"));
+  EXPECT_TRUE(contains(read_text(path("replay.html")), "lost_rows==0"));
+}
+
+// Issue 18: --abort-on-fail judges a latency over a sliding window, after a grace: a run
+// whose p99 crosses its limit stops early, as k6's abortOnFail does.
+TEST_F(cli_receive, abort_on_fail_stops_a_run_whose_p99_crosses_its_limit) {
+  std::unique_ptr<gmsim_process> receiver;
+  const int port = start_receiver(receiver, {"--latency", "300ms", "--duration", "120s"});
+  ASSERT_GT(port, 0);
+  const auto began = std::chrono::steady_clock::now();
+  auto r = gmsim({"run", "stress", "--target", "http://127.0.0.1:" + std::to_string(port) + "/hook",
+                  "--duration", "10m", "--quiet", "--threshold", "p99<100ms", "--abort-on-fail",
+                  "--abort-grace", "1s", "--abort-window", "2s", "--summary-json", file("s.json")},
+                 120s);
+  const auto took = std::chrono::steady_clock::now() - began;
+  receiver->signal(SIGTERM);
+  receiver->wait(30s);
+  EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "stopping: threshold 'p99<100ms' failed (p99 was at least"))
+      << r.err;
+  EXPECT_LT(took, 60s);  // not the 10 minutes
+  const json s = read_json("s.json");
+  EXPECT_EQ(s["aborted"], true);
+  EXPECT_EQ(s["thresholds"][0]["ok"], false);
+  expect_usage_error(gmsim({"run", "--dry-run", "--abort-window", "2s"}, 30s),
+                     {"--abort-window", "only with --abort-on-fail"});
+}
+
 // --- docs/cli.md ----------------------------------------------------------------------------

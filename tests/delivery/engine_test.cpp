@@ -50,8 +50,15 @@ struct harness {
 };
 
 void expect_accounted(const run_stats& s) {
-  EXPECT_EQ(s.rows_generated, s.rows_delivered + s.rows_rejected + s.rows_failed + s.rows_unsent);
-  EXPECT_EQ(s.requests_attempted, s.requests_delivered + s.requests_rejected + s.requests_failed);
+  EXPECT_EQ(s.rows_generated, s.rows_delivered + s.rows_rejected + s.rows_failed +
+                                  s.rows_unacknowledged + s.rows_unsent + s.auth_probe_rows);
+  EXPECT_EQ(s.requests_attempted, s.requests_delivered + s.requests_rejected + s.requests_failed +
+                                      s.requests_unacknowledged);
+  std::int64_t by_type_outcome = 0;
+  for (const auto& per_type : s.rows_by_type_outcome) {
+    for (const auto n : per_type) by_type_outcome += n;
+  }
+  EXPECT_EQ(by_type_outcome, s.rows_generated - s.auth_probe_rows);
 }
 
 // Runs what falls due up to `until`, then sets the clock there.
@@ -759,6 +766,98 @@ TEST(engine, auth_probes_answered_2xx_are_counted_as_accepted) {
   EXPECT_EQ(strict.work->stats().auth_probes_accepted, 0);
 }
 
+// Issue 18: an auth probe is a check of its own. A receiver that refuses it (the right
+// answer) loses no rows and has no errors; its rows are counted apart, and listed in the
+// ledger marked as a probe's.
+TEST(engine, auth_probes_are_counted_apart_from_the_traffic) {
+  auto p = small_profile(1, 120'000, 1.0);
+  p.edge_cases = {{"auth-missing", 2}, {"auth-wrong", 2}};
+  harness strict(p, true);
+  // The probes are the requests without the run's auth: the engine says which.
+  strict.sender.answer = [](const testing::sent_request& r) {
+    return r.auth == request_auth::normal
+               ? request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}}
+               : request_outcome{outcome_kind::rejected, 401, failure_kind::none, "status 401"};
+  };
+  run_to_end(*strict.work, strict.time);
+  const auto& s = strict.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.auth_probes, 0);
+  EXPECT_EQ(s.auth_probes_accepted, 0);
+  EXPECT_GT(s.auth_probe_rows, 0);
+  EXPECT_EQ(s.rows_lost(), 0);
+  EXPECT_EQ(s.requests_rejected, 0);
+  EXPECT_EQ(s.by_status.count(401), 0u);
+  EXPECT_TRUE(s.causes.empty());
+  EXPECT_EQ(s.rows_delivered + s.auth_probe_rows, s.rows_generated);
+
+  testing::scratch_dir dir;
+  merge_ledger_sinks({strict.ledgers.get()}, "", "", dir.file("lost.ndjson"));
+  std::ifstream in(dir.file("lost.ndjson"));
+  std::int64_t lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    const auto row = nlohmann::json::parse(line);
+    EXPECT_EQ(row["auth_probe"], true) << line;
+    EXPECT_EQ(row["reason"], "status 401") << line;
+  }
+  EXPECT_EQ(lines, s.auth_probe_rows);
+}
+
+// Issue 18: a request whose body went out whole and got no answer is unacknowledged:
+// an error, not a loss; each cause counted with an example.
+TEST(engine, unacknowledged_rows_are_not_lost_and_causes_keep_an_example) {
+  auto p = small_profile(2, 300'000, 2.0);
+  harness h(p, true);
+  int n = 0;
+  h.sender.answer = [&](const testing::sent_request&) {
+    ++n;
+    if (n % 3 == 0) {
+      return request_outcome{outcome_kind::rejected, 500, failure_kind::none,
+                             "status 500: {\"error\":\"storage failed\"}"};
+    }
+    if (n % 3 == 1) {
+      return request_outcome{outcome_kind::unacknowledged, 0, failure_kind::timeout,
+                             "no complete response within 30000 ms"};
+    }
+    return request_outcome{outcome_kind::delivered, 200, failure_kind::none, {}};
+  };
+  run_to_end(*h.work, h.time);
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_GT(s.rows_unacknowledged, 0);
+  EXPECT_EQ(s.rows_failed, 0);
+  EXPECT_EQ(s.rows_lost(), s.rows_rejected + s.rows_unsent);
+  EXPECT_EQ(s.by_error[static_cast<int>(failure_kind::timeout)], s.requests_unacknowledged);
+  ASSERT_EQ(s.causes.size(), 2u);
+  const auto& status = s.causes.at("status 500");
+  EXPECT_EQ(status.requests, s.requests_rejected);
+  EXPECT_EQ(status.rows, s.rows_rejected);
+  EXPECT_EQ(status.example, "status 500: {\"error\":\"storage failed\"}");
+  EXPECT_EQ(s.causes.at("unacknowledged: timeout").rows, s.rows_unacknowledged);
+  // Per type: each type's rows by outcome add up to that type's rows.
+  for (int t = 0; t < webhook_type_count; ++t) {
+    std::int64_t sum = 0;
+    for (const auto v : s.rows_by_type_outcome[t]) sum += v;
+    EXPECT_EQ(sum, s.rows_by_type[t]) << t;
+  }
+
+  testing::scratch_dir dir;
+  merge_ledger_sinks({h.ledgers.get()}, "", "", dir.file("lost.ndjson"));
+  std::ifstream in(dir.file("lost.ndjson"));
+  std::int64_t unacknowledged = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto row = nlohmann::json::parse(line);
+    if (row["outcome"] == "unacknowledged") {
+      ++unacknowledged;
+      EXPECT_EQ(row["reason"], "timeout");
+      EXPECT_EQ(row["cause"], "no complete response within 30000 ms");
+    } else if (row["outcome"] == "rejected") {
+      EXPECT_EQ(row["cause"], "status 500: {\"error\":\"storage failed\"}");
+    }
+  }
+  EXPECT_EQ(unacknowledged, s.rows_unacknowledged);
+}
+
 TEST(engine, rejected_and_failed_requests_lose_their_rows_to_the_ledger) {
   auto p = small_profile(2, 300'000, 2.0);
   harness h(p, true);
@@ -1003,7 +1102,8 @@ TEST(engine, every_built_in_profile_dry_runs_with_valid_bodies) {
     c.record_path = dir.file("builtin.ndjson");
     auto r = run(c);
     EXPECT_GT(r.stats.rows_generated, 0);
-    EXPECT_EQ(r.stats.rows_delivered, r.stats.rows_generated);
+    // Auth probes (edge-cases, wrong-auth) are counted apart from the traffic.
+    EXPECT_EQ(r.stats.rows_delivered + r.stats.auth_probe_rows, r.stats.rows_generated);
     EXPECT_LE(r.stats.page_rows.max(), c.settings.delivery.batch_rows);
     std::ifstream in(c.record_path);
     std::string line;

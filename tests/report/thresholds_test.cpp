@@ -30,7 +30,8 @@ json sample_summary() {
                  "by_status": {"200": 190, "404": 1, "413": 2, "500": 2, "503": 1},
                  "by_error": {"timeout": 3, "reset": 1}},
     "rows": {"generated": 5000, "delivered": 4800, "rejected": 120, "failed": 60, "unsent": 20,
-             "lost": 200},
+             "lost": 200, "unacknowledged": 0},
+    "auth_probes": {"sent": 2, "accepted": 1, "rows": 0},
     "latency_ms": {"p50": 1.5, "p90": 4.25, "p99": 12.3, "p999": 40.0, "max": 51.2},
     "latency_uncorrected_ms": {"p50": 1.0, "p90": 3.0, "p99": 10.0, "p999": 30.0, "max": 50.0},
     "delivery_lag_ms": {"p50": 30000, "p90": 55000, "p99": 59000, "max": 60500},
@@ -172,6 +173,8 @@ TEST(thresholds_evaluate, every_metric_from_the_summary) {
                                                   {"status_4xx", 3},
                                                   {"status_5xx", 3},
                                                   {"timeouts", 3},
+                                                  {"unacknowledged_rows", 0},
+                                                  {"auth_probes_accepted", 1},
                                                   {"gap_violations", 0},
                                                   {"invalid_bodies", 2}};
   auto summary = sample_summary();
@@ -277,14 +280,108 @@ TEST(thresholds_report, summary_array_and_console_lines) {
   EXPECT_EQ(thresholds_text({}), "");
 }
 
+// Issue 18: a timeout is unacknowledged, not lost; an auth probe is a check of its own.
+TEST(thresholds_evaluate, unacknowledged_rows_are_errors_but_not_lost_and_probes_are_apart) {
+  json s = json::parse(R"({
+    "dry_run": false,
+    "requests": {"attempted": 100, "delivered": 90, "rejected": 0, "failed": 0,
+                 "unacknowledged": 10, "by_error": {"timeout": 10}},
+    "rows": {"generated": 1010, "delivered": 900, "rejected": 0, "failed": 0,
+             "unacknowledged": 100, "unsent": 0, "auth_probes": 10, "lost": 0},
+    "auth_probes": {"sent": 2, "accepted": 0, "rows": 10}
+  })");
+  EXPECT_EQ(value_of("lost_rows==0", s), 0);
+  EXPECT_EQ(value_of("unacknowledged_rows==0", s), 100);
+  EXPECT_DOUBLE_EQ(*value_of("error_rate<1%", s), 0.1);
+  EXPECT_DOUBLE_EQ(*value_of("delivered_rate>0", s), 0.9);  // of the traffic: probes apart
+  EXPECT_EQ(value_of("auth_probes_accepted==0", s), 0);
+  s["auth_probes"]["accepted"] = 2;
+  EXPECT_FALSE(evaluate_threshold(parse_threshold("auth_probes_accepted==0"), s).ok);
+  // A dry run answers every request itself: it cannot tell.
+  s["dry_run"] = true;
+  const auto dry = evaluate_threshold(parse_threshold("auth_probes_accepted==0"), s);
+  EXPECT_FALSE(dry.ok);
+  EXPECT_NE(dry.note.find("a dry run"), std::string::npos) << dry.note;
+  // A summary of 0.2, without the new fields, reads as before.
+  json old = json::parse(R"({
+    "requests": {"attempted": 10, "delivered": 8, "rejected": 1, "failed": 1},
+    "rows": {"generated": 100, "delivered": 80}
+  })");
+  EXPECT_DOUBLE_EQ(*value_of("error_rate<1%", old), 0.2);
+  EXPECT_EQ(value_of("lost_rows==0", old), 20);
+  EXPECT_EQ(value_of("unacknowledged_rows==0", old), 0);
+  EXPECT_EQ(value_of("auth_probes_accepted==0", old), 0);
+}
+
+// --abort-on-fail over a window: a rate or latency that fails in the last seconds stops
+// the run once the grace is over, judged from the counters' difference.
+TEST(thresholds_abort, rates_and_latencies_are_judged_over_the_last_window) {
+  abort_watch watch({parse_threshold("p99<1s"), parse_threshold("error_rate<10%")}, 5'000, 3'000);
+  run_counters c;
+  auto answer = [&c](std::int64_t latency_us, bool ok, int n) {
+    for (int i = 0; i < n; ++i) {
+      c.requests_attempted += 1;
+      (ok ? c.requests_delivered : c.requests_rejected) += 1;
+      c.latency_buckets[run_counters::latency_bucket(latency_us)] += 1;
+    }
+  };
+  // Healthy for 10 s: 100 answers a second at 50 ms.
+  millis t = 0;
+  for (; t <= 10'000; t += 1000) {
+    answer(50'000, true, 100);
+    EXPECT_FALSE(watch.check(c, t).has_value()) << t;
+  }
+  // Then slow: 2 s answers, a fifth of the first window that holds them.
+  std::optional<threshold_result> failed;
+  for (; t <= 20'000 && !failed; t += 1000) {
+    answer(2'000'000, true, 100);
+    failed = watch.check(c, t);
+  }
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->expr, "p99<1s");
+  EXPECT_GE(*failed->value, 2000.0 / 1.13);  // the bucket's floor, at most 12% below
+  EXPECT_LE(*failed->value, 2000.0);
+  EXPECT_LE(t, 12'000);  // the first window holding >1% slow answers
+  EXPECT_NE(failed->note.find("over the last"), std::string::npos) << failed->note;
+
+  // Errors early are forgiven by the grace; errors in the window after it are not.
+  abort_watch errors({parse_threshold("error_rate<10%")}, 5'000, 3'000);
+  run_counters e;
+  auto at = [&](millis when, int ok, int bad) {
+    e.requests_attempted += ok + bad;
+    e.requests_delivered += ok;
+    e.requests_failed += bad;
+    return errors.check(e, when);
+  };
+  EXPECT_FALSE(at(1000, 0, 50).has_value());  // 100% errors, in the grace
+  EXPECT_FALSE(at(2000, 0, 50).has_value());
+  for (millis when = 3000; when <= 9000; when += 1000) {
+    EXPECT_FALSE(at(when, 100, 5).has_value()) << when;  // 5% once the window moved on
+  }
+  EXPECT_FALSE(at(10'000, 100, 10).has_value());  // the last 5 s: 30 of 530, 5.7%
+  const auto worse = at(11'000, 20, 100);          // the last 5 s: 125 of 545, 23%
+  ASSERT_TRUE(worse.has_value());
+  EXPECT_EQ(worse->expr, "error_rate<10%");
+  // Too few answers in the window: no verdict.
+  abort_watch quiet({parse_threshold("error_rate<10%")}, 5'000, 0);
+  run_counters q;
+  q.requests_attempted = q.requests_failed = abort_watch::min_requests - 1;
+  EXPECT_FALSE(quiet.check(run_counters{}, 0).has_value());
+  EXPECT_FALSE(quiet.check(q, 1000).has_value());
+}
+
 TEST(thresholds_abort, only_monotone_counts_with_an_upper_bound_can_abort) {
   EXPECT_TRUE(can_abort(parse_threshold("lost_rows==0")));
   EXPECT_TRUE(can_abort(parse_threshold("failed_requests<10")));
   EXPECT_TRUE(can_abort(parse_threshold("status_5xx<=3")));
   EXPECT_FALSE(can_abort(parse_threshold("lost_rows>0")));
   EXPECT_FALSE(can_abort(parse_threshold("requests>=100")));
-  EXPECT_FALSE(can_abort(parse_threshold("p99<500ms")));
-  EXPECT_FALSE(can_abort(parse_threshold("error_rate<1%")));
+  // Rates and latencies abort over a window (abort_watch), with an upper bound only.
+  EXPECT_TRUE(can_abort(parse_threshold("p99<500ms")));
+  EXPECT_TRUE(can_abort(parse_threshold("error_rate<1%")));
+  EXPECT_FALSE(can_abort(parse_threshold("p99>500ms")));
+  EXPECT_FALSE(can_abort(parse_threshold("rps<100")));
+  EXPECT_FALSE(can_abort(parse_threshold("uncorrected_p99<500ms")));
   EXPECT_FALSE(can_abort(parse_threshold("gap_violations==0")));  // not in the runner's counters
 }
 
@@ -554,7 +651,8 @@ TEST(thresholds_junit, accounting_and_not_applicable_failures) {
       "live run without --target), threshold invalid_bodies==0");
   EXPECT_EQ(cases[2]->attributes.at("name"), "accounting");
   EXPECT_EQ(cases[2]->all("failure")[0]->attributes.at("message"),
-            "rows.generated 5000 != delivered 4800 + rejected 120 + failed 60 + unsent 19 = 4999");
+            "rows.generated 5000 != delivered 4800 + rejected 120 + failed 60 + unacknowledged 0 + "
+            "unsent 19 + auth probes 0 = 4999");
 }
 
 TEST(thresholds_junit, everything_is_escaped) {
@@ -736,8 +834,7 @@ TEST_F(thresholds_binary, abort_on_fail_stops_a_live_run_and_exits_99) {
       "--threshold 'failed_requests==0' --threshold 'p99<3600s' --abort-on-fail --summary-json " +
       path("summary.json"));
   EXPECT_EQ(r.code, 99) << r.err;
-  EXPECT_NE(r.err.find("gmsim: stopping: threshold 'failed_requests==0' can no longer pass "
-                       "(failed_requests is "),
+  EXPECT_NE(r.err.find("gmsim: stopping: threshold 'failed_requests==0' failed (failed_requests is "),
             std::string::npos)
       << r.err;
   auto summary = json::parse(read("summary.json"));
@@ -746,6 +843,39 @@ TEST_F(thresholds_binary, abort_on_fail_stops_a_live_run_and_exits_99) {
   EXPECT_GE(summary["requests"]["failed"].get<int>(), 1);
   EXPECT_EQ(summary["thresholds"][0]["ok"], false);
   EXPECT_EQ(summary["thresholds"][1]["ok"], true);
+}
+
+// Issue 18: `gmsim check` gives any summary, merged shards included, a run's verdict.
+TEST_F(thresholds_binary, check_evaluates_thresholds_on_merged_shards) {
+  for (const char* shard : {"1/2", "2/2"}) {
+    auto r = gmsim(std::string("run --dry-run --quiet --shard ") + shard +
+                   " --start-time 2026-01-01T00:00:00Z --summary-json " +
+                   path(std::string("s") + shard[0] + ".json"));
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  auto failing = gmsim("check " + path("s1.json") + " " + path("s2.json") +
+                       " --threshold 'lost_rows==0' --threshold 'requests>100000' --junit " +
+                       path("check.xml") + " --summary-json " + path("checked.json"));
+  EXPECT_EQ(failing.code, 99) << failing.err;
+  EXPECT_NE(failing.out.find("2 summaries merged"), std::string::npos) << failing.out;
+  EXPECT_NE(failing.out.find("✓ lost_rows==0"), std::string::npos) << failing.out;
+  EXPECT_NE(failing.out.find("✗ requests>100000"), std::string::npos) << failing.out;
+  const auto checked = json::parse(read("checked.json"));
+  EXPECT_EQ(checked["shard"], "1/1");
+  ASSERT_EQ(checked["thresholds"].size(), 2u);
+  EXPECT_EQ(checked["thresholds"][1]["ok"], false);
+  EXPECT_NE(read("check.xml").find("failures=\"1\""), std::string::npos) << read("check.xml");
+  // The merged summary's requests are the sum of the shards'.
+  const auto one = json::parse(read("s1.json")), two = json::parse(read("s2.json"));
+  EXPECT_EQ(checked["requests"]["attempted"].get<std::int64_t>(),
+            one["requests"]["attempted"].get<std::int64_t>() +
+                two["requests"]["attempted"].get<std::int64_t>());
+  auto passing = gmsim("check " + path("s1.json") + " --threshold 'lost_rows==0'");
+  EXPECT_EQ(passing.code, 0) << passing.err;
+  EXPECT_EQ(gmsim("check --threshold 'lost_rows==0'").code, 2);
+  EXPECT_EQ(gmsim("check " + path("nothing.json") + " --threshold 'lost_rows==0'").code, 2);
+  EXPECT_EQ(gmsim("check " + path("s1.json") + " --threshold 'lost_row==0'").code, 2);
+  EXPECT_EQ(gmsim("check " + path("s1.json") + " --abort-on-fail").code, 2);
 }
 
 }  // namespace

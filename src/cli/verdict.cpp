@@ -1,0 +1,183 @@
+// The verdicts of every run kind, in one place: the report options that run, replay and
+// check share (--threshold, --abort-on-fail, --junit, --html, --summary-json), the auth
+// probes' gate, the reports written from a summary, and `gmsim check`, which gives any
+// summary (a merged one too) the verdict a run would have.
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "report/html_report.hpp"
+#include "report/merge.hpp"
+#include "report/report.hpp"
+#include "report/thresholds.hpp"
+
+namespace gmsim::cli {
+
+namespace po = boost::program_options;
+
+void add_report_options(po::options_description& opts, bool can_abort) {
+  // clang-format off
+  opts.add_options()
+    ("summary-json", po::value<std::string>()->value_name("F"), "write the summary JSON here")
+    ("html", po::value<std::string>()->value_name("F"), "write the HTML report here (one file, no external resources)")
+    ("threshold", po::value<std::vector<std::string>>()->composing()->value_name("EXPR"), "pass/fail criterion, repeatable: \"p99<500ms\", \"error_rate<1%\", \"lost_rows==0\"; exit 99 when one fails")
+    ("junit", po::value<std::string>()->value_name("F"), "write a JUnit XML report (thresholds and invariants) here");
+  if (can_abort) {
+    opts.add_options()
+      ("abort-on-fail", "stop as soon as a threshold fails: a count that can no longer pass at once, a rate or latency (error_rate, lost_rate, p50..p999, max) over the last --abort-window, after --abort-grace")
+      ("abort-window", po::value<std::string>()->value_name("D"), "the window rates and latencies are judged over (default 10s)")
+      ("abort-grace", po::value<std::string>()->value_name("D"), "no rate or latency stops the run before this (default 10s)");
+  }
+  // clang-format on
+}
+
+void read_report_options(const po::variables_map& vm, report_options& out) {
+  if (vm.count("threshold")) {
+    for (const auto& text : vm["threshold"].as<std::vector<std::string>>()) {
+      try {
+        out.thresholds.push_back(parse_threshold(text));
+      } catch (const threshold_error& e) {
+        throw usage_error(std::string("--threshold ") + e.what());
+      }
+    }
+  }
+  if (vm.count("summary-json")) out.summary_json = vm["summary-json"].as<std::string>();
+  if (vm.count("html")) out.html = vm["html"].as<std::string>();
+  if (vm.count("junit")) out.junit = vm["junit"].as<std::string>();
+  out.abort_on_fail = vm.count("abort-on-fail") != 0;
+  if (vm.count("abort-window")) out.abort_window = duration_option(vm, "abort-window", 1000);
+  if (vm.count("abort-grace")) out.abort_grace = duration_option(vm, "abort-grace", 0);
+  for (const char* option : {"abort-window", "abort-grace"}) {
+    if (vm.count(option) && !out.abort_on_fail) {
+      throw usage_error(std::string("--") + option + ": only with --abort-on-fail");
+    }
+  }
+}
+
+std::function<bool(const run_counters&)> abort_on_fail(const report_options& options,
+                                                       const std::string& command) {
+  if (!options.abort_on_fail) return {};
+  if (std::none_of(options.thresholds.begin(), options.thresholds.end(),
+                   [](const threshold& t) { return can_abort(t); })) {
+    print_error(command,
+                "--abort-on-fail: no threshold given can stop early (a count, rate or latency with "
+                "<, <= or ==, such as lost_rows==0 or p99<1s: see docs/reports.md); running to "
+                "the end");
+    return {};
+  }
+  auto watch =
+      std::make_shared<abort_watch>(options.thresholds, options.abort_window, options.abort_grace);
+  const auto began = std::chrono::steady_clock::now();
+  return [watch, began](const run_counters& so_far) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - began)
+                             .count();
+    auto failed = watch->check(so_far, elapsed);
+    if (failed) {
+      std::fprintf(stderr, "\ngmsim: stopping: threshold '%s' failed (%s)\n", failed->expr.c_str(),
+                   failed->note.c_str());
+    }
+    return failed.has_value();
+  };
+}
+
+namespace {
+
+// The auth probes' gate: a live run whose probes were accepted fails, as the threshold
+// auth_probes_accepted==0 would, unless the user judges that metric already or asked to
+// only report it. A dry run cannot tell (it answers itself).
+std::vector<threshold> with_auth_gate(std::vector<threshold> thresholds,
+                                      const nlohmann::json& summary) {
+  if (!summary.contains("auth_probes") || summary.value("dry_run", false) ||
+      summary.value("auth_probes_gate", "fail") != "fail") {
+    return thresholds;
+  }
+  for (const auto& t : thresholds) {
+    if (t.metric == "auth_probes_accepted") return thresholds;
+  }
+  thresholds.push_back(parse_threshold("auth_probes_accepted==0"));
+  return thresholds;
+}
+
+// The thresholds evaluated into summary, their console section, and the files asked for.
+bool write_summary_reports(const report_options& options, nlohmann::json& summary,
+                           const std::string& lost_rows_path) {
+  auto results = evaluate_thresholds(with_auth_gate(options.thresholds, summary), summary);
+  add_thresholds(summary, results);
+  std::fputs(thresholds_text(results).c_str(), stdout);
+  if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
+  if (!options.junit.empty()) write_file(options.junit, junit_xml(summary));
+  if (!options.html.empty()) write_html_report(options.html, summary, lost_rows_path);
+  return all_passed(results);
+}
+
+}  // namespace
+
+bool write_reports(const report_options& options, const run_config& config,
+                   const run_result& result, const std::function<void(nlohmann::json&)>& annotate) {
+  std::fputs(summary_text(config, result).c_str(), stdout);
+  auto summary = summary_json(config, result);
+  if (annotate) annotate(summary);
+  return write_summary_reports(options, summary, config.lost_rows_path);
+}
+
+int check_command(const args& a) {
+  po::options_description opts("Options");
+  opts.add_options()("help,h", "show this help");
+  add_report_options(opts, false);
+  opts.add_options()("force",
+                     "with several summaries: merge them even when they are not exactly the "
+                     "shards 1/N..N/N of one run");
+  po::variables_map vm;
+  report_options options;
+  try {
+    vm = parse_command_line(a, opts, "input", "check");
+    if (vm.count("help")) {
+      std::cout
+          << "Usage: gmsim check SUMMARY... --threshold EXPR... [options]\n\n"
+             "Gives a summary JSON (gmsim run or replay --summary-json, or gmsim merge -o) the\n"
+             "verdict a run would have: evaluates the thresholds on it, prints them, and writes\n"
+             "the JUnit, HTML or summary JSON with them filled in. Several summaries are the\n"
+             "shards of one run: they are merged first, as gmsim merge does. The auth probes'\n"
+             "gate applies as in the run (docs/reports.md).\n\n"
+          << opts
+          << "\nExit codes: 0 every threshold passed, 1 gmsim failed, 2 bad usage or input, 99 a "
+             "threshold failed.\n";
+      return exit_ok;
+    }
+    read_report_options(vm, options);
+    for (const char* option : {"summary-json", "html", "junit"}) {
+      if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
+    }
+    if (!vm.count("input"))
+      throw usage_error("no SUMMARY: give one summary JSON, or a run's shards");
+  } catch (const usage_error& e) {
+    print_error("check", e.what());
+    return exit_usage;
+  }
+  nlohmann::json summary;
+  std::vector<std::string> paths = vm["input"].as<std::vector<std::string>>();
+  try {
+    std::vector<summary_file> inputs;
+    for (const auto& path : paths) inputs.push_back(read_summary(path));
+    summary = inputs.size() == 1 ? std::move(inputs.front().doc)
+                                 : merge_summaries(inputs, vm.count("force") != 0);
+  } catch (const merge_error& e) {
+    print_error("check", e.what());
+    return exit_usage;
+  }
+  if (options.thresholds.empty() && !summary.contains("auth_probes")) {
+    print_error("check", "warning: no --threshold given: nothing to check but the invariants");
+  }
+  std::printf("\n  gmsim check: %s\n",
+              paths.size() == 1 ? paths.front().c_str()
+                                : (std::to_string(paths.size()) + " summaries merged").c_str());
+  const bool passed = write_summary_reports(options, summary, "");
+  return passed ? exit_ok : exit_threshold;
+}
+
+}  // namespace gmsim::cli
