@@ -134,7 +134,7 @@ measure wrk wrk -t1 -c"$connections" -d"${duration_s}s" -s "$tmp/post.lua" "$ngi
 # real time at each time scale; a short drain, since only the first duration_s count.
 names=(wrk)
 for scale in $time_scales; do
-  args=(run stress --workers 1 --target "$nginx_url" --time-scale "$scale"
+  args=(run stress --workers 1 --target "$nginx_url" --no-auth --time-scale "$scale"
     --duration "$(python3 -c "print(round($duration_s * $scale * 1000))")ms" --drain-timeout 2s
     --quiet --summary-json "$tmp/gmsim-x$scale.summary.json")
   [[ -n "$in_flight" ]] && args+=(--in-flight "$in_flight")

@@ -183,7 +183,7 @@ for workers in $workers_list; do
     steal_before=$(machine_steal)
     echo "pacing.sh: run $label: gmsim --workers $workers ... (load $load_before)" >&2
     set +e
-    /usr/bin/time -v -o "$dir/time.txt" "${wrap_cmd[@]}" "$gmsim" run "$profile" --target "$url" \
+    /usr/bin/time -v -o "$dir/time.txt" "${wrap_cmd[@]}" "$gmsim" run "$profile" --target "$url" --no-auth \
       --workers "$workers" --quiet --record "$dir/record.ndjson" \
       --summary-json "$dir/summary.json" >"$dir/stdout.txt" 2>"$dir/stderr.txt"
     rc=$?

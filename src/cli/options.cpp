@@ -210,6 +210,7 @@ void add_transport_options(po::options_description& opts, const char* target_hel
   opts.add_options()
     ("target", po::value<std::string>()->value_name("URL"), target_help)
     ("auth-string", po::value<std::string>()->value_name("S"), "sent as \"Authorization: Basic S\" (or GMSIM_AUTH_STRING); never printed")
+    ("no-auth", "send no Authorization header, on purpose (GMetri always sends one: without this, a target with no auth string is refused)")
     ("header", po::value<std::vector<std::string>>()->composing()->value_name("\"K: V\""), "extra header \"Name: value\", repeatable")
     ("timeout", po::value<std::string>()->value_name("D"), timeout_help)
     ("insecure", "do not verify the target's TLS certificate")
@@ -217,10 +218,26 @@ void add_transport_options(po::options_description& opts, const char* target_hel
   // clang-format on
 }
 
+void check_auth_given(const po::variables_map& vm, const transport_config& t) {
+  if (vm.count("no-auth") || !t.auth_string.empty()) return;
+  const char* env = std::getenv("GMSIM_AUTH_STRING");
+  const std::string why = vm.count("auth-string") ? "--auth-string is empty"
+                          : env != nullptr        ? "GMSIM_AUTH_STRING is set but empty"
+                                           : "neither --auth-string nor GMSIM_AUTH_STRING is set";
+  throw usage_error("no auth string: " + why +
+                    "; GMetri always sends one, so a receiver that checks it would refuse every "
+                    "request. Give it, or --no-auth to send none on purpose");
+}
+
 void read_transport_options(const po::variables_map& vm, transport_config& t) {
   // The secrets first, before anything that could quote a stray argument: see
   // parse_header.
   t.auth_string = auth_string_option(vm);
+  if (vm.count("no-auth")) {
+    if (vm.count("auth-string"))
+      throw usage_error("--no-auth: --auth-string is given too; drop one");
+    t.auth_string.clear();  // GMSIM_AUTH_STRING too: --no-auth says it on purpose
+  }
   if (vm.count("header")) {
     for (const auto& h : vm["header"].as<std::vector<std::string>>())
       t.headers.push_back(parse_header(h));
@@ -459,6 +476,8 @@ run_options parse_run_options(const args& a) {
   // The profile's timeout, unless --timeout overrides both.
   if (vm.count("timeout")) p.delivery.timeout = t.request_timeout;
   t.request_timeout = p.delivery.timeout;
+  // The embedded receiver takes what the run sends (its auth string, or none).
+  if (!c.dry_run && vm.count("target")) check_auth_given(vm, t);
   return out;
 }
 

@@ -94,6 +94,10 @@ void add_transport_options(boost::program_options::options_description& opts,
 // Reads those options into t. What is not given keeps t's value, but the auth string,
 // which then comes from GMSIM_AUTH_STRING. Throws usage_error.
 void read_transport_options(const boost::program_options::variables_map& vm, transport_config& t);
+// GMetri always sends an auth string: sending to a target without one (an unset or empty
+// GMSIM_AUTH_STRING, an empty --auth-string) is refused unless --no-auth says it on
+// purpose. Throws usage_error saying where the auth string was looked for.
+void check_auth_given(const boost::program_options::variables_map& vm, const transport_config& t);
 
 // Parses the words of a command against opts; those that are no option are the values of
 // the option named positional (a list, hidden from the help). Throws usage_error, which

@@ -89,6 +89,7 @@ replay_options parse_replay_options(const args& a) {
     if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
   }
   c.quiet = vm.count("quiet") != 0;
+  check_auth_given(vm, c.transport);
   return out;
 }
 

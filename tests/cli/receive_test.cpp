@@ -184,12 +184,12 @@ TEST_F(cli_receive, replay_takes_thresholds_and_reports_why_requests_failed) {
   std::unique_ptr<gmsim_process> receiver;
   const int port = start_receiver(receiver, {"--status", "500", "--duration", "60s"});
   ASSERT_GT(port, 0);
-  auto r = gmsim({"replay", file("rec.ndjson"), "--target",
-                  "http://127.0.0.1:" + std::to_string(port) + "/hook", "--time-scale", "100",
-                  "--quiet", "--threshold", "lost_rows==0", "--threshold", "requests>0", "--junit",
-                  file("replay.xml"), "--html", file("replay.html"), "--summary-json",
-                  file("replay.json")},
-                 60s);
+  auto r = gmsim(
+      {"replay", file("rec.ndjson"), "--no-auth", "--target",
+       "http://127.0.0.1:" + std::to_string(port) + "/hook", "--time-scale", "100", "--quiet",
+       "--threshold", "lost_rows==0", "--threshold", "requests>0", "--junit", file("replay.xml"),
+       "--html", file("replay.html"), "--summary-json", file("replay.json")},
+      60s);
   receiver->signal(SIGTERM);
   receiver->wait(30s);
   EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
@@ -215,9 +215,10 @@ TEST_F(cli_receive, abort_on_fail_stops_a_run_whose_p99_crosses_its_limit) {
   const int port = start_receiver(receiver, {"--latency", "300ms", "--duration", "120s"});
   ASSERT_GT(port, 0);
   const auto began = std::chrono::steady_clock::now();
-  auto r = gmsim({"run", "stress", "--target", "http://127.0.0.1:" + std::to_string(port) + "/hook",
-                  "--duration", "10m", "--quiet", "--threshold", "p99<100ms", "--abort-on-fail",
-                  "--abort-grace", "1s", "--abort-window", "2s", "--summary-json", file("s.json")},
+  auto r = gmsim({"run", "stress", "--no-auth", "--target",
+                  "http://127.0.0.1:" + std::to_string(port) + "/hook", "--duration", "10m",
+                  "--quiet", "--threshold", "p99<100ms", "--abort-on-fail", "--abort-grace", "1s",
+                  "--abort-window", "2s", "--summary-json", file("s.json")},
                  120s);
   const auto took = std::chrono::steady_clock::now() - began;
   receiver->signal(SIGTERM);

@@ -561,9 +561,9 @@ TEST_F(cli_live, a_second_ctrl_c_cuts_the_auth_probes_in_flight_too) {
   const auto profile = write("probe.json", R"({"name": "probe-stop", "seed": 3, "duration": "2m",
     "delivery": {"max_delay": "1s", "timeout": "120s", "pacing_scope": "stream"},
     "session": {"scenes": []}, "edge_cases": ["auth-missing"]})");
-  auto run =
-      start({"run", profile, "--target", "http://127.0.0.1:" + std::to_string(port) + "/webhook",
-             "--quiet", "--summary-json", file("s.json")});
+  auto run = start({"run", profile, "--no-auth", "--target",
+                    "http://127.0.0.1:" + std::to_string(port) + "/webhook", "--quiet",
+                    "--summary-json", file("s.json")});
   // The first window's requests: a stream's page and the probe, each on its connection
   // (per stream: under one webhook queue the probe would wait behind the unanswered page).
   std::vector<int> held;

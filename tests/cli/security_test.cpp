@@ -209,20 +209,21 @@ TEST(security, insecure_prints_a_warning) {
   const int closed = free_port();
   const std::string target =
       "https://127.0.0.1:" + std::to_string(closed) + "/?token=" + query_token;
-  auto run = run_gmsim({"run", "--target", target, "--insecure", "--quiet", "--duration", "1s",
-                        "--time-scale", "4", "--max-delay", "2s", "--record", dir.file("r.ndjson")},
-                       dir, 60s);
+  auto run =
+      run_gmsim({"run", "--target", target, "--no-auth", "--insecure", "--quiet", "--duration",
+                 "1s", "--time-scale", "4", "--max-delay", "2s", "--record", dir.file("r.ndjson")},
+                dir, 60s);
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(contains(run.err, "warning: --insecure")) << run.err;
   EXPECT_TRUE(contains(run.err, "not verified")) << run.err;
-  auto replay = run_gmsim({"replay", dir.file("r.ndjson"), "--target", target, "--insecure",
-                           "--quiet", "--time-scale", "10"},
+  auto replay = run_gmsim({"replay", dir.file("r.ndjson"), "--target", target, "--no-auth",
+                           "--insecure", "--quiet", "--time-scale", "10"},
                           dir, 60s);
   EXPECT_EQ(replay.exit_code, 0) << replay.err;
   EXPECT_TRUE(contains(replay.err, "warning: --insecure")) << replay.err;
-  auto verified = run_gmsim(
-      {"replay", dir.file("r.ndjson"), "--target", target, "--quiet", "--time-scale", "10"}, dir,
-      60s);
+  auto verified = run_gmsim({"replay", dir.file("r.ndjson"), "--target", target, "--no-auth",
+                             "--quiet", "--time-scale", "10"},
+                            dir, 60s);
   EXPECT_EQ(verified.exit_code, 0) << verified.err;
   EXPECT_FALSE(contains(verified.err, "warning")) << verified.err;
   EXPECT_FALSE(contains(run.err + replay.err, query_token));

@@ -31,7 +31,7 @@ port=$(head -1 port.txt)
 target="http://127.0.0.1:$port/gmetri-webhook"
 
 # 1. body-limit: 413s, and the ledger lists every lost row.
-"$gmsim" run body-limit --target "$target" --time-scale 20 --workers 1 --quiet \
+"$gmsim" run body-limit --target "$target" --no-auth --time-scale 20 --workers 1 --quiet \
   --summary-json body.json --lost-rows lost.ndjson >body.txt
 node - <<'JS'
 const fs = require('fs');
@@ -50,7 +50,7 @@ JS
 
 # 2. number-big-int: what JSON.parse makes of 9007199254740993.
 "$gmsim" run quickstart --edge-case number-big-int --duration 30s --max-delay 5s --time-scale 10 \
-  --workers 1 --quiet --target "$target" --summary-json big.json >big.txt
+  --workers 1 --quiet --target "$target" --no-auth --summary-json big.json >big.txt
 curl -sf "http://127.0.0.1:$port/seen" >seen.json
 node - <<'JS'
 const fs = require('fs');
@@ -64,7 +64,7 @@ JS
 # 3. A store that commits and then stalls: every timed-out request's rows were stored, and
 # gmsim calls them unacknowledged (maybe stored), never lost.
 "$gmsim" run quickstart --duration 30s --max-delay 5s --time-scale 10 --timeout 1s \
-  --drain-timeout 10s --workers 1 --quiet --target "http://127.0.0.1:$port/stall-webhook" \
+  --drain-timeout 10s --workers 1 --quiet --no-auth --target "http://127.0.0.1:$port/stall-webhook" \
   --summary-json stall.json --lost-rows stall.ndjson >stall.txt
 curl -sf "http://127.0.0.1:$port/seen" >seen.json
 node - <<'JS'

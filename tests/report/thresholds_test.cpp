@@ -830,7 +830,7 @@ TEST(thresholds_xmllint, junit_is_valid_for_xmllint) {
 // failed_requests==0 fails at the first one and the run stops long before its 10 minutes.
 TEST_F(thresholds_binary, abort_on_fail_stops_a_live_run_and_exits_99) {
   auto r = gmsim(
-      "run --target http://127.0.0.1:1/webhook --duration 10m --max-delay 1s --quiet "
+      "run --target http://127.0.0.1:1/webhook --no-auth --duration 10m --max-delay 1s --quiet "
       "--threshold 'failed_requests==0' --threshold 'p99<3600s' --abort-on-fail --summary-json " +
       path("summary.json"));
   EXPECT_EQ(r.code, 99) << r.err;

@@ -293,9 +293,10 @@ TEST(replay, live_recording_replays) {
   ASSERT_GT(recording.size(), 10u);
 
   body_server server;
-  auto replayed = run_gmsim({"replay", original, "--target", server.url(), "--time-scale", "50",
-                             "--summary-json", dir.file("summary.json"), "--quiet"},
-                            dir);
+  auto replayed =
+      run_gmsim({"replay", original, "--target", server.url(), "--no-auth", "--time-scale", "50",
+                 "--summary-json", dir.file("summary.json"), "--quiet"},
+                dir);
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
   expect_same_bodies(recording, server.requests());
   auto summary = read_json(dir.file("summary.json"));
@@ -322,10 +323,10 @@ TEST(replay, closed_port_fails_every_request_and_lists_every_row_lost) {
   ASSERT_EQ(run_gmsim({"run", "--dry-run", "--record", original, "--quiet"}, dir).exit_code, 0);
   const auto recording = read_recording(original);
   const auto url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/hook";
-  auto replayed =
-      run_gmsim({"replay", original, "--target", url, "--time-scale", "1000", "--summary-json",
-                 dir.file("summary.json"), "--lost-rows", dir.file("lost.ndjson"), "--quiet"},
-                dir);
+  auto replayed = run_gmsim(
+      {"replay", original, "--target", url, "--no-auth", "--time-scale", "1000", "--summary-json",
+       dir.file("summary.json"), "--lost-rows", dir.file("lost.ndjson"), "--quiet"},
+      dir);
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
   auto summary = read_json(dir.file("summary.json"));
   const auto n = static_cast<std::int64_t>(recording.size());
@@ -378,10 +379,10 @@ TEST(replay, a_replays_files_split_into_lines_as_a_runs_do) {
                             dir);
   ASSERT_EQ(recorded.exit_code, 0) << recorded.err;
   const auto url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/hook";
-  auto replayed =
-      run_gmsim({"replay", original, "--target", url, "--time-scale", "1000", "--record",
-                 dir.file("replay.ndjson"), "--lost-rows", dir.file("lost.ndjson"), "--quiet"},
-                dir);
+  auto replayed = run_gmsim(
+      {"replay", original, "--target", url, "--no-auth", "--time-scale", "1000", "--record",
+       dir.file("replay.ndjson"), "--lost-rows", dir.file("lost.ndjson"), "--quiet"},
+      dir);
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
 
   const std::string run_text = testing::read_text(original);
@@ -407,8 +408,8 @@ TEST(replay, sigint_stops_counts_the_rest_unsent_and_exits_130) {
   body_server server;
   // At real speed the recording lasts tens of seconds: it is stopped long before its end.
   gmsim_process replay(
-      {"replay", original, "--target", server.url(), "--summary-json", dir.file("summary.json"),
-       "--lost-rows", dir.file("lost.ndjson"), "--quiet"},
+      {"replay", original, "--target", server.url(), "--no-auth", "--summary-json",
+       dir.file("summary.json"), "--lost-rows", dir.file("lost.ndjson"), "--quiet"},
       dir);
   const auto deadline = steady::now() + std::chrono::seconds(30);
   while (server.count() == 0 && steady::now() < deadline)
@@ -468,11 +469,13 @@ TEST(replay, a_file_that_is_not_a_recording_exits_2_naming_the_line) {
   };
   for (const auto& c : cases) {
     write(dir.file(c.name), c.text);
-    auto r = run_gmsim({"replay", dir.file(c.name), "--target", server.url(), "--quiet"}, dir);
+    auto r = run_gmsim(
+        {"replay", dir.file(c.name), "--target", server.url(), "--no-auth", "--quiet"}, dir);
     EXPECT_EQ(r.exit_code, 2) << c.name;
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.name << ": " << r.err;
   }
-  auto missing = run_gmsim({"replay", dir.file("nope.ndjson"), "--target", server.url()}, dir);
+  auto missing =
+      run_gmsim({"replay", dir.file("nope.ndjson"), "--target", server.url(), "--no-auth"}, dir);
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.err.find("nope.ndjson: cannot read"), std::string::npos) << missing.err;
   auto no_target = run_gmsim({"replay", dir.file("format.ndjson")}, dir);
