@@ -15,5 +15,6 @@ int edge_cases_command(const args& a);
 int replay_command(const args& a);  // replay_command.cpp
 int merge_command(const args& a);   // merge_command.cpp
 int check_command(const args& a);   // verdict.cpp
+int verify_command(const args& a);  // verdict.cpp
 
 }  // namespace gmsim::cli

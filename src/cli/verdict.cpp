@@ -14,6 +14,7 @@
 #include "report/merge.hpp"
 #include "report/report.hpp"
 #include "report/thresholds.hpp"
+#include "report/verify.hpp"
 
 namespace gmsim::cli {
 
@@ -178,6 +179,70 @@ int check_command(const args& a) {
                                 : (std::to_string(paths.size()) + " summaries merged").c_str());
   const bool passed = write_summary_reports(options, summary, "");
   return passed ? exit_ok : exit_threshold;
+}
+
+int verify_command(const args& a) {
+  po::options_description opts("Options");
+  // clang-format off
+  opts.add_options()
+    ("help,h", "show this help")
+    ("keep", po::value<std::string>()->value_name("WHAT"), "all (default: every delivered value must be stored) or latest (an upserting store: the latest value of each variable and session)")
+    ("examples", po::value<int>()->value_name("N"), "examples shown per kind of finding and type (default 5)")
+    ("json", po::value<std::string>()->value_name("F"), "write the findings as JSON here");
+  // clang-format on
+  verify_options options;
+  std::string json_path;
+  try {
+    const po::variables_map vm = parse_command_line(a, opts, "file", "verify");
+    if (vm.count("help")) {
+      std::cout
+          << "Usage: gmsim verify RECORDING EXPORT [options]\n\n"
+             "Did the rows arrive intact? Compares what a run delivered (RECORDING: gmsim run\n"
+             "--record) with what the receiver stored (EXPORT: NDJSON, one row a line in the\n"
+             "webhook's own row shapes, docs/verify.md) and reports, per type, the rows missing,\n"
+             "duplicated or altered (numbers rounded, strings truncated or re-encoded, types\n"
+             "changed). A variable's value, a rule firing and a session are each one fact.\n\n"
+          << opts
+          << "\nExit codes: 0 every delivered row is stored as sent, 1 the store differs, 2 bad "
+             "usage or a file that cannot be read.\n";
+      return exit_ok;
+    }
+    if (!vm.count("file") || vm["file"].as<std::vector<std::string>>().size() != 2) {
+      throw usage_error("give RECORDING and EXPORT: the run's --record file and the store's rows");
+    }
+    const auto& files = vm["file"].as<std::vector<std::string>>();
+    options.recording_path = files[0];
+    options.export_path = files[1];
+    if (vm.count("keep")) {
+      const auto keep = vm["keep"].as<std::string>();
+      if (keep != "all" && keep != "latest") {
+        throw usage_error("--keep: all or latest, got '" + keep + "'");
+      }
+      options.keep = keep == "latest" ? keep_mode::latest : keep_mode::all;
+    }
+    if (vm.count("examples")) {
+      const int n = vm["examples"].as<int>();
+      if (n < 0 || n > 100000) throw usage_error("--examples: must be in 0..100000");
+      options.examples = static_cast<std::size_t>(n);
+    }
+    if (vm.count("json")) {
+      json_path = vm["json"].as<std::string>();
+      check_writable("json", json_path);
+    }
+  } catch (const usage_error& e) {
+    print_error("verify", e.what());
+    return exit_usage;
+  }
+  verify_result result;
+  try {
+    result = verify(options);
+  } catch (const verify_error& e) {
+    print_error("verify", e.what());
+    return exit_usage;
+  }
+  std::fputs(verify_text(options, result).c_str(), stdout);
+  if (!json_path.empty()) write_file(json_path, verify_json(result).dump(2) + "\n");
+  return result.differs() ? exit_failure : exit_ok;
 }
 
 }  // namespace gmsim::cli

@@ -134,6 +134,140 @@ TEST_F(cli_validate, a_corrupted_recording_line_is_reported_by_number) {
   EXPECT_TRUE(contains(r.err, "2 fault")) << r.err;
 }
 
+// --- verify -------------------------------------------------------------------------------
+
+// Issue 18: gmsim verify compares a recording's delivered rows with a store's export. An
+// export of exactly the rows sent passes; each defect a store can have is named.
+class cli_verify : public cli {
+ protected:
+  // A dry run's recording (with the edge cases that break stores) and an export of every
+  // row it delivered, one a line, as a faithful store would give them back.
+  void SetUp() override {
+    cli::SetUp();
+    auto r = gmsim({"run", "--dry-run", "--quiet", "--duration", "30s", "--edge-case",
+                    "number-big-int", "--edge-case", "repeat-rule-twice", "--edge-case",
+                    "value-long-string", "--record", file("run.ndjson")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto lines = lines_of(read_text(path("run.ndjson")));
+    ASSERT_GT(lines.size(), 2u) << r.out << r.err;
+    for (const auto& line : lines) {
+      const json doc = json::parse(line);
+      if (!doc.contains("body")) continue;
+      const json body = json::parse(doc["body"].get<std::string>());
+      for (const auto& row : body["data"]["rows"]) rows.push_back(row);
+    }
+    ASSERT_GT(rows.size(), 10u);
+  }
+  std::string export_of(const std::vector<json>& stored, const std::string& name) {
+    std::string text;
+    for (const auto& row : stored) text += row.dump() + "\n";
+    return write(name, text);
+  }
+  std::vector<json> rows;
+};
+
+TEST_F(cli_verify, a_faithful_store_passes_and_every_defect_is_named) {
+  auto same = gmsim({"verify", file("run.ndjson"), export_of(rows, "same.ndjson")});
+  EXPECT_EQ(same.exit_code, 0) << same.out << same.err;
+  EXPECT_TRUE(contains(same.out, "✓ every delivered row is stored as sent")) << same.out;
+
+  // The defects of a real store: JSON.parse rounds 2^53 + 1, a dedup key drops one of two
+  // identical firings, a column cuts a long string, a TEXT column turns a number into a
+  // string, and one row is stored twice.
+  std::vector<json> bad;
+  int big = 0, twice = 0, cut = 0, typed = 0;
+  std::set<std::string> firings;
+  for (auto row : rows) {
+    if (row.contains("variables")) {
+      for (auto& [name, value] : row["variables"].items()) {
+        if (value.is_number_unsigned() && value.get<std::uint64_t>() == 9007199254740993ULL) {
+          value = 9007199254740992.0;
+          ++big;
+        } else if (value.is_string() && value.get<std::string>().size() > 50'000) {
+          value = value.get<std::string>().substr(0, 255);
+          ++cut;
+        }
+      }
+    }
+    if (row.contains("rules")) {
+      json kept = json::array();
+      for (const auto& f : row["rules"]) {
+        if (firings.insert(row["identifier"].dump() + f.dump()).second) {
+          kept.push_back(f);
+        } else {
+          ++twice;
+        }
+      }
+      row["rules"] = kept;
+    }
+    if (row.contains("session") && typed == 0) {
+      row["session"]["created_at"] =
+          std::to_string(row["session"]["created_at"].get<std::int64_t>());
+      ++typed;
+    }
+    bad.push_back(row);
+  }
+  ASSERT_EQ(big, 1);
+  ASSERT_GE(twice, 1);
+  ASSERT_EQ(cut, 1);
+  bad.push_back(bad.front());  // stored twice
+  bad.push_back(json{{"identifier", "nobody@example.com"}, {"variables", {{"x", 1}}}});
+  auto r = gmsim({"verify", file("run.ndjson"), export_of(bad, "bad.ndjson"), "--json",
+                  file("v.json"), "--examples", "50"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "✗ the store differs")) << r.out;
+  EXPECT_TRUE(contains(r.out, "number rounded: sent 9007199254740993, stored 9007199254740992"))
+      << r.out;
+  EXPECT_TRUE(contains(r.out, "string truncated")) << r.out;
+  EXPECT_TRUE(contains(r.out, "type changed at /session/created_at: sent number")) << r.out;
+  const json v = read_json("v.json");
+  EXPECT_EQ(v["differs"], true);
+  EXPECT_EQ(v["by_type"]["rules"]["missing"], twice);
+  EXPECT_EQ(v["by_type"]["session"]["altered"], 1);
+  EXPECT_EQ(v["alterations"]["number rounded"], 1);
+  EXPECT_EQ(v["alterations"]["string truncated"], 1);
+  EXPECT_EQ(v["alterations"]["type changed"], 1);
+  std::int64_t duplicated = 0, unexpected = 0;
+  for (const auto& [type, c] : v["by_type"].items()) {
+    duplicated += c["duplicated"].get<std::int64_t>();
+    unexpected += c["unexpected"].get<std::int64_t>();
+  }
+  EXPECT_GE(duplicated, 1);
+  EXPECT_EQ(unexpected, 1);
+
+  // An upserting store keeps the latest value: with --keep latest, earlier ones are not
+  // missing.
+  std::map<std::string, json> latest;
+  std::vector<json> upserted;
+  for (const auto& row : rows) {
+    if (!row.contains("variables")) {
+      upserted.push_back(row);
+      continue;
+    }
+    for (const auto& [name, value] : row["variables"].items()) {
+      latest[row["identifier"].dump() + "|" + name] =
+          json{{"identifier", row["identifier"]}, {"variables", {{name, value}}}};
+    }
+  }
+  for (const auto& [key, row] : latest) upserted.push_back(row);
+  EXPECT_EQ(
+      gmsim({"verify", file("run.ndjson"), export_of(upserted, "up.ndjson"), "--keep", "latest"})
+          .exit_code,
+      0);
+
+  // Bad input: exit 2 naming the file and the line.
+  expect_usage_error(gmsim({"verify", file("run.ndjson")}), {"RECORDING and EXPORT"});
+  auto broken = gmsim(
+      {"verify", file("run.ndjson"), write("broken.ndjson", "{\"identifier\":1}\nnot json\n")});
+  EXPECT_EQ(broken.exit_code, 2) << broken.err;
+  EXPECT_TRUE(contains(broken.err, "broken.ndjson:1: a row has none of")) << broken.err;
+  auto not_recording = gmsim({"verify", file("same.ndjson"), file("same.ndjson")});
+  EXPECT_EQ(not_recording.exit_code, 2);
+  EXPECT_TRUE(contains(not_recording.err, "same.ndjson:1: not a recording")) << not_recording.err;
+  expect_usage_error(gmsim({"verify", file("run.ndjson"), file("same.ndjson"), "--keep", "some"}),
+                     {"--keep", "all or latest"});
+}
+
 // --- profiles ---------------------------------------------------------------------------
 
 class cli_profiles : public cli {};
