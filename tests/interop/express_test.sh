@@ -8,19 +8,8 @@ set -euo pipefail
 gmsim=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "SKIP: node and npm are needed (scripts/bootstrap installs them)"
-  exit 77
-fi
-mkdir -p "$work"
-cp "$here/package.json" "$here/express_receiver.js" "$work/"
-cd "$work"
-if [ ! -d node_modules/express ]; then
-  if ! npm install --no-audit --no-fund --silent >npm.log 2>&1; then
-    echo "SKIP: npm install express failed (no registry?):"; tail -5 npm.log
-    exit 77
-  fi
-fi
+source "$here/node_workdir.sh"
+node_workdir "$work" "$here" express
 
 node express_receiver.js >port.txt 2>receiver.log &
 receiver=$!

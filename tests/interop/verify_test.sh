@@ -10,22 +10,8 @@ gmsim=$1
 doc="$2/docs/verify.md"
 work=$3
 here=$(cd "$(dirname "$0")" && pwd)
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "SKIP: node and npm are needed (scripts/bootstrap installs them)"
-  exit 77
-fi
-mkdir -p "$work"
-cp "$here/sqlite/package.json" "$here/sqlite/sqlite_receiver.js" "$work/"
-cd "$work"
-if [ ! -d node_modules/better-sqlite3 ] || [ ! -d node_modules/express ]; then
-  # better-sqlite3 builds its native part here when no prebuilt one can be fetched (a
-  # minute or two; node-gyp, python3, make and g++ are Debian packages).
-  if ! npm install --no-audit --no-fund --silent >npm.log 2>&1; then
-    echo "SKIP: npm install express better-sqlite3 failed (no registry, or no toolchain?):"
-    tail -5 npm.log
-    exit 77
-  fi
-fi
+source "$here/node_workdir.sh"
+node_workdir "$work" "$here/sqlite" express better-sqlite3
 rm -f store.db
 node sqlite_receiver.js store.db >port.txt 2>receiver.log &
 receiver=$!
