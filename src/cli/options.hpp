@@ -6,6 +6,7 @@
 #include <boost/program_options/variables_map.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,8 @@ struct report_options {
   bool abort_on_fail = false;         // stop as soon as a threshold fails
   millis abort_window = 10'000;       // rates and latencies judged over this
   millis abort_grace = 10'000;        // and not before this
+  // Set by abort_on_fail when it judges windows: the knee it found, for the reports.
+  std::shared_ptr<abort_watch> watch;
 };
 
 struct run_options : report_options {
@@ -117,7 +120,7 @@ void add_report_options(boost::program_options::options_description& opts, bool 
 void read_report_options(const boost::program_options::variables_map& vm, report_options& out);
 // --abort-on-fail's stop condition for a live run or replay (run_config::should_stop);
 // empty when not asked, or when no threshold given can stop a run (said on stderr).
-std::function<bool(const run_counters&)> abort_on_fail(const report_options& options,
+std::function<bool(const run_counters&)> abort_on_fail(report_options& options,
                                                        const std::string& command);
 // The console summary, the thresholds (with the auth probes' gate) and the files asked
 // for; annotate, when given, adds to the summary JSON first. Whether every threshold

@@ -42,6 +42,7 @@ int receive_command(const args& a) {
     ("fail-ratio", po::value<double>()->default_value(0)->value_name("X"), "this fraction of valid requests answers --fail-status")
     ("fail-status", po::value<int>()->default_value(500)->value_name("N"), "status of the failed fraction")
     ("latency", po::value<std::string>()->value_name("D|MIN:MAX"), "wait before answering: D, or MIN:MAX (uniform), e.g. 50ms:2s")
+    ("capacity", po::value<double>()->value_name("ROWS/S"), "a known capacity: valid requests served one at a time, rows/ROWS/S seconds each; past it answers queue up (a knee for a capacity search)")
     ("close-ratio", po::value<double>()->default_value(0)->value_name("X"), "this fraction of requests gets its connection dropped")
     ("seed", po::value<std::string>()->default_value("1")->value_name("N"), "seed of the fault draws")
     ("threads", po::value<int>()->default_value(1)->value_name("N"), "server threads")
@@ -108,6 +109,12 @@ int receive_command(const args& a) {
     rc.fail_ratio = vm["fail-ratio"].as<double>();
     rc.fail_status = vm["fail-status"].as<int>();
     rc.close_ratio = vm["close-ratio"].as<double>();
+    if (vm.count("capacity")) {
+      rc.capacity_rows_per_second = vm["capacity"].as<double>();
+      if (!(rc.capacity_rows_per_second > 0) || rc.capacity_rows_per_second > 1e9) {
+        throw usage_error("--capacity: rows per second, in (0, 1e9]");
+      }
+    }
     rc.seed = parse_unsigned_option("seed", vm["seed"].as<std::string>());
     rc.threads = vm["threads"].as<int>();
     for (auto [name, status] :

@@ -4,6 +4,7 @@
 // summary (a merged one too) the verdict a run would have.
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -59,7 +60,7 @@ void read_report_options(const po::variables_map& vm, report_options& out) {
   }
 }
 
-std::function<bool(const run_counters&)> abort_on_fail(const report_options& options,
+std::function<bool(const run_counters&)> abort_on_fail(report_options& options,
                                                        const std::string& command) {
   if (!options.abort_on_fail) return {};
   if (std::none_of(options.thresholds.begin(), options.thresholds.end(),
@@ -72,6 +73,7 @@ std::function<bool(const run_counters&)> abort_on_fail(const report_options& opt
   }
   auto watch =
       std::make_shared<abort_watch>(options.thresholds, options.abort_window, options.abort_grace);
+  if (watch->judges_windows()) options.watch = watch;
   const auto began = std::chrono::steady_clock::now();
   return [watch, began](const run_counters& so_far) {
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -104,9 +106,49 @@ std::vector<threshold> with_auth_gate(std::vector<threshold> thresholds,
   return thresholds;
 }
 
+// The knee a windowed --abort-on-fail found: the console line and summary["knee"].
+void report_knee(const abort_watch& watch, nlohmann::json& summary) {
+  const auto& k = watch.best_passing();
+  if (!k) return;
+  const bool none = k->rows_per_second == 0 && k->failed_at;
+  char line[256];
+  if (none) {
+    std::snprintf(line, sizeof line, "no window met every threshold before '%s' failed at %s",
+                  k->failed.c_str(), format_ms(static_cast<double>(*k->failed_at)).c_str());
+  } else {
+    std::snprintf(line, sizeof line,
+                  "%.0f rows/s, %.1f requests/s: the best window that met every threshold "
+                  "(%s to %s)",
+                  k->rows_per_second, k->requests_per_second,
+                  format_ms(static_cast<double>(k->window_start)).c_str(),
+                  format_ms(static_cast<double>(k->window_end)).c_str());
+  }
+  std::string text = std::string("  knee               ") + line + "\n";
+  if (k->failed_at && !none) {
+    text += "                     then '" + k->failed + "' failed at " +
+            format_ms(static_cast<double>(*k->failed_at)) + ": " + k->note + "\n";
+  } else if (!k->failed_at) {
+    text +=
+        "                     no threshold failed: the receiver took the whole run (raise the "
+        "load to find its knee)\n";
+  }
+  std::fputs(text.c_str(), stdout);
+  nlohmann::json knee = {{"rows_per_second", std::round(k->rows_per_second * 10) / 10},
+                         {"requests_per_second", std::round(k->requests_per_second * 10) / 10},
+                         {"window_start_ms", k->window_start},
+                         {"window_end_ms", k->window_end}};
+  if (k->failed_at) {
+    knee["failed_at_ms"] = *k->failed_at;
+    knee["failed"] = k->failed;
+    knee["note"] = k->note;
+  }
+  summary["knee"] = std::move(knee);
+}
+
 // The thresholds evaluated into summary, their console section, and the files asked for.
 bool write_summary_reports(const report_options& options, nlohmann::json& summary,
                            const std::string& lost_rows_path) {
+  if (options.watch) report_knee(*options.watch, summary);
   auto results = evaluate_thresholds(with_auth_gate(options.thresholds, summary), summary);
   add_thresholds(summary, results);
   std::fputs(thresholds_text(results).c_str(), stdout);

@@ -42,6 +42,12 @@ struct receiver_config {
   millis latency_min = 0;  // each answer waits uniformly in [min, max]
   millis latency_max = 0;  // (a max below min counts as min)
   double close_ratio = 0;  // this fraction drops the connection unanswered
+  // A known capacity, in rows per second (0: none): valid requests are served one after
+  // another, in arrival order, each taking rows / capacity seconds, as a single worker
+  // writing to a store would. Below the capacity an answer waits its own service time;
+  // past it the wait grows with the queue, so a load test can find the knee. Added to
+  // the latency above.
+  double capacity_rows_per_second = 0;
   // For the close_ratio, latency and fail_ratio draws. Each connection draws from its own
   // generator, seeded from (seed, the connection's accept order), three draws per valid request
   // in that order: the same seed and the same traffic give the same faults, whatever threads.

@@ -322,10 +322,12 @@ class http_session final : public session, public std::enable_shared_from_this<h
     pending_status_ = fail_draw < config().fail_ratio ? config().fail_status : config().status;
     pending_page_ = std::move(*page);
     const millis lo = config().latency_min, hi = std::max(lo, config().latency_max);
-    const millis wait =
-        lo + static_cast<millis>(latency_bits % static_cast<std::uint64_t>(hi - lo + 1));
-    if (wait <= 0) return answer_webhook();
-    latency_timer_.expires_after(std::chrono::milliseconds(wait));
+    const auto wait =
+        std::chrono::milliseconds(
+            lo + static_cast<millis>(latency_bits % static_cast<std::uint64_t>(hi - lo + 1))) +
+        state_->serve(pending_page_.rows, steady::now());
+    if (wait.count() <= 0) return answer_webhook();
+    latency_timer_.expires_after(wait);
     latency_timer_.async_wait(
         beast::bind_front_handler(&http_session::on_latency, shared_from_this()));
   }
@@ -424,6 +426,16 @@ class http_session final : public session, public std::enable_shared_from_this<h
 };
 
 }  // namespace
+
+std::chrono::microseconds shared_state::serve(std::int64_t rows, steady::time_point now) {
+  const double capacity = config.capacity_rows_per_second;
+  if (!(capacity > 0)) return std::chrono::microseconds(0);
+  const auto service = std::chrono::microseconds(
+      static_cast<std::int64_t>(static_cast<double>(rows) * 1e6 / capacity));
+  std::lock_guard lock(counts_mutex);
+  busy_until = std::max(busy_until, now) + service;
+  return std::chrono::duration_cast<std::chrono::microseconds>(busy_until - now);
+}
 
 void shared_state::note_valid(const page_info& page, steady::time_point arrival) {
   // Arrival times jitter with the network and the scheduler: a gap short of min_gap by no

@@ -45,6 +45,8 @@ struct shared_state {
   receiver_counts counts;
   std::map<std::tuple<std::string, std::string, std::string>, std::chrono::steady_clock::time_point>
       last_valid;
+  // With a capacity: when the single worker is free again (receiver_config).
+  std::chrono::steady_clock::time_point busy_until{};
 
   // Guards the registry that stop() walks to close every connection.
   std::mutex sessions_mutex;
@@ -63,6 +65,9 @@ struct shared_state {
   }
   // Counts a valid request and checks its stream's gap.
   void note_valid(const page_info& page, std::chrono::steady_clock::time_point arrival);
+  // With a capacity: how long the answer to a page of `rows` arriving now waits for the
+  // worker to serve it (its own service time included); zero without one.
+  std::chrono::microseconds serve(std::int64_t rows, std::chrono::steady_clock::time_point now);
   // Returns the connection's accept order, or nothing when it must be refused.
   std::optional<std::uint64_t> admit(const std::shared_ptr<session>& s);
   void forget(std::uint64_t id);

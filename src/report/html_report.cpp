@@ -249,6 +249,19 @@ void write_verdict(page_writer& w, const json& s) {
   w.raw("</li>\n");
   if (interrupted)
     w.raw("<li class=\"red\"><strong>Interrupted: the run stopped before its end.</strong></li>\n");
+  if (s.contains("knee") && s["knee"].is_object()) {
+    // A capacity search (a windowed --abort-on-fail): the rows/s chart shows the rise.
+    w.raw("<li id=\"knee\"><strong>");
+    w.esc("Knee: " + grouped(static_cast<std::int64_t>(number(s, "/knee/rows_per_second"))) +
+          " rows/s delivered in the best window that met every threshold (" +
+          format_ms(number(s, "/knee/window_start_ms")) + " to " +
+          format_ms(number(s, "/knee/window_end_ms")) + " of wall time)");
+    w.raw("</strong>");
+    if (s["knee"].contains("failed")) {
+      w.esc("; then " + text(s, "/knee/failed") + " failed: " + text(s, "/knee/note") + ".");
+    }
+    w.raw("</li>\n");
+  }
   if (probes > 0) {
     w.raw(probes_accepted > 0 ? "<li class=\"red\"><strong>" : "<li>");
     w.esc(dry ? "Auth probes: " + grouped(probes) +

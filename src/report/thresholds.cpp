@@ -587,9 +587,11 @@ std::optional<threshold_result> abort_watch::check(const run_counters& so_far, m
   history_.erase(history_.begin(), history_.begin() + static_cast<std::ptrdiff_t>(keep_from));
   if (elapsed < grace_ || history_.size() < 2) return std::nullopt;
   const mark& early = history_.front();
+  bool judged = false;
   for (const auto& t : thresholds_) {
     if (!windowed(t.metric) || !upper_limit(t.op)) continue;
     const auto value = window_value(t.metric, early.counts, so_far);
+    judged = judged || value.has_value();
     if (!value || compare(*value, t.op, t.value)) continue;
     threshold_result r;
     r.expr = t.expr;
@@ -598,12 +600,37 @@ std::optional<threshold_result> abort_watch::check(const run_counters& so_far, m
     r.value = value;
     r.note = t.metric + " was " + (t.kind == metric_kind::time_ms ? "at least " : "") +
              format_value(t.kind, *value) + " over the last " +
-             format_duration(elapsed - early.at) + " (" +
+             format_ms(static_cast<double>(elapsed - early.at)) + " (" +
              std::to_string(so_far.requests_attempted - early.counts.requests_attempted) +
              " answers)";
+    // No window met it yet: the knee is below the first load judged.
+    if (!best_) best_ = knee{0, 0, early.at, elapsed, std::nullopt, {}, {}};
+    best_->failed_at = elapsed;
+    best_->failed = t.expr;
+    best_->note = r.note;
     return r;
   }
+  if (judged) {
+    const double seconds = static_cast<double>(elapsed - early.at) / 1000.0;
+    const double rows = static_cast<double>(so_far.rows_delivered - early.counts.rows_delivered);
+    if (seconds > 0 && (!best_ || rows / seconds > best_->rows_per_second)) {
+      best_ =
+          knee{rows / seconds,
+               static_cast<double>(so_far.requests_attempted - early.counts.requests_attempted) /
+                   seconds,
+               early.at,
+               elapsed,
+               std::nullopt,
+               {},
+               {}};
+    }
+  }
   return std::nullopt;
+}
+
+bool abort_watch::judges_windows() const {
+  return std::any_of(thresholds_.begin(), thresholds_.end(),
+                     [](const threshold& t) { return windowed(t.metric) && upper_limit(t.op); });
 }
 
 std::optional<threshold_result> doomed_threshold(const std::vector<threshold>& thresholds,

@@ -115,6 +115,21 @@ class abort_watch {
   // since its start; the first threshold that fails, with its value and a note.
   std::optional<threshold_result> check(const run_counters& so_far, millis elapsed);
 
+  // The knee of a capacity search: the window with the most rows delivered per second
+  // among those that met every windowed threshold (judged, past the grace, with enough
+  // answers), and when and why the run then failed.
+  struct knee {
+    double rows_per_second = 0;               // delivered
+    double requests_per_second = 0;           // attempted
+    millis window_start = 0, window_end = 0;  // real ms since the start
+    std::optional<millis> failed_at;          // the check that failed
+    std::string failed;                       // its threshold
+    std::string note;                         // its note
+  };
+  const std::optional<knee>& best_passing() const { return best_; }
+  // Whether any of the thresholds is judged over a window.
+  bool judges_windows() const;
+
  private:
   std::vector<threshold> thresholds_;
   millis window_, grace_;
@@ -123,6 +138,7 @@ class abort_watch {
     run_counters counts;
   };
   std::vector<mark> history_;  // oldest first; the oldest at least window_ old when possible
+  std::optional<knee> best_;
 };
 
 // A windowed metric's value from the difference of two snapshots (late - early); empty

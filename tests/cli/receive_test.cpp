@@ -234,4 +234,32 @@ TEST_F(cli_receive, abort_on_fail_stops_a_run_whose_p99_crosses_its_limit) {
                      {"--abort-window", "only with --abort-on-fail"});
 }
 
+// Issue 18: a capacity search finds the knee of a receiver with a known capacity: the
+// capacity profile raises the load until p99 fails over a window, and the knee (the most
+// rows/s delivered in a window that met every threshold) is within 20% of the capacity.
+TEST_F(cli_receive, the_capacity_profile_finds_the_knee_of_a_receiver_with_a_known_capacity) {
+  std::unique_ptr<gmsim_process> receiver;
+  const int port = start_receiver(receiver, {"--capacity", "5000", "--duration", "180s"});
+  ASSERT_GT(port, 0);
+  auto r = gmsim({"run", "capacity", "--no-auth", "--target",
+                  "http://127.0.0.1:" + std::to_string(port) + "/hook", "--quiet", "--threshold",
+                  "p99<300ms", "--abort-on-fail", "--abort-window", "3s", "--abort-grace", "3s",
+                  "--summary-json", file("s.json")},
+                 150s);
+  receiver->signal(SIGTERM);
+  receiver->wait(30s);
+  EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "knee ")) << r.out;
+  const json s = read_json("s.json");
+  EXPECT_EQ(s["aborted"], true);
+  ASSERT_TRUE(s.contains("knee")) << s.dump();
+  const double knee = s["knee"]["rows_per_second"].get<double>();
+  EXPECT_GE(knee, 0.8 * 5000) << s["knee"].dump();
+  EXPECT_LE(knee, 1.05 * 5000) << s["knee"].dump();
+  EXPECT_EQ(s["knee"]["failed"], "p99<300ms");
+  EXPECT_LT(s["knee"]["window_end_ms"].get<std::int64_t>(),
+            s["knee"]["failed_at_ms"].get<std::int64_t>() + 1);
+  expect_usage_error(gmsim({"receive", "--capacity", "0"}, 30s), {"--capacity"});
+}
+
 // --- docs/cli.md ----------------------------------------------------------------------------

@@ -322,6 +322,7 @@ TEST(thresholds_abort, rates_and_latencies_are_judged_over_the_last_window) {
     for (int i = 0; i < n; ++i) {
       c.requests_attempted += 1;
       (ok ? c.requests_delivered : c.requests_rejected) += 1;
+      c.rows_delivered += ok ? 10 : 0;
       c.latency_buckets[run_counters::latency_bucket(latency_us)] += 1;
     }
   };
@@ -343,6 +344,14 @@ TEST(thresholds_abort, rates_and_latencies_are_judged_over_the_last_window) {
   EXPECT_LE(*failed->value, 2000.0);
   EXPECT_LE(t, 12'000);  // the first window holding >1% slow answers
   EXPECT_NE(failed->note.find("over the last"), std::string::npos) << failed->note;
+  // The knee: the healthy windows delivered 1,000 rows/s; then p99<1s failed.
+  const auto& knee = watch.best_passing();
+  ASSERT_TRUE(knee.has_value());
+  EXPECT_DOUBLE_EQ(knee->rows_per_second, 1000.0);
+  EXPECT_DOUBLE_EQ(knee->requests_per_second, 100.0);
+  EXPECT_EQ(knee->failed, "p99<1s");
+  EXPECT_EQ(knee->failed_at, t - 1000);
+  EXPECT_LE(knee->window_end, t - 2000);
 
   // Errors early are forgiven by the grace; errors in the window after it are not.
   abort_watch errors({parse_threshold("error_rate<10%")}, 5'000, 3'000);
