@@ -269,7 +269,6 @@ po::variables_map parse_command_line(const args& a, const po::options_descriptio
   return vm;
 }
 
-
 run_options parse_run_options(const args& a) {
   po::options_description opts("Options");
   opts.add_options()("help,h", "show this help");

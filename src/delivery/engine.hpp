@@ -63,8 +63,7 @@ class outcome_sink {
   // was an auth probe (sent without or with a wrong Authorization on purpose).
   virtual void request_ended(const stream_info& stream, const page& p, millis intended,
                              const request_outcome& outcome, std::int64_t sent_us,
-                             std::int64_t latency_us, std::string_view body,
-                             bool auth_probe) = 0;
+                             std::int64_t latency_us, std::string_view body, bool auth_probe) = 0;
   // A page that never went out: the run stopped first. at: the stop's time, or the page's
   // tick when that is later.
   virtual void page_unsent(const stream_info& stream, const page& p, millis at,

@@ -66,7 +66,8 @@ void run_counters::add(const run_counters& o) {
   requests_dropped += o.requests_dropped;
   rows_dropped += o.rows_dropped;
   for (std::size_t i = 0; i < rows_by_type.size(); ++i) rows_by_type[i] += o.rows_by_type[i];
-  for (std::size_t i = 0; i < latency_buckets.size(); ++i) latency_buckets[i] += o.latency_buckets[i];
+  for (std::size_t i = 0; i < latency_buckets.size(); ++i)
+    latency_buckets[i] += o.latency_buckets[i];
   for (std::size_t t = 0; t < rows_by_type_outcome.size(); ++t) {
     for (std::size_t k = 0; k < rows_by_type_outcome[t].size(); ++k) {
       rows_by_type_outcome[t][k] += o.rows_by_type_outcome[t][k];
@@ -75,8 +76,9 @@ void run_counters::add(const run_counters& o) {
   for (const auto& [key, c] : o.causes) {
     auto found = causes.find(key);
     if (found == causes.end()) {
-      found = causes.try_emplace(causes.size() >= max_causes ? "other causes" : key,
-                                 cause{0, 0, c.example})
+      found = causes
+                  .try_emplace(causes.size() >= max_causes ? "other causes" : key,
+                               cause{0, 0, c.example})
                   .first;
     }
     found->second.requests += c.requests;
@@ -95,24 +97,25 @@ void run_counters::count_cause(const request_outcome& outcome, std::int64_t rows
   // The key names the cause, not the instance: a status, or an error kind (each
   // timeout's detail is the same; a reset's names the step it happened in).
   // A sender that could not even start is a failure, as count_answer counts it.
-  const outcome_kind kind = outcome.kind == outcome_kind::unsent ? outcome_kind::failed : outcome.kind;
+  const outcome_kind kind =
+      outcome.kind == outcome_kind::unsent ? outcome_kind::failed : outcome.kind;
   const std::string key =
       kind == outcome_kind::rejected
           ? "status " + std::to_string(outcome.status)
           : std::string(to_string(kind)) + ": " + std::string(to_string(outcome.error));
   auto found = causes.find(key);
   if (found == causes.end()) {
-    found = causes.try_emplace(causes.size() >= max_causes ? "other causes" : key,
-                               cause{0, 0, outcome.detail})
+    found = causes
+                .try_emplace(causes.size() >= max_causes ? "other causes" : key,
+                             cause{0, 0, outcome.detail})
                 .first;
   }
   found->second.requests += 1;
   found->second.rows += rows;
 }
 
-void run_stats::count_answer(const request_outcome& outcome, webhook_type type,
-                             std::int64_t rows, std::int64_t bytes, std::int64_t latency,
-                             std::int64_t uncorrected) {
+void run_stats::count_answer(const request_outcome& outcome, webhook_type type, std::int64_t rows,
+                             std::int64_t bytes, std::int64_t latency, std::int64_t uncorrected) {
   requests_attempted += 1;
   bytes_sent += bytes;
   if (outcome.status != 0) by_status[outcome.status] += 1;
@@ -120,7 +123,8 @@ void run_stats::count_answer(const request_outcome& outcome, webhook_type type,
   latency_uncorrected_us.record(uncorrected);
   latency_buckets[latency_bucket(latency)] += 1;
   // A sender that could not even start counts as failed.
-  const outcome_kind kind = outcome.kind == outcome_kind::unsent ? outcome_kind::failed : outcome.kind;
+  const outcome_kind kind =
+      outcome.kind == outcome_kind::unsent ? outcome_kind::failed : outcome.kind;
   rows_by_type_outcome[static_cast<int>(type)][static_cast<int>(kind)] += rows;
   switch (kind) {
     case outcome_kind::delivered:
@@ -171,8 +175,8 @@ void run_stats::merge(const run_stats& o) {
 void check_accounting(const run_counters& s, std::int64_t left, std::int64_t expected_requests) {
   const std::int64_t rows_out = s.rows_delivered + s.rows_rejected + s.rows_failed +
                                 s.rows_unacknowledged + s.rows_unsent + s.auth_probe_rows;
-  const std::int64_t answered = s.requests_delivered + s.requests_rejected + s.requests_failed +
-                                s.requests_unacknowledged;
+  const std::int64_t answered =
+      s.requests_delivered + s.requests_rejected + s.requests_failed + s.requests_unacknowledged;
   const std::int64_t pages =
       std::accumulate(s.requests_by_type.begin(), s.requests_by_type.end(), std::int64_t{0});
   const std::int64_t requests = s.requests_attempted + s.requests_unsent + s.auth_probes;
@@ -180,20 +184,17 @@ void check_accounting(const run_counters& s, std::int64_t left, std::int64_t exp
       left == 0 && (expected_requests < 0 || expected_requests == requests)) {
     return;
   }
-  std::string line = "internal error: the run cannot account for every row: rows generated " +
-                     std::to_string(s.rows_generated) + ", delivered " +
-                     std::to_string(s.rows_delivered) + " + rejected " +
-                     std::to_string(s.rows_rejected) + " + failed " +
-                     std::to_string(s.rows_failed) + " + unacknowledged " +
-                     std::to_string(s.rows_unacknowledged) + " + unsent " +
-                     std::to_string(s.rows_unsent) + " + auth probes' " +
-                     std::to_string(s.auth_probe_rows) +
-                     " (" + std::to_string(s.rows_generated - rows_out) + " unaccounted); requests " +
-                     std::to_string(s.requests_attempted) + " attempted, " +
-                     std::to_string(answered) + " answered or failed, " +
-                     std::to_string(s.requests_unsent) + " unsent, " +
-                     std::to_string(s.auth_probes) + " auth probes, " + std::to_string(pages) +
-                     " pages";
+  std::string line =
+      "internal error: the run cannot account for every row: rows generated " +
+      std::to_string(s.rows_generated) + ", delivered " + std::to_string(s.rows_delivered) +
+      " + rejected " + std::to_string(s.rows_rejected) + " + failed " +
+      std::to_string(s.rows_failed) + " + unacknowledged " + std::to_string(s.rows_unacknowledged) +
+      " + unsent " + std::to_string(s.rows_unsent) + " + auth probes' " +
+      std::to_string(s.auth_probe_rows) + " (" + std::to_string(s.rows_generated - rows_out) +
+      " unaccounted); requests " + std::to_string(s.requests_attempted) + " attempted, " +
+      std::to_string(answered) + " answered or failed, " + std::to_string(s.requests_unsent) +
+      " unsent, " + std::to_string(s.auth_probes) + " auth probes, " + std::to_string(pages) +
+      " pages";
   if (expected_requests >= 0) line += " of " + std::to_string(expected_requests) + " to send";
   if (left != 0) line += "; " + std::to_string(left) + " rows and events left waiting";
   throw accounting_error(line);

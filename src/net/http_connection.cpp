@@ -5,6 +5,8 @@
 // runs connections is run by one thread (a worker's), so the steps need no strand: its
 // mutex and type-erased dispatch were a cost on every completion. About 500 lines, and
 // kept whole: the steps are one state machine, read in order.
+#include "net/http_connection.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -31,7 +33,6 @@
 #include <string>
 
 #include "core/json_writer.hpp"
-#include "net/http_connection.hpp"
 
 namespace gmsim {
 namespace {

@@ -13,8 +13,7 @@ ledger_sink::ledger_sink(const scenario& model, bool record, bool lost) : model_
 
 void ledger_sink::request_ended(const stream_info& stream, const page& p, millis intended,
                                 const request_outcome& outcome, std::int64_t sent_us,
-                                std::int64_t latency_us, std::string_view body,
-                                bool auth_probe) {
+                                std::int64_t latency_us, std::string_view body, bool auth_probe) {
   if (record_) {
     const auto& dep = model_.deployments()[stream.deployment];
     write_request_line(line_, request_line{intended, dep.org_slug, dep.dep_slug, stream.type,

@@ -266,8 +266,9 @@ void write_verdict(page_writer& w, const json& s) {
     w.raw(probes_accepted > 0 ? "<li class=\"red\"><strong>" : "<li>");
     w.esc(dry ? "Auth probes: " + grouped(probes) +
                     " planned (a dry run cannot tell whether a receiver refuses them)."
-              : "Auth probes: " + grouped(probes) + " sent without or with a wrong Authorization, " +
-                    grouped(probes_accepted) + " accepted" +
+              : "Auth probes: " + grouped(probes) +
+                    " sent without or with a wrong Authorization, " + grouped(probes_accepted) +
+                    " accepted" +
                     (probes_accepted > 0 ? " (a security finding)." : " (all refused: good)."));
     w.raw(probes_accepted > 0 ? "</strong></li>\n" : "</li>\n");
   }
@@ -303,7 +304,8 @@ void write_tiles(page_writer& w, const json& s) {
   w.tile("lost", lost, lost > 0 ? "lost" : "plain", lost > 0 ? format_percent(lost, generated) : "");
   w.tile("unacknowledged (maybe stored)", count(s, "/rows/unacknowledged"),
          count(s, "/rows/unacknowledged") > 0 ? "unsent" : "plain");
-  if (s.contains("auth_probes")) w.tile("auth probes' rows", count(s, "/rows/auth_probes"), "minor");
+  if (s.contains("auth_probes"))
+    w.tile("auth probes' rows", count(s, "/rows/auth_probes"), "minor");
   for (const char* type : {"variables", "rules", "session"}) {
     const std::string pointer = std::string("/rows/by_type/") + type;
     w.tile(std::string(type) + " rows", count(s, pointer.c_str()), "minor");

@@ -24,7 +24,8 @@ std::string junit_xml(const nlohmann::json& summary) {
   if (summary.contains("thresholds") && summary["thresholds"].is_array()) {
     for (const auto& t : summary["thresholds"]) {
       test_case c{"gmsim.thresholds", t.value("expr", ""), "", "threshold"};
-      if (!t.value("ok", false)) c.failure = describe(threshold_result_of(t)) + ", threshold " + c.name;
+      if (!t.value("ok", false))
+        c.failure = describe(threshold_result_of(t)) + ", threshold " + c.name;
       cases.push_back(std::move(c));
     }
   }

@@ -75,9 +75,10 @@ void merge_causes(json& out, const json& doc, const std::string& path) {
     }
     json& into = out["causes"][key];
     if (into.is_null()) {
-      into = {{"requests", 0},
-              {"rows", 0},
-              {"example", c.contains("example") && c["example"].is_string() ? c["example"] : json("")}};
+      into = {
+          {"requests", 0},
+          {"rows", 0},
+          {"example", c.contains("example") && c["example"].is_string() ? c["example"] : json("")}};
     }
     into["requests"] = into["requests"].get<std::int64_t>() + c["requests"].get<std::int64_t>();
     into["rows"] = into["rows"].get<std::int64_t>() + c["rows"].get<std::int64_t>();

@@ -338,7 +338,8 @@ std::string summary_text(const run_config& config, const run_result& r) {
     std::snprintf(rate, sizeof rate, "%.1f requests/s sent, %.1f rows/s delivered (over %s of %s)",
                   static_cast<double>(s.requests_attempted) / seconds,
                   static_cast<double>(s.rows_delivered) / seconds,
-                  format_ms(seconds * 1000).c_str(), config.dry_run ? "simulated time" : "wall time");
+                  format_ms(seconds * 1000).c_str(),
+                  config.dry_run ? "simulated time" : "wall time");
     row("throughput", rate);
   }
   const std::int64_t lost = s.rows_lost();
@@ -391,13 +392,12 @@ std::string summary_text(const run_config& config, const run_result& r) {
   if (!s.causes.empty()) {
     std::vector<std::pair<std::string, const run_counters::cause*>> causes;
     for (const auto& [key, c] : s.causes) causes.emplace_back(key, &c);
-    std::stable_sort(causes.begin(), causes.end(), [](const auto& a, const auto& b) {
-      return a.second->rows > b.second->rows;
-    });
+    std::stable_sort(causes.begin(), causes.end(),
+                     [](const auto& a, const auto& b) { return a.second->rows > b.second->rows; });
     bool first = true;
     for (const auto& [key, c] : causes) {
-      std::string text = key + " x" + std::to_string(c->requests) + " (" +
-                         count_of(c->rows, "row") + ")";
+      std::string text =
+          key + " x" + std::to_string(c->requests) + " (" + count_of(c->rows, "row") + ")";
       // A status's example starts with the key ("status 500: {...}"): not twice.
       std::string_view example = c->example;
       if (example.starts_with(key)) example.remove_prefix(key.size());

@@ -248,7 +248,8 @@ measured measure(std::string_view m, const json& s) {
   if (m == "unacknowledged_rows") return count_or_zero("/rows/unacknowledged");
   if (m == "delivered_rate") {
     return ratio(number_at(s, "/rows/delivered"),
-                 difference(number_at(s, "/rows/generated"), count_or_zero("/rows/auth_probes")), 1);
+                 difference(number_at(s, "/rows/generated"), count_or_zero("/rows/auth_probes")),
+                 1);
   }
   if (m == "auth_probes_accepted") {
     if (s.value("dry_run", false)) {

@@ -104,8 +104,9 @@ bool can_abort(const threshold& t);
 // longer pass stop it at once (doomed_threshold); rates and latencies (error_rate,
 // lost_rate, p50..p999, max) with <, <= or == are judged over the last `window` of the
 // run, once `grace` has passed (what happened within it is forgiven) and the window holds
-// at least min_requests answers, as k6's abortOnFail with delayAbortEval. A latency is read from coarse buckets (12%
-// wide) at its bucket's floor: a window fails only when even that is over the limit.
+// at least min_requests answers, as k6's abortOnFail with delayAbortEval. A latency is read from
+// coarse buckets (12% wide) at its bucket's floor: a window fails only when even that is over the
+// limit.
 class abort_watch {
  public:
   static constexpr std::int64_t min_requests = 20;

@@ -340,7 +340,9 @@ run_result replay(const replay_config& config, recording_header* header) {
     return progress_line(index.header.requests, sum);
   };
   if (config.should_stop) {
-    hooks.should_abort = [&](const progress_snapshot& sum) { return config.should_stop(sum.counts); };
+    hooks.should_abort = [&](const progress_snapshot& sum) {
+      return config.should_stop(sum.counts);
+    };
   }
   hooks.quiet = config.quiet;
   hooks.progress = config.progress;

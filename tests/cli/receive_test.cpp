@@ -118,11 +118,31 @@ TEST_F(cli_receive, run_against_receive_right_and_wrong_auth_string) {
 TEST_F(cli_receive, an_accepted_auth_probe_fails_the_run_and_a_refused_one_loses_nothing) {
   const std::string secret = "probe-secret-0123456789abcdef";
   auto run_against = [&](int port, const std::string& name, args extra) {
-    args a = {"run", "wrong-auth", "--target", "http://127.0.0.1:" + std::to_string(port) + "/hook",
-              "--auth-string", secret, "--duration", "30s", "--time-scale", "10", "--max-delay",
-              "2s", "--quiet", "--threshold", "lost_rows==0", "--threshold", "error_rate<1%",
-              "--summary-json", file(name + ".json"), "--junit", file(name + ".xml"), "--html",
-              file(name + ".html"), "--lost-rows", file(name + ".lost")};
+    args a = {"run",
+              "wrong-auth",
+              "--target",
+              "http://127.0.0.1:" + std::to_string(port) + "/hook",
+              "--auth-string",
+              secret,
+              "--duration",
+              "30s",
+              "--time-scale",
+              "10",
+              "--max-delay",
+              "2s",
+              "--quiet",
+              "--threshold",
+              "lost_rows==0",
+              "--threshold",
+              "error_rate<1%",
+              "--summary-json",
+              file(name + ".json"),
+              "--junit",
+              file(name + ".xml"),
+              "--html",
+              file(name + ".html"),
+              "--lost-rows",
+              file(name + ".lost")};
     a.insert(a.end(), extra.begin(), extra.end());
     return gmsim(a, 90s);
   };
@@ -139,11 +159,13 @@ TEST_F(cli_receive, an_accepted_auth_probe_fails_the_run_and_a_refused_one_loses
   EXPECT_EQ(g["auth_probes"]["accepted"], 0);
   EXPECT_EQ(g["rows"]["lost"], 0);
   EXPECT_EQ(g["requests"]["rejected"], 0);
-  EXPECT_EQ(g["rows"]["delivered"].get<std::int64_t>() + g["rows"]["auth_probes"].get<std::int64_t>(),
-            g["rows"]["generated"].get<std::int64_t>());
+  EXPECT_EQ(
+      g["rows"]["delivered"].get<std::int64_t>() + g["rows"]["auth_probes"].get<std::int64_t>(),
+      g["rows"]["generated"].get<std::int64_t>());
   EXPECT_TRUE(contains(good.out, "all refused (good)")) << good.out;
   EXPECT_TRUE(contains(good.out, "✓ auth_probes_accepted==0")) << good.out;
-  EXPECT_TRUE(contains(read_text(path("strict.xml")), "failures=\"0\"")) << read_text(path("strict.xml"));
+  EXPECT_TRUE(contains(read_text(path("strict.xml")), "failures=\"0\""))
+      << read_text(path("strict.xml"));
   for (const auto& line : lines_of(read_text(path("strict.lost")))) {
     EXPECT_EQ(json::parse(line)["auth_probe"], true) << line;
   }
@@ -224,8 +246,7 @@ TEST_F(cli_receive, abort_on_fail_stops_a_run_whose_p99_crosses_its_limit) {
   receiver->signal(SIGTERM);
   receiver->wait(30s);
   EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
-  EXPECT_TRUE(contains(r.err, "stopping: threshold 'p99<100ms' failed (p99 was at least"))
-      << r.err;
+  EXPECT_TRUE(contains(r.err, "stopping: threshold 'p99<100ms' failed (p99 was at least")) << r.err;
   EXPECT_LT(took, 60s);  // not the 10 minutes
   const json s = read_json("s.json");
   EXPECT_EQ(s["aborted"], true);

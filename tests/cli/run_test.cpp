@@ -547,8 +547,9 @@ TEST_F(cli_live, ctrl_c_stops_the_run_and_still_writes_its_reports) {
   EXPECT_TRUE(s["interrupted"].get<bool>());
   EXPECT_EQ(s["requests"]["failed"], 0);
   auto lost = lines_of(read_text(path("lost.ndjson")));
-  EXPECT_EQ(static_cast<std::int64_t>(lost.size()),
-            s["rows"]["lost"].get<std::int64_t>() + s["rows"]["unacknowledged"].get<std::int64_t>());
+  EXPECT_EQ(
+      static_cast<std::int64_t>(lost.size()),
+      s["rows"]["lost"].get<std::int64_t>() + s["rows"]["unacknowledged"].get<std::int64_t>());
 }
 
 // The second Ctrl-C cuts every request in flight, the auth probes' too: they go on

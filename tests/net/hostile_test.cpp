@@ -360,7 +360,8 @@ std::vector<hostile_case> hostile_cases() {
 
   endpoint_script s;
   s.reset_on_accept = true;
-  hostile_case reset_on_accept = failing("reset_on_accept", s, "reset", connections::per_request, false);
+  hostile_case reset_on_accept =
+      failing("reset_on_accept", s, "reset", connections::per_request, false);
   reset_on_accept.outcome = "no_answer";
   cases.push_back(reset_on_accept);
   s = {};

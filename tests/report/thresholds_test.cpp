@@ -368,7 +368,7 @@ TEST(thresholds_abort, rates_and_latencies_are_judged_over_the_last_window) {
     EXPECT_FALSE(at(when, 100, 5).has_value()) << when;  // 5% once the window moved on
   }
   EXPECT_FALSE(at(10'000, 100, 10).has_value());  // the last 5 s: 30 of 530, 5.7%
-  const auto worse = at(11'000, 20, 100);          // the last 5 s: 125 of 545, 23%
+  const auto worse = at(11'000, 20, 100);         // the last 5 s: 125 of 545, 23%
   ASSERT_TRUE(worse.has_value());
   EXPECT_EQ(worse->expr, "error_rate<10%");
   // Too few answers in the window: no verdict.
@@ -843,8 +843,9 @@ TEST_F(thresholds_binary, abort_on_fail_stops_a_live_run_and_exits_99) {
       "--threshold 'failed_requests==0' --threshold 'p99<3600s' --abort-on-fail --summary-json " +
       path("summary.json"));
   EXPECT_EQ(r.code, 99) << r.err;
-  EXPECT_NE(r.err.find("gmsim: stopping: threshold 'failed_requests==0' failed (failed_requests is "),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find("gmsim: stopping: threshold 'failed_requests==0' failed (failed_requests is "),
+      std::string::npos)
       << r.err;
   auto summary = json::parse(read("summary.json"));
   EXPECT_EQ(summary["aborted"], true);

@@ -155,9 +155,9 @@ void expect_accounted(const run_output& run) {
             rows["delivered"].get<std::int64_t>() + rows["rejected"].get<std::int64_t>() +
                 rows["failed"].get<std::int64_t>() + rows["unacknowledged"].get<std::int64_t>() +
                 rows["unsent"].get<std::int64_t>() + rows["auth_probes"].get<std::int64_t>());
-  EXPECT_EQ(rows["lost"].get<std::int64_t>(),
-            rows["rejected"].get<std::int64_t>() + rows["failed"].get<std::int64_t>() +
-                rows["unsent"].get<std::int64_t>());
+  EXPECT_EQ(rows["lost"].get<std::int64_t>(), rows["rejected"].get<std::int64_t>() +
+                                                  rows["failed"].get<std::int64_t>() +
+                                                  rows["unsent"].get<std::int64_t>());
   EXPECT_EQ(requests["attempted"].get<std::int64_t>(),
             requests["delivered"].get<std::int64_t>() + requests["rejected"].get<std::int64_t>() +
                 requests["failed"].get<std::int64_t>() +
