@@ -343,8 +343,12 @@ std::string summary_text(const run_config& config, const run_result& r) {
     row("throughput", rate);
   }
   const std::int64_t lost = s.rows_lost();
-  row("rows", std::to_string(s.rows_generated) + " generated, " + std::to_string(s.rows_delivered) +
-                  " delivered (" +
+  // Of the traffic's rows: an auth probe's are apart (its own line, below).
+  row("rows", std::to_string(s.rows_generated) + " generated" +
+                  (s.auth_probe_rows == 0
+                       ? std::string()
+                       : " (" + std::to_string(s.auth_probe_rows) + " of them in auth probes)") +
+                  ", " + std::to_string(s.rows_delivered) + " delivered (" +
                   format_percent(s.rows_delivered, s.rows_generated - s.auth_probe_rows) + ")");
   row("rows lost",
       std::to_string(lost) + (lost == 0 ? ""
@@ -356,7 +360,7 @@ std::string summary_text(const run_config& config, const run_result& r) {
         std::to_string(s.rows_unacknowledged) + " rows in " +
             count_of(s.requests_unacknowledged, "request") +
             " sent whole that got no answer (timeout or reset): the receiver may have stored "
-            "them; not counted lost: check your store for them");
+            "them; not counted lost: check your store (gmsim verify, docs/verify.md)");
   }
   if (s.rows_dropped > 0) {
     row("", std::to_string(s.rows_dropped) +
