@@ -17,6 +17,26 @@ constexpr std::size_t max_depth = 512;
 
 std::string type_name(webhook_type t) { return std::string(to_string(t)); }
 
+// JSON nested at most max_depth deep, or discarded (too_deep says why): a document built
+// deeper would be torn down, and printed, by recursion.
+json parse_bounded(const std::string& text, bool& too_deep) {
+  std::size_t depth = 0;
+  too_deep = false;
+  return json::parse(
+      text,
+      [&](int, json::parse_event_t event, json&) {
+        if (event == json::parse_event_t::object_start ||
+            event == json::parse_event_t::array_start) {
+          too_deep = too_deep || ++depth > max_depth;
+        } else if (event == json::parse_event_t::object_end ||
+                   event == json::parse_event_t::array_end) {
+          --depth;
+        }
+        return !too_deep;
+      },
+      false);
+}
+
 // Numbers are equal when they are the same number: 1 and 1.0 are, 9007199254740993 and
 // 9007199254740992.0 are not (compared in long double, exact for every int64 and double).
 long double as_long_double(const json& v) {
@@ -207,7 +227,9 @@ void read_recording(const std::string& path, fact_table& table) {
     auto fail = [&](const std::string& why) {
       return verify_error(path + ":" + std::to_string(number) + ": " + why);
     };
-    const json doc = json::parse(line, nullptr, false);
+    bool too_deep = false;
+    const json doc = parse_bounded(line, too_deep);
+    if (too_deep) throw fail("nested deeper than " + std::to_string(max_depth) + " levels");
     if (doc.is_discarded() || !doc.is_object()) throw fail("not JSON: not a recording");
     if (number == 1) {
       if (!doc.contains("gmsim_record")) {
@@ -221,7 +243,7 @@ void read_recording(const std::string& path, fact_table& table) {
                                                      : -1;
     if (source < 0) continue;
     if (!doc.contains("body") || !doc["body"].is_string()) throw fail("a request without a body");
-    const json body = json::parse(doc["body"].get_ref<const std::string&>(), nullptr, false);
+    const json body = parse_bounded(doc["body"].get_ref<const std::string&>(), too_deep);
     if (body.is_discarded() || !body.is_object() || !body.contains("data") ||
         !body["data"].is_object() || !body["data"].contains("rows") ||
         !body["data"]["rows"].is_array()) {
@@ -247,21 +269,8 @@ std::int64_t read_export(const std::string& path, fact_table& table) {
       return verify_error(path + ":" + std::to_string(number) + ": " + why +
                           " (docs/verify.md: one row a line, as the webhook sends it)");
     };
-    std::size_t depth = 0;
     bool too_deep = false;
-    const json row = json::parse(
-        line,
-        [&](int, json::parse_event_t event, json&) {
-          if (event == json::parse_event_t::object_start ||
-              event == json::parse_event_t::array_start) {
-            too_deep = too_deep || ++depth > max_depth;
-          } else if (event == json::parse_event_t::object_end ||
-                     event == json::parse_event_t::array_end) {
-            --depth;
-          }
-          return !too_deep;
-        },
-        false);
+    const json row = parse_bounded(line, too_deep);
     if (too_deep) throw fail("nested deeper than " + std::to_string(max_depth) + " levels");
     if (row.is_discarded()) throw fail("not JSON");
     if (const std::string why = table.add_row(row, stored_source); !why.empty()) throw fail(why);

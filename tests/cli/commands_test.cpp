@@ -261,6 +261,19 @@ TEST_F(cli_verify, a_faithful_store_passes_and_every_defect_is_named) {
       {"verify", file("run.ndjson"), write("broken.ndjson", "{\"identifier\":1}\nnot json\n")});
   EXPECT_EQ(broken.exit_code, 2) << broken.err;
   EXPECT_TRUE(contains(broken.err, "broken.ndjson:1: a row has none of")) << broken.err;
+  // Deep JSON is refused before it is built (a document torn down by recursion crashed
+  // merge and replay: issue 20).
+  const std::string deep(200'000, '[');
+  auto too_deep = gmsim({"verify", file("run.ndjson"), write("deep.ndjson", deep + "\n")});
+  EXPECT_EQ(too_deep.exit_code, 2) << too_deep.err;
+  EXPECT_TRUE(contains(too_deep.err, "deep.ndjson:1: nested deeper than 512 levels"))
+      << too_deep.err;
+  auto deep_recording =
+      gmsim({"verify", write("deep-rec.ndjson", "{\"gmsim_record\":1}\n" + deep + "\n"),
+             file("same.ndjson")});
+  EXPECT_EQ(deep_recording.exit_code, 2) << deep_recording.err;
+  EXPECT_TRUE(contains(deep_recording.err, "deep-rec.ndjson:2: nested deeper"))
+      << deep_recording.err;
   auto not_recording = gmsim({"verify", file("same.ndjson"), file("same.ndjson")});
   EXPECT_EQ(not_recording.exit_code, 2);
   EXPECT_TRUE(contains(not_recording.err, "same.ndjson:1: not a recording")) << not_recording.err;
