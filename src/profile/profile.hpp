@@ -129,10 +129,12 @@ struct rule_spec {
   // The experience script (session.scenes): its scenes' indices there, how it fires, and
   // what must hold first: a variable's value in the session (it fires only after the
   // variable took it for good), another rule's firing (only after its first).
-  std::vector<int> scene_index;
+  // ({} on each member: the aggregates that list only the first five fields initialise
+  // the rest without -Wmissing-field-initializers.)
+  std::vector<int> scene_index{};
   rule_trigger on = rule_trigger::during;
-  int if_variable = -1;        // index in session.variables, or none
-  std::string if_equals_json;  // compact JSON of the value it must have
+  int if_variable = -1;          // index in session.variables, or none
+  std::string if_equals_json{};  // compact JSON of the value it must have
   int after_rule = -1;         // index of an earlier rule, or none
 };
 
