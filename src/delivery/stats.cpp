@@ -74,16 +74,21 @@ void run_counters::add(const run_counters& o) {
     }
   }
   for (const auto& [key, c] : o.causes) {
-    auto found = causes.find(key);
-    if (found == causes.end()) {
-      found = causes
-                  .try_emplace(causes.size() >= max_causes ? "other causes" : key,
-                               cause{0, 0, c.example})
-                  .first;
-    }
-    found->second.requests += c.requests;
-    found->second.rows += c.rows;
+    cause& into = cause_for(key, c.example);
+    into.requests += c.requests;
+    into.rows += c.rows;
   }
+}
+
+run_counters::cause& run_counters::cause_for(const std::string& key, const std::string& example) {
+  auto found = causes.find(key);
+  if (found == causes.end()) {
+    found = causes
+                .try_emplace(causes.size() >= max_causes ? "other causes" : key,
+                             cause{0, 0, example})
+                .first;
+  }
+  return found->second;
 }
 
 void run_counters::count_unsent(webhook_type type, std::int64_t rows) {
@@ -93,25 +98,17 @@ void run_counters::count_unsent(webhook_type type, std::int64_t rows) {
   rows_by_type_outcome[static_cast<int>(type)][static_cast<int>(outcome_kind::unsent)] += rows;
 }
 
-void run_counters::count_cause(const request_outcome& outcome, std::int64_t rows) {
+void run_counters::count_cause(outcome_kind kind, const request_outcome& outcome,
+                               std::int64_t rows) {
   // The key names the cause, not the instance: a status, or an error kind (each
   // timeout's detail is the same; a reset's names the step it happened in).
-  // A sender that could not even start is a failure, as count_answer counts it.
-  const outcome_kind kind =
-      outcome.kind == outcome_kind::unsent ? outcome_kind::failed : outcome.kind;
   const std::string key =
       kind == outcome_kind::rejected
           ? "status " + std::to_string(outcome.status)
           : std::string(to_string(kind)) + ": " + std::string(to_string(outcome.error));
-  auto found = causes.find(key);
-  if (found == causes.end()) {
-    found = causes
-                .try_emplace(causes.size() >= max_causes ? "other causes" : key,
-                             cause{0, 0, outcome.detail})
-                .first;
-  }
-  found->second.requests += 1;
-  found->second.rows += rows;
+  cause& c = cause_for(key, outcome.detail);
+  c.requests += 1;
+  c.rows += rows;
 }
 
 void run_stats::count_answer(const request_outcome& outcome, webhook_type type, std::int64_t rows,
@@ -147,7 +144,7 @@ void run_stats::count_answer(const request_outcome& outcome, webhook_type type, 
       by_error[static_cast<int>(outcome.error)] += 1;
       break;
   }
-  count_cause(outcome, rows);
+  count_cause(kind, outcome, rows);
 }
 
 void run_stats::count_probe(const request_outcome& outcome, std::int64_t rows, std::int64_t bytes) {

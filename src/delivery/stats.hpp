@@ -84,8 +84,11 @@ struct run_counters {
   void add(const run_counters& other);
   // A page that never went out: the run stopped first.
   void count_unsent(webhook_type type, std::int64_t rows);
-  // A cause of a request that did not deliver (any outcome but delivered).
-  void count_cause(const request_outcome& outcome, std::int64_t rows);
+  // A cause of a request that did not deliver: kind is its outcome as counted (a sender
+  // that could not start is failed).
+  void count_cause(outcome_kind kind, const request_outcome& outcome, std::int64_t rows);
+  // The entry of key, made with example when new ("other causes" past max_causes).
+  cause& cause_for(const std::string& key, const std::string& example);
 };
 
 // What a run did: its counts and its histograms.
