@@ -285,6 +285,7 @@ run_options parse_run_options(const args& a) {
     ("min-gap", po::value<std::string>()->value_name("D"), "between a stream's request starts (GMetri: 200ms)")
     ("pacing-scope", po::value<std::string>()->value_name("SCOPE"), "what one pacing queue covers: webhook (default: one per org), deployment, stream, endpoint; see docs/semantics.md")
     ("in-flight", po::value<int>()->value_name("N"), "requests of one pacing queue outstanding at once (GMetri: 1)")
+    ("loop", po::value<std::string>()->value_name("open|closed"), "what paces a live run: open (default: the profile's arrivals, as GMetri) or closed (the receiver: a free request slot gets a fresh full page at once; stress's)")
     ("max-queued-rows", po::value<long long>()->value_name("N"), "gmsim's memory bound: rows its queues hold at once (default 2000000); past it the oldest pages are dropped, counted and in the ledger")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
@@ -383,6 +384,13 @@ run_options parse_run_options(const args& a) {
     p.delivery.max_queued_rows = rows;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;
+  if (vm.count("loop")) {
+    const auto& name = vm["loop"].as<std::string>();
+    if (name != "open" && name != "closed") {
+      throw usage_error("--loop: must be open or closed, got " + shown_argument(a, name));
+    }
+    p.delivery.loop = name == "open" ? load_loop::open : load_loop::closed;
+  }
   if (vm.count("final-flush")) {
     const auto& name = vm["final-flush"].as<std::string>();
     if (!parse_final_flush(name, p.delivery.last_flush)) {

@@ -37,6 +37,36 @@ bool aggregator::has_full_page(merge_scratch& scratch) const {
   return false;
 }
 
+std::size_t aggregator::full_prefix(merge_scratch& scratch) const {
+  if (pending_.size() < batch_rows_) return 0;
+  if (!merge_variables_) return batch_rows_;
+  auto& table = scratch.table_;
+  using slot = merge_scratch::slot;
+  std::size_t capacity = std::bit_ceil(pending_.size() * 2 + 16);
+  table.assign(capacity, slot{~0ull, 0});
+  std::size_t rows = 0;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    std::uint64_t key = key_of(pending_[i], i);
+    std::size_t h = mix64(key) & (capacity - 1);
+    while (table[h].key != key && table[h].key != ~0ull) h = (h + 1) & (capacity - 1);
+    if (table[h].key == ~0ull) {
+      if (rows == batch_rows_) return i;
+      table[h] = slot{key, 0};
+      ++rows;
+    }
+  }
+  return rows == batch_rows_ ? pending_.size() : 0;
+}
+
+void aggregator::flush_full(millis tick, std::vector<page>& out, merge_scratch& scratch) {
+  while (const std::size_t n = full_prefix(scratch)) {
+    std::vector<event> rest(pending_.begin() + static_cast<std::ptrdiff_t>(n), pending_.end());
+    pending_.resize(n);
+    flush(tick, out, scratch);
+    pending_ = std::move(rest);
+  }
+}
+
 void aggregator::snapshot_row(page& current, page_row& row, millis tick) {
   // The row's own items are the changes since the last flush, each its last value; the
   // viewer's values so far take them in, and the row becomes all of them. A change from

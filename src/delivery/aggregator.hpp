@@ -71,6 +71,10 @@ class aggregator {
   std::size_t pending_events() const { return pending_.size(); }
   // Whether the events pending make at least batch_rows rows (delivery.flush eager).
   bool has_full_page(merge_scratch& scratch) const;
+  // Cuts full pages only (delivery.loop closed): the longest prefixes of the pending
+  // events that make batch_rows rows, merged as flush merges them, as a tick just
+  // before the next row's first event would; the rest waits.
+  void flush_full(millis tick, std::vector<page>& out, merge_scratch& scratch);
 
   // Merges the pending events and appends the pages to out. Merge rules:
   // variables: one row per identifier, the last value of each variable wins, variables
@@ -85,6 +89,10 @@ class aggregator {
     if (stream_.type == webhook_type::session) return e.payload;
     return merge_variables_ ? e.viewer : i;
   }
+  // How many pending events make the first full page: up to the first event of row
+  // batch_rows + 1, or all of them when they make exactly batch_rows rows; 0 when they
+  // make fewer.
+  std::size_t full_prefix(merge_scratch& scratch) const;
   // snapshot: the viewer's session's values so far, replaced by the row's own items.
   void snapshot_row(page& current, page_row& row, millis tick);
 

@@ -71,6 +71,7 @@ struct stream_state {
   stream_info info;
   aggregator rows;
   std::uint32_t queue;  // local
+  millis last_cut = 0;  // closed loop: its last tick, in scenario time
 };
 
 // A pacing queue (delivery.pacing_scope): one or more streams' pages in the order cut,
@@ -90,6 +91,11 @@ struct queue_state {
   // before it, so the sender's own lateness is counted from there at the earliest.
   std::int64_t unblocked_us = no_start_us;
   std::size_t peak_rows = 0;  // the most rows that waited in it at once
+  // Closed loop: the local deployments whose streams' pages it sends, taken in turn, and
+  // whether it waits for one of them to be fed (their other queues were full).
+  std::vector<std::uint32_t> feeders;
+  std::size_t next_feeder = 0;
+  bool hungry = false;
 };
 
 struct deployment_state {
@@ -98,6 +104,11 @@ struct deployment_state {
   // session.modified_at latest_event: the latest event so far of each session whose row
   // is not cut yet, by the low 32 bits of its ordinal (every event's session_tag).
   std::unordered_map<std::uint32_t, millis> session_latest;
+  // Closed loop: how far its events are generated (scenario time, ahead of the clock),
+  // the next step forward, and whether its scenario is spent (generation_end reached).
+  millis generated_to = 0;
+  millis step = 0;
+  bool spent = false;
 };
 
 // The longest a session can last (its events lie within it): the bound of the length's
@@ -118,14 +129,17 @@ struct engine::impl {
     const auto& delivery = model.settings().delivery;
     min_gap_us = time.real_at_us(delivery.min_gap) - time.real_at_us(0);
     latest_event = model.settings().session.modified_at == session_modified::latest_event;
+    closed = setup.closed_loop_end > 0;
+    closed_wait = std::max<millis>(60'000, delivery.max_delay);
     queued_rows_cap = delivery.max_queued_rows;
     const millis longest = longest_session(model.settings());
     for (std::uint32_t d : setup.deployments) {
-      deployments.push_back(deployment_state{deployment_generator(model, d), {-1, -1, -1}, {}});
+      deployments.push_back(deployment_state{
+          deployment_generator(model, d), {-1, -1, -1}, {}, 0, closed_step, false});
     }
     // delivery.flush eager: each deployment is looked at every min_gap (10 ms at least)
     // for streams with batch_rows rows waiting; the first look at its first step.
-    if (delivery.flush == flush_mode::eager) {
+    if (delivery.flush == flush_mode::eager && !closed) {
       eager_step = std::max<millis>(delivery.min_gap, 10);
       for (std::uint32_t d = 0; d < deployments.size(); ++d) {
         if (eager_step < model.settings().duration) checks.push({eager_step, d});
@@ -154,7 +168,16 @@ struct engine::impl {
         queues.emplace_back(delivery);
       }
       streams.emplace_back(s, delivery, longest, static_cast<std::uint32_t>(local_queue));
-      ticks.push({first_tick(s), local});
+      auto& feeders = queues[static_cast<std::size_t>(local_queue)].feeders;
+      if (feeders.empty() || feeders.back() != local_dep) {
+        feeders.push_back(static_cast<std::uint32_t>(local_dep));
+      }
+      if (!closed) ticks.push({first_tick(s), local});
+    }
+    // A closed loop has no ticks on the clock: each queue is fed at the start, then
+    // whenever a slot frees, until the loop's end.
+    if (closed) {
+      for (std::uint32_t q = 0; q < queues.size(); ++q) sends.push({0, q});
     }
   }
 
@@ -168,6 +191,10 @@ struct engine::impl {
   // seconds). The order is the same as in one loop: the caller calls again while due.
   void run_due() {
     for (;;) {
+      if (feeding() && time.now() >= setup.closed_loop_end) {
+        end_closed_loop();
+        continue;
+      }
       if (holds.due(real_us{time.real_now_us()})) {
         const auto w = holds.pop();
         auto& q = queues[w.unit];
@@ -202,6 +229,7 @@ struct engine::impl {
     auto consider = [&next](std::int64_t t) { next = next ? std::min(*next, t) : t; };
     if (!stopped && !ticks.empty()) consider(time.real_at_us(ticks.front()));
     if (!stopped && !checks.empty()) consider(time.real_at_us(checks.front()));
+    if (feeding()) consider(time.real_at_us(setup.closed_loop_end));
     if (!sends.empty()) consider(time.real_at_us(sends.front()));
     if (!holds.empty()) consider(holds.front().value);
     return next;
@@ -282,9 +310,19 @@ struct engine::impl {
     }
   }
 
-  void cut_pages(stream_state& s, millis t) {
+  // Cuts what the stream's aggregator holds into pages and queues them: everything, or
+  // full pages only (closed loop, between its ticks).
+  void cut_pages(stream_state& s, millis t, bool full_only = false) {
     pages.clear();
-    s.rows.flush(t, pages, merge_space);
+    if (full_only) {
+      s.rows.flush_full(t, pages, merge_space);
+    } else {
+      s.rows.flush(t, pages, merge_space);
+    }
+    // A closed loop's scenario runs ahead of the clock: its pages are ready when cut.
+    if (closed) {
+      for (auto& p : pages) p.ready = std::min(p.ready, time.now());
+    }
     if (latest_event && s.info.type == webhook_type::session) {
       // modified_at: the session's latest event before this flush; the entry is done.
       auto& latest = deployments[stream_deployment[static_cast<std::size_t>(&s - streams.data())]]
@@ -324,11 +362,109 @@ struct engine::impl {
     return static_cast<std::uint32_t>(it - streams.begin());
   }
 
+  bool feeding() const { return closed && !closed_ended && !stopped; }
+
+  // When the queue's next page may start, feeding it first in a closed loop when it has
+  // a free slot and nothing waiting.
+  std::optional<millis> next_start(std::uint32_t queue) {
+    auto& q = queues[queue];
+    auto start = q.pace.next_start();
+    if (!start && feeding() && q.pace.in_flight() < static_cast<int>(q.slots.size()) &&
+        feed(queue)) {
+      start = q.pace.next_start();
+    }
+    return start;
+  }
+
+  // Closed loop: the queue's deployments in turn generate until the queue has a page.
+  // When none can (their other queues are full, or their scenario is spent), the queue
+  // waits for the next answer of any queue to try again.
+  bool feed(std::uint32_t queue) {
+    auto& q = queues[queue];
+    bool any_left = false;
+    for (std::size_t tries = 0; tries < q.feeders.size(); ++tries) {
+      const std::uint32_t d = q.feeders[q.next_feeder];
+      q.next_feeder = (q.next_feeder + 1) % q.feeders.size();
+      if (deployments[d].spent) continue;
+      any_left = true;
+      if (feed_from(d, queue)) return true;
+    }
+    if (any_left && !q.hungry) {
+      q.hungry = true;
+      hungry.push_back(queue);
+    }
+    return false;
+  }
+
+  // Generates the deployment's events step by step (scenario time, from closed_step; a
+  // step that finds none doubles, up to a second) until the queue has a page: each of
+  // its streams cuts its full pages, or everything it holds when it cut none for
+  // closed_wait of scenario time, so that a quiet stream's rows still go.
+  // Stops, false, when another queue of the deployment has a page waiting per slot: the
+  // deployment's traffic goes out in its mix, at the pace of its slowest queue, and
+  // memory holds a few pages per queue.
+  bool feed_from(std::uint32_t d, std::uint32_t queue) {
+    auto& dep = deployments[d];
+    auto& q = queues[queue];
+    const millis end = model.generation_end();
+    while (q.pace.backlog_pages() == 0) {
+      for (auto local : dep.local_stream) {
+        if (local < 0) continue;
+        const auto& other = queues[streams[static_cast<std::size_t>(local)].queue];
+        if (&other != &q && other.pace.backlog_pages() >= other.slots.size()) return false;
+      }
+      if (dep.generated_to >= end) {
+        // Spent: what waits goes as it is.
+        dep.spent = true;
+        for (auto local : dep.local_stream) {
+          if (local >= 0) cut_pages(streams[static_cast<std::size_t>(local)], end);
+        }
+        return q.pace.backlog_pages() > 0;
+      }
+      const millis to = std::min(end, dep.generated_to + dep.step);
+      const auto before = stats.events_generated;
+      generate(dep, to);
+      dep.generated_to = to;
+      dep.step =
+          stats.events_generated > before ? closed_step : std::min<millis>(dep.step * 2, 1'000);
+      for (auto local : dep.local_stream) {
+        if (local < 0) continue;
+        auto& s = streams[static_cast<std::size_t>(local)];
+        const bool tick = to - s.last_cut >= closed_wait;
+        cut_pages(s, to, !tick);
+        if (tick || !pages.empty()) s.last_cut = to;
+      }
+    }
+    return true;
+  }
+
+  // Closed loop, at its end: generation stops, and every stream's rows go out as they
+  // are (the final flush), paced as ever.
+  void end_closed_loop() {
+    closed_ended = true;
+    hungry.clear();
+    for (std::size_t i = 0; i < streams.size(); ++i) {
+      cut_pages(streams[i], deployments[stream_deployment[i]].generated_to);
+    }
+    for (std::uint32_t q = 0; q < queues.size(); ++q) try_send(q);
+  }
+
+  // Closed loop: the queues that waited to be fed try again (an answer freed a slot, and
+  // maybe the pages that crowded them out).
+  void feed_hungry() {
+    std::vector<std::uint32_t> waiting;
+    waiting.swap(hungry);
+    for (auto queue : waiting) {
+      queues[queue].hungry = false;
+      try_send(queue);
+    }
+  }
+
   void try_send(std::uint32_t queue) {
     auto& q = queues[queue];
     if (q.sending) return;
     q.sending = true;
-    while (auto start = q.pace.next_start()) {
+    while (auto start = next_start(queue)) {
       const millis now = time.now();
       // One reading of the clock is both the start recorded and the one the next gap is
       // kept from. On the simulated clock it is a whole millisecond and the pacer's
@@ -359,7 +495,9 @@ struct engine::impl {
       slot.busy = true;
       slot.stream = local_stream(released.body.stream);
       slot.body_page = std::move(released.body);
-      slot.intended = released.intended;
+      // A closed loop waits for the receiver by design (as wrk): a page cut for a busy
+      // queue was due when a slot freed, and latency counts from its start.
+      slot.intended = closed ? std::max(released.intended, now) : released.intended;
       if (!spare_bodies.empty()) {
         slot.body = std::move(spare_bodies.back());
         spare_bodies.pop_back();
@@ -407,7 +545,8 @@ struct engine::impl {
       stats.over_time.record_request(time.now(), outcome, rows, bytes, latency_us);
     }
     stats.last_answer_ms = std::max(stats.last_answer_ms, time.now());
-    if (outcome.kind == outcome_kind::delivered && !probe) {
+    // A closed loop's lag says nothing: its scenario runs at the receiver's pace.
+    if (outcome.kind == outcome_kind::delivered && !probe && !closed) {
       const millis now = time.now();
       for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);
     }
@@ -426,6 +565,7 @@ struct engine::impl {
     assert(requests_in_flight >= 0);  // one complete() per send()
     if (!stopped) {
       try_send(queue);
+      if (!hungry.empty()) feed_hungry();
     } else if (requests_in_flight <= 0 && !accounted_until_stop) {
       account_until_stop();
     }
@@ -438,6 +578,7 @@ struct engine::impl {
     sends.clear();
     holds.clear();
     checks.clear();
+    hungry.clear();
     for (auto& q : queues) drain_unsent(q);
     // What viewers did up to the stop is counted once the answers in flight are in: it
     // can be much (below), and answers waiting behind it would be measured late.
@@ -458,7 +599,10 @@ struct engine::impl {
       drain_unsent(queues[streams[w.unit].queue]);
     }
     ticks.clear();
-    for (auto& dep : deployments) generate(dep, stop_time);
+    // A closed loop generated ahead of the clock already: nothing more happened.
+    if (!closed) {
+      for (auto& dep : deployments) generate(dep, stop_time);
+    }
     for (auto& s : streams) {
       cut_pages(s, stop_time);
       drain_unsent(queues[s.queue]);
@@ -517,6 +661,15 @@ struct engine::impl {
   bool stopped = false;
   millis stop_time = 0;
   bool accounted_until_stop = false;
+  // delivery.loop closed: fed on demand until setup.closed_loop_end (then ended).
+  static constexpr millis closed_step = 10;
+  // How long a stream's rows wait for a full page, in scenario time: GMetri's longest
+  // delay, or max_delay when longer. Full pages go at once; this only keeps a stream
+  // that never fills one (few viewers, a rare type) from holding its rows for ever.
+  millis closed_wait = 60'000;
+  bool closed = false;
+  bool closed_ended = false;
+  std::vector<std::uint32_t> hungry;  // queues waiting to be fed
   int requests_in_flight = 0;  // sent and not complete, all streams
   // Reused buffers.
   std::vector<event> events;
@@ -536,7 +689,9 @@ engine::~engine() = default;
 
 std::optional<millis> engine::next_wakeup() const {
   std::optional<millis> next;
-  if (!impl_->stopped && !impl_->ticks.empty()) next = impl_->ticks.front();
+  if (impl_->feeding()) next = impl_->setup.closed_loop_end;
+  if (!impl_->stopped && !impl_->ticks.empty())
+    next = next ? std::min(*next, impl_->ticks.front()) : impl_->ticks.front();
   if (!impl_->stopped && !impl_->checks.empty())
     next = next ? std::min(*next, impl_->checks.front()) : impl_->checks.front();
   if (!impl_->sends.empty())
@@ -558,8 +713,8 @@ void engine::complete(std::uint32_t stream, std::uint32_t slot, const request_ou
 void engine::stop() { impl_->stop(); }
 
 bool engine::done() const {
-  if (!impl_->ticks.empty() || !impl_->checks.empty() || !impl_->sends.empty() ||
-      !impl_->holds.empty()) {
+  if (impl_->feeding() || !impl_->ticks.empty() || !impl_->checks.empty() ||
+      !impl_->sends.empty() || !impl_->holds.empty()) {
     return false;
   }
   return std::all_of(impl_->queues.begin(), impl_->queues.end(),

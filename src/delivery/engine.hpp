@@ -75,6 +75,11 @@ struct engine_setup {
   const encoder* body_encoder = nullptr;
   std::vector<std::uint32_t> deployments;  // this worker's, in increasing order
   outcome_sink* ledgers = nullptr;         // what became of each page, when anyone asks
+  // delivery.loop closed (a live run): the clock's time at which generation stops, the
+  // run's duration; 0 for an open loop. Until then a queue with a free request slot and
+  // nothing waiting gets its next full page at once, the scenario generated as far ahead
+  // of the clock as that takes (the model's generation_end bounds it).
+  millis closed_loop_end = 0;
 };
 
 class engine {

@@ -61,6 +61,14 @@ inline constexpr std::string_view variables_rows_names[] = {"changed", "every_ch
 enum class flush_mode : std::uint8_t { periodic, eager };
 inline constexpr std::string_view flush_mode_names[] = {"periodic", "eager"};
 
+// What sets the pace of a live run. open: the arrival process, on the clock (GMetri's
+// traffic: viewers do not wait for the receiver); closed: the receiver, as wrk's
+// connections do: a queue whose request slot is free gets a fresh full page at once, the
+// scenario running as far ahead of the clock as the receiver takes it (gmsim's own, for
+// capacity; a dry run has no receiver and runs open).
+enum class load_loop : std::uint8_t { open, closed };
+inline constexpr std::string_view load_loop_names[] = {"open", "closed"};
+
 // A session row's modified_at. created: its latest session event (at creation, the
 // creation: gmsim 0.1); latest_event: the session's latest event of any type (a
 // variable set, a rule fired) before the flush that sends the row.
@@ -239,6 +247,7 @@ struct delivery_spec {
   variables_rows variables = variables_rows::changed;
   success_status success = success_status::any_2xx;
   flush_mode flush = flush_mode::periodic;
+  load_loop loop = load_loop::open;
   // gmsim's own bound, not GMetri's: the most rows its pacing queues hold at once, all
   // queues of a run together (each worker its share). Past it the oldest pages are
   // dropped: unsent, in the ledger, counted apart. About 90 bytes a queued row: the

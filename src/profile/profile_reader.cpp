@@ -284,7 +284,7 @@ arrival_spec read_arrival(const profile_node& node) {
 delivery_spec read_delivery(const profile_node& node) {
   node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
                       "pacing_scope", "final_flush", "variables", "success", "flush",
-                      "max_queued_rows"});
+                      "max_queued_rows", "loop"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -315,6 +315,8 @@ delivery_spec read_delivery(const profile_node& node) {
   if (auto v = node.get("flush")) {
     delivery.flush = static_cast<flush_mode>(v->as_choice(flush_mode_names));
   }
+  if (auto v = node.get("loop"))
+    delivery.loop = static_cast<load_loop>(v->as_choice(load_loop_names));
   if (auto v = node.get("final_flush")) {
     delivery.last_flush = static_cast<final_flush>(v->as_choice(final_flush_names));
   }

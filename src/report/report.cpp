@@ -153,6 +153,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                    {"pacing_scope", std::string(to_string(d.scope))},
                    {"final_flush", std::string(to_string(d.last_flush))},
                    {"flush", std::string(flush_mode_names[static_cast<int>(d.flush)])},
+                   {"loop", std::string(load_loop_names[static_cast<int>(d.loop)])},
                    {"variables", std::string(variables_rows_names[static_cast<int>(d.variables)])},
                    {"success", std::string(success_status_names[static_cast<int>(d.success)])}};
   // Traffic is generated for the duration; the last answer may come later (the final
@@ -267,6 +268,10 @@ std::string summary_text(const run_config& config, const run_result& r) {
   const auto& d = p.delivery;
   if (d.last_flush != final_flush::own_tick) choices.push_back("final_flush at_duration");
   if (d.flush != flush_mode::periodic) choices.push_back("flush eager");
+  if (d.loop == load_loop::closed) {
+    choices.push_back(config.dry_run ? "loop closed (a dry run has no receiver: ran open)"
+                                     : "loop closed");
+  }
   if (d.variables != variables_rows::changed) {
     choices.push_back("variables " +
                       std::string(variables_rows_names[static_cast<int>(d.variables)]));
@@ -434,7 +439,9 @@ std::string summary_text(const run_config& config, const run_result& r) {
                     std::to_string(s.in_flight_peak) + " in flight at most (" +
                     std::to_string(p.delivery.in_flight) + " per queue)");
   row("delivery lag",
-      dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
+      p.delivery.loop == load_loop::closed && !config.dry_run
+          ? "not measured: a closed loop's scenario runs at the receiver's pace"
+          : dist(s.lag_ms, 1) + "  (max delay " + format_duration(p.delivery.max_delay) + ")");
   if (!config.dry_run) {
     row("latency", dist(s.latency_us, 0.001, true));
     row("  uncorrected", dist(s.latency_uncorrected_us, 0.001, true));

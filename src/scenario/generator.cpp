@@ -80,7 +80,7 @@ struct deployment_generator::state {
   millis arrival() const {
     if (next_arrival < 0) return -1;
     auto at = static_cast<millis>(next_arrival);
-    return at < model.settings().duration ? at : -1;
+    return at < model.generation_end() ? at : -1;
   }
 
   void advance_arrival() {
@@ -131,7 +131,7 @@ struct deployment_generator::state {
     millis length = std::max<millis>(0, std::llround(sample(spec.length_ms, random)));
     millis end = at + length;
     // Every event is within [at, end], and before the run's end.
-    reach(std::min(end, p.duration - 1) >> block_shift);
+    reach(std::min(end, model.generation_end() - 1) >> block_shift);
     const std::size_t mask = ring.size() - 1;
     const std::int64_t near_end = ring_end();
     const auto tag = static_cast<std::uint32_t>(ordinal);
@@ -139,7 +139,7 @@ struct deployment_generator::state {
     // events are together, after those of older sessions: the block's counting sort
     // keeps that, and its events at one ms are put in order there (in_session_order).
     auto add = [&](millis t, webhook_type type, std::uint32_t item, std::uint64_t payload) {
-      if (t >= p.duration) return;  // the run is over before the viewer gets there
+      if (t >= model.generation_end()) return;  // the run is over before the viewer gets there
       // Rules carry their timestamp in `created`: edge cases write other times than t.
       const event e{t, type == webhook_type::rules ? t : at, payload, viewer, item, type, tag};
       const std::int64_t block = t >> block_shift;
@@ -421,7 +421,7 @@ std::uint64_t deployment_generator::sessions_started() const {
 
 void deployment_generator::generate_until(millis until, std::vector<event>& out) {
   state& s = *state_;
-  until = std::min(until, s.model.settings().duration);
+  until = std::min(until, s.model.generation_end());
   if (until <= s.generated_until) return;
   millis from = s.generated_until;
   s.generated_until = until;

@@ -20,8 +20,9 @@ class deployment_generator {
   ~deployment_generator();
   deployment_generator(deployment_generator&&) noexcept;
 
-  // Appends every event with t < until (and t < the run's duration), in time order
-  // (ties in session order). Calls with a smaller until than before do nothing.
+  // Appends every event with t < until (and t < the scenario's generation_end(): the duration
+  // unless a closed loop runs it further), in time order (ties in session order). Calls with a
+  // smaller until than before do nothing.
   void generate_until(millis until, std::vector<event>& out);
 
   std::uint64_t sessions_started() const;

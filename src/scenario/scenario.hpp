@@ -21,7 +21,10 @@ class json_writer;
 class scenario {
  public:
   // Throws profile_error when the profile cannot run (no deployments, no viewers).
-  explicit scenario(profile settings);
+  // generation_end: how far sessions arrive and events happen, when longer than the
+  // duration (delivery.loop closed: the scenario runs at the receiver's pace, ahead of
+  // the clock); the duration by default. Edge cases keep to the duration.
+  explicit scenario(profile settings, millis generation_end = 0);
 
   const profile& settings() const { return profile_; }
   const std::vector<deployment_info>& deployments() const { return deployments_; }
@@ -46,8 +49,11 @@ class scenario {
 
   // The run's shape, for rates: sessions per second across the profile at t.
   double rate_at(millis t) const;
+  // Events happen before this (ms since the start): the duration, or later (above).
+  millis generation_end() const { return generation_end_; }
 
  private:
+  millis generation_end_ = 0;
   friend class deployment_generator;
   // The session rate as pieces where it is linear in t: breakpoints at stage ends and
   // spike edges. Arrivals invert the cumulative rate, so no draw is wasted.

@@ -497,6 +497,41 @@ TEST_F(cli_live, embedded_receiver_takes_every_row_and_the_secret_stays_secret) 
   EXPECT_FALSE(contains(env.out + env.err + read_text(path("s.json")), secret));
 }
 
+// Issue 18: stress is a closed loop: without --time-scale, the receiver sets the pace,
+// every request before the end is a full page, nothing is lost, and far more is sent
+// than the profile's arrivals make in the same time (its open loop, --loop open).
+TEST_F(cli_live, stress_is_a_closed_loop_paced_by_the_receiver) {
+  auto r = gmsim({"run", "stress", "--duration", "2s", "--quiet", "--summary-json", file("s.json"),
+                  "--record", file("r.ndjson")},
+                 120s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "model: loop closed")) << r.out;
+  EXPECT_TRUE(contains(r.out, "delivery lag       not measured")) << r.out;
+  const json s = read_json("s.json");
+  EXPECT_EQ(s["delivery"]["loop"], "closed");
+  EXPECT_EQ(s["rows"]["delivered"], s["rows"]["generated"]);
+  EXPECT_EQ(s["receiver"]["rows_accepted"], s["rows"]["delivered"]);
+  EXPECT_EQ(s["delivery_lag_ms"]["count"], 0);
+  std::int64_t full = 0, before_end = 0;
+  std::ifstream recording(path("r.ndjson"));
+  std::string line;
+  std::getline(recording, line);  // the header
+  while (std::getline(recording, line)) {
+    const json request = json::parse(line);
+    if (request["t_ms"].get<std::int64_t>() >= 2'000) continue;  // the end's rest
+    ++before_end;
+    if (request["rows"] == 500) ++full;
+  }
+  EXPECT_GT(before_end, 0);
+  EXPECT_EQ(full, before_end);
+  auto open = gmsim({"run", "stress", "--duration", "2s", "--dry-run", "--quiet", "--summary-json",
+                     file("open.json")});
+  ASSERT_EQ(open.exit_code, 0) << open.err;
+  EXPECT_TRUE(contains(open.out, "loop closed (a dry run has no receiver: ran open)")) << open.out;
+  EXPECT_GT(count(s["rows"]["delivered"]), count(read_json("open.json")["rows"]["generated"]));
+  expect_usage_error(gmsim({"run", "--loop", "wide"}), {"--loop", "open or closed", "'wide'"});
+}
+
 // A live run's traffic happens now: its start time is the wall clock's when it began,
 // unless --start-time fixes it; a future one is waited for (the shards of one run start
 // together), a past one is said.

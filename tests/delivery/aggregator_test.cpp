@@ -143,6 +143,37 @@ TEST(aggregator, a_full_page_counts_rows_not_events) {
   EXPECT_TRUE(every.has_full_page(scratch));
 }
 
+// delivery.loop closed: only full pages, each the merge of the shortest prefix of the
+// events that makes batch_rows rows; a viewer's later events wait for the next page.
+TEST(aggregator, flush_full_cuts_full_pages_only_and_the_rest_waits) {
+  aggregator a(stream_of(webhook_type::variables), 3);
+  // Viewers 1, 2, 1, 3, 4, 2, 5, 6: rows 1, 2, 3 end before viewer 4's first event.
+  millis t = 0;
+  for (std::uint32_t viewer : {1, 2, 1, 3, 4, 2, 5, 6}) a.add(var(t++, viewer, 0, viewer));
+  std::vector<page> pages;
+  merge_scratch scratch;
+  a.flush_full(1'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 2u);
+  ASSERT_EQ(pages[0].rows.size(), 3u);
+  EXPECT_EQ(pages[0].rows[0].viewer, 1u);
+  EXPECT_EQ(pages[0].rows[0].event_count, 2u);  // both of viewer 1's: before viewer 4's
+  EXPECT_EQ(pages[0].rows[2].viewer, 3u);
+  // Viewer 2's second event came after the first page's last row began: the next page.
+  ASSERT_EQ(pages[1].rows.size(), 3u);
+  EXPECT_EQ(pages[1].rows[0].viewer, 4u);
+  EXPECT_EQ(pages[1].rows[1].viewer, 2u);
+  EXPECT_EQ(pages[1].rows[2].viewer, 5u);
+  EXPECT_EQ(pages[1].sequence, pages[0].sequence + 1);
+  // Viewer 6 makes one row: not a page; it waits for more, or the tick.
+  EXPECT_EQ(a.pending_events(), 1u);
+  a.flush_full(2'000, pages, scratch);
+  EXPECT_EQ(pages.size(), 2u);
+  a.flush(3'000, pages, scratch);
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_EQ(pages[2].rows.size(), 1u);
+  EXPECT_EQ(pages[2].rows[0].viewer, 6u);
+}
+
 TEST(aggregator, rules_are_appended_in_time_order) {
   aggregator a(stream_of(webhook_type::rules), 500);
   a.add(event{5, 5, 1, 3, 0, webhook_type::rules});

@@ -32,13 +32,16 @@ using testing::small_profile;
 struct harness {
   // ledgers: keep the recording and the lost rows, as a run given --record and
   // --lost-rows does.
-  explicit harness(const profile& p, bool keep_ledgers = false)
-      : model(p), body_encoder(model), sender(time) {
+  // closed_loop_end: delivery.loop closed, as a live run sets it up (its scenario may run
+  // 100 durations ahead).
+  explicit harness(const profile& p, bool keep_ledgers = false, millis closed_loop_end = 0)
+      : model(p, closed_loop_end > 0 ? p.duration * 100 : 0), body_encoder(model), sender(time) {
     std::vector<std::uint32_t> all;
     for (std::uint32_t d = 0; d < model.deployments().size(); ++d) all.push_back(d);
     if (keep_ledgers) ledgers = std::make_unique<ledger_sink>(model, true, true);
-    work = std::make_unique<engine>(engine_setup{&model, &body_encoder, all, ledgers.get()}, time,
-                                    sender);
+    engine_setup setup{&model, &body_encoder, all, ledgers.get()};
+    setup.closed_loop_end = closed_loop_end;
+    work = std::make_unique<engine>(std::move(setup), time, sender);
     sender.attach(*work);
   }
   scenario model;
@@ -555,6 +558,119 @@ TEST(engine, eager_flush_sends_a_full_page_at_the_next_look_not_at_the_tick) {
     previous = r.at;
   }
   EXPECT_GT(between_ticks, 10);
+}
+
+// Runs h to its end with every request answered `after` ms after it was sent.
+void run_answering_each_after(harness& h, millis after) {
+  h.sender.hold = true;
+  for (int step = 0; step < 10'000'000; ++step) {
+    h.work->run_due();
+    if (h.work->done()) return;
+    auto next = h.work->next_wakeup();
+    if (!h.sender.held.empty()) {
+      const millis answer = h.sender.sent[h.sender.held.front().sent_index].at + after;
+      next = next ? std::min(*next, answer) : answer;
+    }
+    ASSERT_TRUE(next) << "nothing due, nothing in flight, and not done";
+    h.time.set(std::max(*next, h.time.now()));
+    std::size_t due = 0;
+    while (due < h.sender.held.size() &&
+           h.sender.sent[h.sender.held[due].sent_index].at + after <= h.time.now()) {
+      ++due;
+    }
+    h.sender.release_held(due);
+  }
+  FAIL() << "the run never ended";
+}
+
+// delivery.loop closed: the receiver sets the pace. A queue whose slot frees gets a
+// fresh full page at once, the scenario running ahead of the clock as far as that takes;
+// at the loop's end generation stops and what waits goes out as it is.
+TEST(engine, a_closed_loop_sends_full_pages_as_fast_as_the_answers_come) {
+  auto p = small_profile(2, 10'000, 20.0);
+  p.viewers.count = 100'000;
+  p.delivery.batch_rows = 20;
+  p.delivery.min_gap = 0;
+  p.delivery.in_flight = 2;
+  p.delivery.scope = pacing_scope::stream;
+  p.delivery.loop = load_loop::closed;
+  std::int64_t variables_requests[2] = {0, 0};
+  std::int64_t generated[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) {
+    const millis answer_after = i == 0 ? 100 : 50;
+    harness h(p, false, p.duration);
+    run_answering_each_after(h, answer_after);
+    const auto& s = h.work->stats();
+    expect_accounted(s);
+    EXPECT_EQ(s.rows_delivered, s.rows_generated);
+    EXPECT_EQ(s.lag_ms.count(), 0);  // not measured: the scenario ran at the receiver's pace
+    std::map<std::uint32_t, std::vector<millis>> starts;
+    for (const auto& r : h.sender.sent) {
+      const auto rows = nlohmann::json::parse(r.body)["data"]["rows"].size();
+      // Full pages until the end; then what waited, as it is.
+      if (r.at < p.duration) {
+        EXPECT_EQ(rows, 20u) << r.at;
+        starts[r.stream].push_back(r.at);
+      } else {
+        EXPECT_LE(rows, 20u);
+      }
+    }
+    // The busiest stream of each deployment (variables) keeps both slots busy from the
+    // start to the end: a request every answer_after per slot, no more (in_flight), and
+    // a freed slot waits for nothing but, now and then, one answer of another queue of
+    // its deployment that had a page waiting per slot (the deployment's mix is kept).
+    for (const auto& [stream, at] : starts) {
+      if (h.model.streams()[stream].type != webhook_type::variables) continue;
+      EXPECT_LE(static_cast<millis>(at.size()), 2 * p.duration / answer_after) << stream;
+      EXPECT_GE(static_cast<millis>(at.size()), 2 * p.duration / answer_after - 5) << stream;
+      for (std::size_t k = 2; k < at.size(); ++k) EXPECT_EQ(at[k], at[k - 2] + answer_after);
+      variables_requests[i] += static_cast<std::int64_t>(at.size());
+    }
+    generated[i] = s.rows_generated;
+  }
+  // Twice as fast an answer, twice the traffic: the receiver sets the pace. The open
+  // loop's 10 s at 20 sessions/s makes a small share of it.
+  EXPECT_NEAR(
+      static_cast<double>(variables_requests[1]) / static_cast<double>(variables_requests[0]), 2.0,
+      0.02);
+  EXPECT_GT(generated[1], generated[0] * 3 / 2);
+  p.delivery.loop = load_loop::open;
+  harness open(p);
+  run_to_end(*open.work, open.time);
+  EXPECT_LT(open.work->stats().rows_generated * 4, generated[0]);
+}
+
+// One queue for the org (webhook scope): its deployments feed it in turn, and a stop
+// counts what was generated ahead as unsent.
+TEST(engine, a_closed_loop_feeds_a_shared_queue_from_each_deployment_and_stops_cleanly) {
+  auto p = small_profile(3, 10'000, 20.0);
+  p.viewers.count = 100'000;
+  p.delivery.batch_rows = 20;
+  p.delivery.min_gap = 0;
+  p.delivery.loop = load_loop::closed;
+  harness h(p, true, p.duration);
+  h.sender.hold = true;
+  std::map<std::uint32_t, int> by_stream;
+  for (int k = 0; k < 300; ++k) {
+    h.work->run_due();
+    ASSERT_EQ(h.sender.held.size(), 1u) << "one queue, one slot: one request at a time";
+    by_stream[h.sender.sent.back().stream] += 1;
+    h.time.set(h.time.now() + 10);
+    h.sender.release_held();
+  }
+  std::set<std::uint32_t> deployments;
+  for (const auto& [stream, n] : by_stream)
+    deployments.insert(h.model.streams()[stream].deployment);
+  EXPECT_EQ(deployments.size(), 3u);
+  h.work->stop();
+  EXPECT_FALSE(h.work->done());  // the request in flight is still to come
+  h.sender.release_held();
+  run_to_end(*h.work, h.time);
+  ASSERT_TRUE(h.work->done());
+  const auto& s = h.work->stats();
+  expect_accounted(s);
+  EXPECT_EQ(s.requests_attempted, 301);
+  EXPECT_GT(s.rows_unsent, 0);
 }
 
 // Coordinated omission: latency counts from when a request was meant to start. A first
