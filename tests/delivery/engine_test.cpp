@@ -33,7 +33,7 @@ struct harness {
   // ledgers: keep the recording and the lost rows, as a run given --record and
   // --lost-rows does.
   // closed_loop_end: delivery.loop closed, as a live run sets it up (its scenario may run
-  // 100 durations ahead).
+  // many durations ahead: 100 here).
   explicit harness(const profile& p, bool keep_ledgers = false, millis closed_loop_end = 0)
       : model(p, closed_loop_end > 0 ? p.duration * 100 : 0), body_encoder(model), sender(time) {
     std::vector<std::uint32_t> all;
