@@ -115,7 +115,10 @@ void run_stats::count_answer(const request_outcome& outcome, webhook_type type, 
                              std::int64_t bytes, std::int64_t latency, std::int64_t uncorrected) {
   requests_attempted += 1;
   bytes_sent += bytes;
-  if (outcome.status != 0) by_status[outcome.status] += 1;
+  // Every answer by its status, 000 included (a status line that says 000 is an answer).
+  if (outcome.kind == outcome_kind::delivered || outcome.kind == outcome_kind::rejected) {
+    by_status[outcome.status] += 1;
+  }
   latency_us.record(latency);
   latency_uncorrected_us.record(uncorrected);
   latency_buckets[latency_bucket(latency)] += 1;

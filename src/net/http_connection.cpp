@@ -85,6 +85,16 @@ class status_parser final : public http::basic_parser<false> {
   std::string excerpt_;
 };
 
+// What a response may make gmsim hold, whatever the receiver sends: the status line and
+// fields are Beast's 8 KiB header limit; a chunk header with its extensions, and the
+// trailers, wait whole in the read buffer until their end, so the buffer's bound is
+// theirs (an endless chunk extension grew a run to 1.5 GB before it); the body is
+// read through and dropped but for max_response_body and an excerpt.
+constexpr std::size_t max_buffered_response = 64 * 1024;
+// Interim answers (100 Continue, 103 Early Hints) a request may get before its answer:
+// a server sends one or two; a flood of them is a fault, not an answer.
+constexpr int max_interim_responses = 16;
+
 // A response body's first bytes as one line of valid UTF-8 for a report: control
 // characters become spaces, bytes that are not UTF-8 (or a character cut at the end)
 // '?', and the auth string, should the receiver echo it, "[redacted]".
@@ -387,8 +397,11 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     char digits[24];
     head_.append(digits, std::to_chars(digits, digits + sizeof digits, body_.size()).ptr);
     head_ += "\r\n\r\n";
-    // One deadline from the first byte written to the last byte read.
-    tcp_layer().expires_after(std::chrono::milliseconds(config_.request_timeout));
+    // One deadline from the first byte written to the last byte read, interim answers
+    // included.
+    request_deadline_ = clock_type::now() + std::chrono::milliseconds(config_.request_timeout);
+    interim_responses_ = 0;
+    tcp_layer().expires_at(request_deadline_);
     // Everything in each write the socket takes: asio's transfer_all would cut a body
     // into 64 KiB writes, a trip through the scheduler each.
     const auto whole = [](const error_code& ec, std::size_t) -> std::size_t {
@@ -422,9 +435,24 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     if (closing_) return fail(failure_kind::reset, "connection closed by gmsim while reading");
     if (ec) return fail_exchange(ec, "reading the response");
     const int status = parser_->status();
-    // Interim answers (100 Continue, 103 Early Hints) precede the real one. 101 would
-    // switch protocols, which we never asked for: it ends the request as rejected.
-    if (status / 100 == 1 && status != 101) return do_read();
+    // Interim answers (100 Continue, 103 Early Hints) precede the real one, within the
+    // request's one deadline (read from a buffer, they would never meet the timer) and
+    // up to max_interim_responses. 101 would switch protocols, which we never asked for:
+    // it ends the request as rejected.
+    if (status / 100 == 1 && status != 101) {
+      if (clock_type::now() >= request_deadline_) {
+        return fail(failure_kind::timeout,
+                    "no final response from " + authority() + " within " +
+                        std::to_string(config_.request_timeout) + " ms (" +
+                        std::to_string(interim_responses_ + 1) + " interim responses)");
+      }
+      if (++interim_responses_ > max_interim_responses) {
+        return fail(failure_kind::malformed_response,
+                    "more than " + std::to_string(max_interim_responses) +
+                        " interim (1xx) responses from " + authority() + " to one request");
+      }
+      return do_read();
+    }
     keep_alive_ = parser_->keep_alive() && status != 101;
     tcp_layer().expires_never();
     if (!keep_alive_) close_socket();
@@ -448,6 +476,14 @@ struct http_connection::session : std::enable_shared_from_this<session> {
       return fail(failure_kind::malformed_response,
                   "response body from " + authority() + " is over the " +
                       std::to_string(config_.max_response_body) + "-byte limit");
+    }
+    if (ec == http::error::buffer_overflow || ec == http::error::header_limit) {
+      return fail(failure_kind::malformed_response,
+                  "response from " + authority() +
+                      (ec == http::error::header_limit
+                           ? " has a status line and header over the 8192-byte limit"
+                           : " has a chunk header or trailers over the " +
+                                 std::to_string(max_buffered_response) + "-byte limit"));
     }
     if (is_http_error(ec)) return fail(failure_kind::malformed_response, detail);
     if (ec.category() == asio::error::get_ssl_category()) return fail(failure_kind::tls, detail);
@@ -524,7 +560,7 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   asio::steady_timer resolve_timer_;
   std::optional<beast::tcp_stream> tcp_;                     // http://
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;  // https://
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{max_buffered_response};
   std::string head_;  // the request line and fields, then Content-Length: N and a blank line
   std::size_t fixed_head_size_ = 0;  // up to "Content-Length: "
   std::optional<status_parser> parser_;
@@ -535,6 +571,8 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   bool name_mismatch_ = false;  // the handshake failed on the host name
   std::uint64_t resolve_attempt_ = 0;
   clock_type::time_point connect_deadline_;
+  clock_type::time_point request_deadline_;  // from the write to the final answer
+  int interim_responses_ = 0;                // 1xx answers to this request so far
   std::string_view body_;
   completion done_;
 };

@@ -305,7 +305,9 @@ std::ostream& operator<<(std::ostream& out, const hostile_case& c) { return out 
 
 std::string response(int status, const std::string& reason, const std::string& headers = "",
                      const std::string& body = "ok") {
-  return "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n" + headers +
+  const std::string code = std::to_string(status);
+  return "HTTP/1.1 " + std::string(3 - std::min<std::size_t>(3, code.size()), '0') + code + " " +
+         reason + "\r\n" + headers +
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
@@ -395,6 +397,23 @@ std::vector<hostile_case> hostile_cases() {
       answered("continue_100_then_200", "HTTP/1.1 100 Continue\r\n\r\n" + ok, 200, "delivered"));
   cases.push_back(answered("processing_102_then_200", "HTTP/1.1 102 Processing\r\n\r\n" + ok, 200,
                            "delivered"));
+
+  // Issue 20: interim answers are capped (16 a request) and within the one deadline; a
+  // flood of them ended as a reset 20 s past a 1 s timeout, at 94% CPU.
+  std::string flood;
+  for (int i = 0; i < 1000; ++i) flood += "HTTP/1.1 100 Continue\r\n\r\n";
+  s = {};
+  s.answer = flood + ok;
+  cases.push_back(failing("interim_response_flood", s, "malformed_response"));
+  cases.push_back(answered("status_000", response(0, "Zero"), 0, "rejected"));
+  // Issue 20: what gmsim holds of a response is bounded: an endless chunk extension grew
+  // a run to 1.5 GB, endless trailers to 198 MB in a second. Now 64 KiB: a failure.
+  s = {};
+  s.answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;ext=";
+  s.filler = 50u << 20;
+  cases.push_back(failing("endless_chunk_extension", s, "malformed_response"));
+  s.answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: ";
+  cases.push_back(failing("endless_trailers", s, "malformed_response"));
 
   s = {};
   constexpr std::size_t fifty_mb = 50u << 20;
