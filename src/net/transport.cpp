@@ -35,6 +35,23 @@ target_url parse_target(std::string_view text) {
     throw std::invalid_argument("unsupported IPvFuture host");
   }
   out.host = url.host_address();
+  // What follows the host must be ":digits" or nothing, read from the text itself:
+  // Boost.URL took the digits before a letter ("8O8O" went to port 8) or dropped what it
+  // could not read ("S3cr3t" and "+80" went to port 80), and the traffic, Authorization
+  // and all, went elsewhere. Not quoted: it may be a secret.
+  {
+    std::string_view authority = text.substr(text.find("//") + 2);
+    authority = authority.substr(0, authority.find_first_of("/?#"));
+    const std::size_t host_end = authority.starts_with('[') ? authority.find(']') + 1
+                                                            : authority.find(':');
+    const std::string_view after_host =
+        host_end >= authority.size() ? std::string_view() : authority.substr(host_end);
+    if (!after_host.empty() &&
+        (after_host[0] != ':' ||
+         after_host.find_first_not_of("0123456789", 1) != std::string_view::npos)) {
+      throw std::invalid_argument("the port is not a number (digits only, 1 .. 65535)");
+    }
+  }
   if (url.has_port() && !url.port().empty()) {
     // Boost.URL keeps only the low 16 bits of a larger number: check the digits.
     const std::string_view digits = url.port();

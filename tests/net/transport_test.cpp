@@ -95,6 +95,19 @@ TEST(transport_parse_target, refuses_bad_urls_with_a_reason) {
   EXPECT_EQ(parse_error("http://example.com:8080/"), "");
 }
 
+// Issue 20: a port that is not all digits went elsewhere, Authorization and all:
+// ":8O8O" to port 8, ":S3cr3t" to port 80. Refused, without quoting it.
+TEST(transport_parse_target, refuses_a_port_that_is_not_a_number_without_echoing_it) {
+  for (const char* url : {"http://127.0.0.1:8O8O/hook", "http://127.0.0.1:S3cr3t/hook",
+                          "https://example.com:443x/", "http://[::1]:80a/", "http://h:+80/"}) {
+    const std::string reason = parse_error(url);
+    EXPECT_NE(reason.find("the port is not a number"), std::string::npos) << url << ": " << reason;
+    EXPECT_EQ(reason.find("S3cr3t"), std::string::npos);
+  }
+  EXPECT_EQ(parse_target("http://[::1]:8080/").port, "8080");
+  EXPECT_EQ(parse_target("http://example.com:/hook").port, "80");  // an empty port: the default
+}
+
 TEST(transport_parse_target, refuses_credentials_without_echoing_them) {
   const std::string reason = parse_error("https://user:hunter2@example.com/");
   EXPECT_NE(reason.find("--auth-string"), std::string::npos);
