@@ -42,8 +42,8 @@ target_url parse_target(std::string_view text) {
   {
     std::string_view authority = text.substr(text.find("//") + 2);
     authority = authority.substr(0, authority.find_first_of("/?#"));
-    const std::size_t host_end = authority.starts_with('[') ? authority.find(']') + 1
-                                                            : authority.find(':');
+    const std::size_t host_end =
+        authority.starts_with('[') ? authority.find(']') + 1 : authority.find(':');
     const std::string_view after_host =
         host_end >= authority.size() ? std::string_view() : authority.substr(host_end);
     if (!after_host.empty() &&
