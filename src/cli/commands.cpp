@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/options.hpp"
+#include "core/bounded_json.hpp"
 #include "core/duration.hpp"
 #include "core/file_io.hpp"
 #include "delivery/encoder.hpp"
@@ -176,7 +177,7 @@ int validate_command(const args& a) {
       ++number;
       if (number == 1 || line.empty()) continue;
       auto where = path + ":" + std::to_string(number);
-      auto doc = nlohmann::json::parse(line, nullptr, false);
+      auto doc = parse_json_bounded(line, false);
       if (doc.is_discarded()) {
         // validate_body words a syntax error well: what was expected, at which byte.
         auto found = validate_body(line);

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "core/bounded_json.hpp"
 #include "core/file_io.hpp"
 #include "core/json_writer.hpp"
 
@@ -31,9 +32,11 @@ class line_checker {
 
   json parse(const std::string& text, const char* what) const {
     try {
-      json doc = json::parse(text);
+      json doc = parse_json_bounded(text);
       if (!doc.is_object()) fail(std::string(what) + " is not a JSON object");
       return doc;
+    } catch (const json_too_deep& e) {
+      fail(std::string(what) + " is " + e.what());
     } catch (const json::parse_error& e) {
       fail(std::string(what) + " is not JSON (at byte " + std::to_string(e.byte) + ")");
     } catch (const json::exception&) {
@@ -88,7 +91,9 @@ recording_header read_header(const line_checker& check, const std::string& line)
   static const char* expected = "a recording starts with a {\"gmsim_record\":1,...} line";
   json doc;
   try {
-    doc = json::parse(line);
+    doc = parse_json_bounded(line);
+  } catch (const json_too_deep& e) {
+    check.fail(std::string("not a recording: the first line is ") + e.what());
   } catch (const json::exception&) {  // parse_error, or out_of_range for 1e999
     check.fail(std::string("not a recording: the first line is not JSON; ") + expected);
   }
@@ -269,7 +274,7 @@ bool recording_file::read_body(const recorded_request& request, std::string& bod
     why = "line " + std::to_string(request.line) + ": cannot read it back";
     return false;
   }
-  json doc = json::parse(line, nullptr, false);
+  json doc = parse_json_bounded(line, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("body") || !doc["body"].is_string()) {
     why = "line " + std::to_string(request.line) + ": changed since the replay started";
     return false;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "core/bounded_json.hpp"
 #include "core/histogram.hpp"
 #include "core/markup.hpp"
 #include "report/html_report_assets.hpp"
@@ -436,7 +437,7 @@ void write_lost_rows(page_writer& w, const json& s, const lost_rows_excerpt& los
       "dep</th><th>identifier</th>"
       "<th>page</th><th>row</th><th>events</th><th>intended send</th><th>reason</th></tr>\n");
   for (const auto& line : lost.lines) {
-    const json row = json::parse(line, nullptr, false);
+    const json row = parse_json_bounded(line, false);
     if (!row.is_object()) {
       w.raw("<tr><td colspan=\"8\">");
       w.esc(line);

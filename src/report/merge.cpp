@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <sstream>
 
+#include "core/bounded_json.hpp"
 #include "core/histogram.hpp"
 #include "report/report.hpp"
 
@@ -208,7 +210,10 @@ summary_file read_summary(const std::string& path) {
   if (!in) fail(path, std::string("cannot read: ") + std::strerror(errno));
   summary_file f{path, {}};
   try {
-    f.doc = json::parse(in);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    f.doc = parse_json_bounded(text);
+  } catch (const json_too_deep& e) {
+    fail(path, std::string("not a summary: ") + e.what());
   } catch (const json::parse_error& e) {
     fail(path, "not JSON (at byte " + std::to_string(e.byte) + ")");
   } catch (const json::exception& e) {

@@ -7,34 +7,25 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "core/bounded_json.hpp"
+
 namespace gmsim {
 namespace {
 
 using json = nlohmann::json;
 
-// Deeper JSON is refused while parsing, as a profile's is: a store's export is input.
-constexpr std::size_t max_depth = 512;
-
 std::string type_name(webhook_type t) { return std::string(to_string(t)); }
 
-// JSON nested at most max_depth deep, or discarded (too_deep says why): a document built
-// deeper would be torn down, and printed, by recursion.
+// JSON nested at most max_json_depth deep, or discarded (too_deep says why).
 json parse_bounded(const std::string& text, bool& too_deep) {
-  std::size_t depth = 0;
   too_deep = false;
-  return json::parse(
-      text,
-      [&](int, json::parse_event_t event, json&) {
-        if (event == json::parse_event_t::object_start ||
-            event == json::parse_event_t::array_start) {
-          too_deep = too_deep || ++depth > max_depth;
-        } else if (event == json::parse_event_t::object_end ||
-                   event == json::parse_event_t::array_end) {
-          --depth;
-        }
-        return !too_deep;
-      },
-      false);
+  try {
+    return parse_json_bounded(text);
+  } catch (const json_too_deep&) {
+    too_deep = true;
+  } catch (const json::exception&) {
+  }
+  return json(json::value_t::discarded);
 }
 
 // Numbers are equal when they are the same number: 1 and 1.0 are, 9007199254740993 and
@@ -229,7 +220,7 @@ void read_recording(const std::string& path, fact_table& table) {
     };
     bool too_deep = false;
     const json doc = parse_bounded(line, too_deep);
-    if (too_deep) throw fail("nested deeper than " + std::to_string(max_depth) + " levels");
+    if (too_deep) throw fail("nested deeper than " + std::to_string(max_json_depth) + " levels");
     if (doc.is_discarded() || !doc.is_object()) throw fail("not JSON: not a recording");
     if (number == 1) {
       if (!doc.contains("gmsim_record")) {
@@ -271,7 +262,7 @@ std::int64_t read_export(const std::string& path, fact_table& table) {
     };
     bool too_deep = false;
     const json row = parse_bounded(line, too_deep);
-    if (too_deep) throw fail("nested deeper than " + std::to_string(max_depth) + " levels");
+    if (too_deep) throw fail("nested deeper than " + std::to_string(max_json_depth) + " levels");
     if (row.is_discarded()) throw fail("not JSON");
     if (const std::string why = table.add_row(row, stored_source); !why.empty()) throw fail(why);
     ++rows;

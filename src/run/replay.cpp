@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/bounded_json.hpp"
 #include "core/json_writer.hpp"
 #include "net/http_connection.hpp"
 #include "record/ledger.hpp"
@@ -247,7 +248,7 @@ class replay_worker {
   // recording keeps no other trace of them. This is the failure path only.
   void write_lost(const stream_run& s, const recorded_request& r, const request_outcome& outcome,
                   const std::string& body) {
-    nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+    nlohmann::json doc = parse_json_bounded(body, false);
     const nlohmann::json* rows = nullptr;
     if (doc.is_object() && doc.contains("data") && doc["data"].is_object() &&
         doc["data"].contains("rows") && doc["data"]["rows"].is_array()) {

@@ -118,6 +118,12 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
   const auto silent = profile("silent.json", R"({"arrival": {"rate": 0}})");
   const auto not_recording = write("notes.txt", "hello\n");
   const auto not_json = write("summary.txt", "not json\n");
+  // Issue 20: JSON 200,000 deep crashed merge and replay (SIGSEGV); refused at 512.
+  const std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
+  const auto deep_summary = write("deep.json", "{\"sessions\":" + deep + "}");
+  const auto deep_recording =
+      write("deep.ndjson", "{\"gmsim_record\":1,\"version\":\"0.2.0\",\"profile\":\"x\","
+                           "\"seed\":1,\"start_time\":0}\n{\"t_ms\":" + deep + "}\n");
   const auto ok_profile = profile("ok.json", R"({"duration": "10s"})");
   const std::string missing = file("missing.json");
   const std::string dir = scratch_.string();
@@ -176,6 +182,7 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"run", "--target", "not a url"}, {"--target", "not a URL"}},
       {{"run", "--target", "http://"}, {"--target", "no host"}},
       {{"run", "--target", "http://127.0.0.1:99999/"}, {"--target", "99999", "out of range"}},
+      {{"run", "--target", "http://127.0.0.1:8O8O/hook"}, {"--target", "the port is not a number"}},
       {{"run", "--dry-run", "--target", "http://127.0.0.1:1/"}, {"--dry-run", "--target"}},
       {{"run", "--dry-run", "--header", "no colon"}, {"--header", "Name: value"}},
       {{"run", "--dry-run", "--header", "X-Api-Key:"}, {"--header", "'X-Api-Key' has no value"}},
@@ -234,6 +241,10 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"merge", missing, "-o", file("m.json")}, {missing, "cannot read"}},
       {{"merge", not_json, "-o", file("m.json")}, {not_json, "not JSON"}},
       {{"merge", not_json, "-o", nowhere}, {"--output", nowhere}},
+      {{"merge", deep_summary, "-o", file("m.json")},
+       {deep_summary, "not a summary: nested deeper than 512 levels"}},
+      {{"replay", deep_recording, "--target", "http://127.0.0.1:1/", "--no-auth"},
+       {deep_recording + ":2", "nested deeper than 512 levels"}},
       {{"merge", not_json, "-o", file("m.json"), "--froce"}, {"did you mean '--force'"}},
       // the small commands
       {{"validate", "--strict", not_json}, {"unknown option '--strict'"}},
