@@ -2,7 +2,6 @@
 // merge have files of their own).
 #include "cli/commands.hpp"
 
-
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <cerrno>

@@ -11,10 +11,10 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
-#include <tuple>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "core/bounded_json.hpp"
 #include "core/json_writer.hpp"

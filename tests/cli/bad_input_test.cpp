@@ -121,9 +121,10 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
   // Issue 20: JSON 200,000 deep crashed merge and replay (SIGSEGV); refused at 512.
   const std::string deep = std::string(200'000, '[') + std::string(200'000, ']');
   const auto deep_summary = write("deep.json", "{\"sessions\":" + deep + "}");
-  const auto deep_recording =
-      write("deep.ndjson", "{\"gmsim_record\":1,\"version\":\"0.2.0\",\"profile\":\"x\","
-                           "\"seed\":1,\"start_time\":0}\n{\"t_ms\":" + deep + "}\n");
+  const auto deep_recording = write("deep.ndjson",
+                                    "{\"gmsim_record\":1,\"version\":\"0.2.0\",\"profile\":\"x\","
+                                    "\"seed\":1,\"start_time\":0}\n{\"t_ms\":" +
+                                        deep + "}\n");
   const auto ok_profile = profile("ok.json", R"({"duration": "10s"})");
   const std::string missing = file("missing.json");
   const std::string dir = scratch_.string();
