@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -46,6 +47,48 @@ constexpr const char* count_sections[] = {"sessions", "events",   "requests",
   throw merge_error(path + ": " + reason);
 }
 
+// A count: an integer in 0 .. INT64_MAX. Anything else is no summary gmsim wrote: two
+// counts of INT64_MAX summed to -2, and negative ones were summed, before.
+std::int64_t count_value(const json& value, const std::string& path, const std::string& field) {
+  if (value.is_number_unsigned() &&
+      value.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    fail(path, field + ": " + value.dump() + " is too large for a count");
+  }
+  if (!value.is_number_integer()) fail(path, field + " is not a count: " + value.dump());
+  const std::int64_t n = value.get<std::int64_t>();
+  if (n < 0) fail(path, field + ": " + std::to_string(n) + " is negative: not a count");
+  return n;
+}
+
+// a + b, or a failure naming the field when the total does not fit a count.
+std::int64_t add_count(std::int64_t a, std::int64_t b, const std::string& path,
+                       const std::string& field) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    fail(path, field + ": the total overflows a count (" + std::to_string(a) + " + " +
+                   std::to_string(b) + ")");
+  }
+  return sum;
+}
+
+// A summary's optional top-level fields, each of its type or absent.
+std::int64_t count_field(const json& doc, const char* key, const std::string& path) {
+  return doc.contains(key) ? count_value(doc[key], path, key) : 0;
+}
+double seconds_field(const json& doc, const char* key, const std::string& path) {
+  if (!doc.contains(key)) return 0;
+  if (!doc[key].is_number() || doc[key].get<double>() < 0) {
+    fail(path, std::string(key) + " is not a number of seconds: " + doc[key].dump());
+  }
+  return doc[key].get<double>();
+}
+bool flag_field(const json& doc, const char* key, const std::string& path) {
+  if (!doc.contains(key)) return false;
+  if (!doc[key].is_boolean())
+    fail(path, std::string(key) + " is not true or false: " + doc[key].dump());
+  return doc[key].get<bool>();
+}
+
 void add_counts(json& into, const json& from, const std::string& path, const std::string& where) {
   if (!from.is_object()) fail(path, where + " is not an object of counts");
   for (const auto& [key, value] : from.items()) {
@@ -54,12 +97,12 @@ void add_counts(json& into, const json& from, const std::string& path, const std
     if (value.is_object()) {
       if (!into.contains(key)) into[key] = json::object();
       add_counts(into[key], value, path, field);
-    } else if (value.is_number_integer()) {
-      std::int64_t sum = value.get<std::int64_t>();
-      if (into.contains(key)) sum += into[key].get<std::int64_t>();
-      into[key] = sum;
     } else {
-      fail(path, field + " is not a count: " + value.dump());
+      const std::int64_t n = count_value(value, path, field);
+      if (into.contains(key) && !into[key].is_number_integer()) {
+        fail(path, field + " is a count here and an object in an input before");
+      }
+      into[key] = into.contains(key) ? add_count(into[key].get<std::int64_t>(), n, path, field) : n;
     }
   }
 }
@@ -71,10 +114,11 @@ void merge_causes(json& out, const json& doc, const std::string& path) {
   if (!causes.is_object()) fail(path, "causes is not an object");
   if (!out.contains("causes")) out["causes"] = json::object();
   for (const auto& [key, c] : causes.items()) {
-    if (!c.is_object() || !c.contains("requests") || !c["requests"].is_number_integer() ||
-        !c.contains("rows") || !c["rows"].is_number_integer()) {
+    if (!c.is_object() || !c.contains("requests") || !c.contains("rows")) {
       fail(path, "causes." + key + " is not {requests, rows, example}");
     }
+    const std::int64_t requests = count_value(c["requests"], path, "causes." + key + ".requests");
+    const std::int64_t rows = count_value(c["rows"], path, "causes." + key + ".rows");
     json& into = out["causes"][key];
     if (into.is_null()) {
       into = {
@@ -82,8 +126,10 @@ void merge_causes(json& out, const json& doc, const std::string& path) {
           {"rows", 0},
           {"example", c.contains("example") && c["example"].is_string() ? c["example"] : json("")}};
     }
-    into["requests"] = into["requests"].get<std::int64_t>() + c["requests"].get<std::int64_t>();
-    into["rows"] = into["rows"].get<std::int64_t>() + c["rows"].get<std::int64_t>();
+    into["requests"] = add_count(into["requests"].get<std::int64_t>(), requests, path,
+                                 "causes." + key + ".requests");
+    into["rows"] =
+        add_count(into["rows"].get<std::int64_t>(), rows, path, "causes." + key + ".rows");
   }
 }
 
@@ -247,18 +293,22 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   std::optional<bool> aborted;  // only when the inputs say (--abort-on-fail)
   for (const auto& f : inputs) {
     const json& d = f.doc;
-    merged_from.push_back(f.path);
-    duration = std::max(duration, d.value("duration_ms", std::int64_t{0}));
-    workers += d.value("workers", std::int64_t{0});
-    deployments += d.value("deployments", std::int64_t{0});
-    streams += d.value("streams", std::int64_t{0});
-    queues += d.value("queues", std::int64_t{0});  // shards never share a queue
-    queue_peak_rows = std::max(queue_peak_rows, d.value("queue_peak_rows", std::int64_t{0}));
-    in_flight_peak += d.value("in_flight_peak", std::int64_t{0});
-    wall = std::max(wall, d.value("wall_seconds", 0.0));
-    dry_run = dry_run && d.value("dry_run", false);
-    interrupted = interrupted || d.value("interrupted", false);
-    if (d.contains("aborted")) aborted = aborted.value_or(false) || d["aborted"] == true;
+    const std::string& p = f.path;
+    merged_from.push_back(p);
+    duration = std::max(duration, count_field(d, "duration_ms", p));
+    workers = add_count(workers, count_field(d, "workers", p), p, "workers");
+    deployments = add_count(deployments, count_field(d, "deployments", p), p, "deployments");
+    streams = add_count(streams, count_field(d, "streams", p), p, "streams");
+    // Shards never share a queue.
+    queues = add_count(queues, count_field(d, "queues", p), p, "queues");
+    queue_peak_rows = std::max(queue_peak_rows, count_field(d, "queue_peak_rows", p));
+    in_flight_peak =
+        add_count(in_flight_peak, count_field(d, "in_flight_peak", p), p, "in_flight_peak");
+    wall = std::max(wall, seconds_field(d, "wall_seconds", p));
+    // Each input's flags are read, whatever the others say.
+    dry_run = flag_field(d, "dry_run", p) && dry_run;
+    interrupted = flag_field(d, "interrupted", p) || interrupted;
+    if (d.contains("aborted")) aborted = flag_field(d, "aborted", p) || aborted.value_or(false);
     for (const char* section : count_sections) {
       if (!d.contains(section)) continue;
       if (!out.contains(section)) out[section] = json::object();

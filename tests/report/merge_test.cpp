@@ -155,6 +155,54 @@ TEST(merge, refuses_what_is_not_one_runs_shards_unless_forced) {
   EXPECT_THROW(merge_summaries({{"a", a}, {"b", coarse}}, true), merge_error);
 }
 
+// Issue 20: counts are integers in 0 .. INT64_MAX and their totals fit: two of INT64_MAX
+// merged to -2, negative counts were summed, a string exited 1 with nlohmann's text.
+TEST(merge, refuses_counts_that_are_not_counts_naming_the_file_and_field) {
+  run_result r;
+  std::mt19937_64 random(5);
+  fill(r.stats, random, 10);
+  const auto a = summary_json(shard_config(1, 2), r);
+  const auto b = summary_json(shard_config(2, 2), r);
+  auto expect_refused = [&](const json& bad, const std::string& reason) {
+    try {
+      merge_summaries({{"a", a}, {"b", bad}}, true);
+      ADD_FAILURE() << "merged despite: " << reason;
+    } catch (const merge_error& e) {
+      EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
+    }
+  };
+  auto huge = b;
+  huge["rows"]["generated"] = INT64_MAX;
+  auto huge_a = a;
+  huge_a["rows"]["generated"] = INT64_MAX;
+  try {
+    merge_summaries({{"a", huge_a}, {"b", huge}}, true);
+    ADD_FAILURE() << "two INT64_MAX merged";
+  } catch (const merge_error& e) {
+    EXPECT_NE(std::string(e.what()).find("b: rows.generated: the total overflows a count"),
+              std::string::npos)
+        << e.what();
+  }
+  auto too_large = b;
+  too_large["requests"]["by_status"]["200"] = json(std::uint64_t{1} << 63);
+  expect_refused(too_large, "b: requests.by_status.200: 9223372036854775808 is too large");
+  auto negative = b;
+  negative["rows"]["delivered"] = -5;
+  expect_refused(negative, "b: rows.delivered: -5 is negative");
+  auto text = b;
+  text["workers"] = "two";
+  expect_refused(text, "b: workers is not a count: \"two\"");
+  auto not_flag = b;
+  not_flag["dry_run"] = 1;
+  expect_refused(not_flag, "b: dry_run is not true or false: 1");
+  auto wall = b;
+  wall["wall_seconds"] = "long";
+  expect_refused(wall, "b: wall_seconds is not a number of seconds");
+  auto cause = b;
+  cause["causes"] = {{"status 500", {{"requests", -1}, {"rows", 1}, {"example", ""}}}};
+  expect_refused(cause, "b: causes.status 500.requests: -1 is negative");
+}
+
 class merge_binary : public ::testing::Test {
  protected:
   // A dry run of quickstart with a fixed seed and start time, shard "" for the whole.
