@@ -1,8 +1,9 @@
 // gmsim: the command line. main() only picks the command from one table (ninja's
 // kTools[] is the model: name, one-line help, function); each command parses its own
 // options into a plain config and calls the engine.
-#include <cstdio>
 #include <algorithm>
+#include <csignal>
+#include <cstdio>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -68,6 +69,9 @@ std::string usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file past `ulimit -f` is a write error (EFBIG) that the command reports, naming the
+  // output, with the others still written: not a signal that kills it with no report.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     std::fputs(usage().c_str(), stderr);
     return exit_usage;

@@ -50,6 +50,28 @@ std::uint64_t parse_unsigned_option(const std::string& name, const std::string& 
   return value;
 }
 
+void check_outputs(const boost::program_options::variables_map& vm,
+                   std::initializer_list<const char*> options) {
+  std::vector<std::pair<std::string, std::filesystem::path>> seen;
+  for (const char* option : options) {
+    if (!vm.count(option)) continue;
+    const auto& path = vm[option].as<std::string>();
+    check_writable(option, path);
+    // Two outputs in one file: the later overwrites or interleaves the earlier. A device
+    // (/dev/null) may take several.
+    std::error_code ec;
+    if (std::filesystem::is_character_file(path, ec)) continue;
+    const auto canonical = std::filesystem::weakly_canonical(path, ec);
+    for (const auto& [other, other_path] : seen) {
+      if (!ec && canonical == other_path) {
+        throw usage_error("--" + other + " and --" + option + " name the same file " + path +
+                          ": give each output its own");
+      }
+    }
+    seen.emplace_back(option, canonical);
+  }
+}
+
 void check_writable(const std::string& option, const std::string& path) {
   // Found now rather than after an hour of traffic, when the report is due.
   std::error_code ec;
@@ -477,9 +499,7 @@ run_options parse_run_options(const args& a) {
 
   if (c.dry_run && vm.count("target"))
     throw usage_error("--target: --dry-run sends nothing; drop one of them");
-  for (const char* option : {"summary-json", "record", "lost-rows", "html", "junit"}) {
-    if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
-  }
+  check_outputs(vm, {"summary-json", "record", "lost-rows", "html", "junit"});
   // The profile's timeout, unless --timeout overrides both.
   if (vm.count("timeout")) p.delivery.timeout = t.request_timeout;
   t.request_timeout = p.delivery.timeout;

@@ -61,6 +61,10 @@ std::uint64_t parse_unsigned_option(const std::string& name, const std::string& 
 // Throws usage_error naming --option and path when path cannot be written, so that a
 // typo is reported before the run rather than when its report is due.
 void check_writable(const std::string& option, const std::string& path);
+// check_writable for each of the options given, and no two naming the same file (a
+// device such as /dev/null excepted). Throws usage_error.
+void check_outputs(const boost::program_options::variables_map& vm,
+                   std::initializer_list<const char*> options);
 // Throws usage_error naming --option and path when path cannot be read (checked before a
 // run, not when the first TLS connection is made).
 void check_readable(const std::string& option, const std::string& path);
@@ -122,12 +126,23 @@ void read_report_options(const boost::program_options::variables_map& vm, report
 // empty when not asked, or when no threshold given can stop a run (said on stderr).
 std::function<bool(const run_counters&)> abort_on_fail(report_options& options,
                                                        const std::string& command);
+// What writing the reports came to: the thresholds' verdict, and every output that could
+// not be written ("--junit: PATH: cannot write: ..."; the others were written).
+struct report_outcome {
+  bool passed = true;
+  std::vector<std::string> failed_outputs;
+  // The exit code, the failed outputs said on stderr first: 1 when an output failed
+  // (a CI job must not read a verdict from a file that is not there), else 130 when
+  // interrupted, 99 when a threshold failed, 0.
+  int exit_code(const std::string& command, bool interrupted) const;
+};
 // The console summary, the thresholds (with the auth probes' gate) and the files asked
-// for; annotate, when given, adds to the summary JSON first. Whether every threshold
-// passed.
-bool write_reports(const report_options& options, const run_config& config,
-                   const run_result& result,
-                   const std::function<void(nlohmann::json&)>& annotate = {});
+// for, each on its own (a failure is kept, and the next one written); annotate, when
+// given, adds to the summary JSON first. result.failed_outputs (the recording, the lost
+// rows) come first.
+report_outcome write_reports(const report_options& options, const run_config& config,
+                             const run_result& result,
+                             const std::function<void(nlohmann::json&)>& annotate = {});
 
 // The warning of --insecure against an https:// target, on stderr even with --quiet (a
 // warning, not progress). Host and port only: the URL's query may hold a token.

@@ -85,9 +85,7 @@ replay_options parse_replay_options(const args& a) {
   read_report_options(vm, out);
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
-  for (const char* option : {"summary-json", "html", "junit", "record", "lost-rows"}) {
-    if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
-  }
+  check_outputs(vm, {"summary-json", "html", "junit", "record", "lost-rows"});
   c.quiet = vm.count("quiet") != 0;
   check_auth_given(vm, c.transport);
   return out;
@@ -121,11 +119,10 @@ int replay_command(const args& a) {
     return exit_usage;
   }
   const run_config report = replay_report_config(options.config, header);
-  const bool passed = write_reports(options, report, result, [&](nlohmann::json& doc) {
-    doc["replay_of"] = options.config.recording_path;
-  });
-  if (result.interrupted) return exit_interrupted;
-  return passed ? exit_ok : exit_threshold;
+  return write_reports(
+             options, report, result,
+             [&](nlohmann::json& doc) { doc["replay_of"] = options.config.recording_path; })
+      .exit_code("replay", result.interrupted);
 }
 
 }  // namespace gmsim::cli

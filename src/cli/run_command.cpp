@@ -155,9 +155,7 @@ int run_command(const args& a) {
     print_error("run", e.what());
     return exit_usage;
   }
-  bool passed = write_reports(options, options.config, result);
-  if (result.interrupted) return exit_interrupted;
-  return passed ? exit_ok : exit_threshold;
+  return write_reports(options, options.config, result).exit_code("run", result.interrupted);
 }
 
 }  // namespace gmsim::cli

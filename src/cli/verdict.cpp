@@ -149,26 +149,52 @@ void report_knee(const abort_watch& watch, nlohmann::json& summary) {
 }
 
 // The thresholds evaluated into summary, their console section, and the files asked for.
-bool write_summary_reports(const report_options& options, nlohmann::json& summary,
-                           const std::string& lost_rows_path) {
+void write_summary_reports(const report_options& options, nlohmann::json& summary,
+                           const std::string& lost_rows_path, report_outcome& out) {
   if (options.watch) report_knee(*options.watch, summary);
   auto results = evaluate_thresholds(with_auth_gate(options.thresholds, summary), summary);
   add_thresholds(summary, results);
   std::fputs(thresholds_text(results).c_str(), stdout);
-  if (!options.summary_json.empty()) write_file(options.summary_json, summary.dump(2) + "\n");
-  if (!options.junit.empty()) write_file(options.junit, junit_xml(summary));
-  if (!options.html.empty()) write_html_report(options.html, summary, lost_rows_path);
-  return all_passed(results);
+  std::fflush(stdout);
+  // Each on its own: one that cannot be written (a full disk, a file size limit) does not
+  // cost the others.
+  auto attempt = [&out](const char* option, const std::function<void()>& write) {
+    try {
+      write();
+    } catch (const std::exception& e) {
+      out.failed_outputs.push_back(std::string("--") + option + ": " + e.what());
+    }
+  };
+  if (!options.summary_json.empty()) {
+    attempt("summary-json", [&] { write_file(options.summary_json, summary.dump(2) + "\n"); });
+  }
+  if (!options.junit.empty())
+    attempt("junit", [&] { write_file(options.junit, junit_xml(summary)); });
+  if (!options.html.empty()) {
+    attempt("html", [&] { write_html_report(options.html, summary, lost_rows_path); });
+  }
+  out.passed = all_passed(results);
 }
 
 }  // namespace
 
-bool write_reports(const report_options& options, const run_config& config,
-                   const run_result& result, const std::function<void(nlohmann::json&)>& annotate) {
+int report_outcome::exit_code(const std::string& command, bool interrupted) const {
+  for (const auto& failure : failed_outputs) print_error(command, "not written: " + failure);
+  if (!failed_outputs.empty()) return exit_failure;
+  if (interrupted) return exit_interrupted;
+  return passed ? exit_ok : exit_threshold;
+}
+
+report_outcome write_reports(const report_options& options, const run_config& config,
+                             const run_result& result,
+                             const std::function<void(nlohmann::json&)>& annotate) {
+  report_outcome out;
+  out.failed_outputs = result.failed_outputs;
   std::fputs(summary_text(config, result).c_str(), stdout);
   auto summary = summary_json(config, result);
   if (annotate) annotate(summary);
-  return write_summary_reports(options, summary, config.lost_rows_path);
+  write_summary_reports(options, summary, config.lost_rows_path, out);
+  return out;
 }
 
 int check_command(const args& a) {
@@ -196,9 +222,7 @@ int check_command(const args& a) {
       return exit_ok;
     }
     read_report_options(vm, options);
-    for (const char* option : {"summary-json", "html", "junit"}) {
-      if (vm.count(option)) check_writable(option, vm[option].as<std::string>());
-    }
+    check_outputs(vm, {"summary-json", "html", "junit"});
     if (!vm.count("input"))
       throw usage_error("no SUMMARY: give one summary JSON, or a run's shards");
   } catch (const usage_error& e) {
@@ -222,8 +246,9 @@ int check_command(const args& a) {
   std::printf("\n  gmsim check: %s\n",
               paths.size() == 1 ? paths.front().c_str()
                                 : (std::to_string(paths.size()) + " summaries merged").c_str());
-  const bool passed = write_summary_reports(options, summary, "");
-  return passed ? exit_ok : exit_threshold;
+  report_outcome out;
+  write_summary_reports(options, summary, "", out);
+  return out.exit_code("check", false);
 }
 
 int verify_command(const args& a) {

@@ -188,4 +188,14 @@ void merge_ledger_parts(const std::vector<ledger_part*>& parts, std::string_view
   }
 }
 
+std::string try_merge_ledger_parts(const std::vector<ledger_part*>& parts, std::string_view header,
+                                   const std::string& path) {
+  try {
+    merge_ledger_parts(parts, header, path);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace gmsim

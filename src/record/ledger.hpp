@@ -49,5 +49,9 @@ class ledger_part {
 // (t, stream, sequence), to path. Throws std::runtime_error naming path on failure.
 void merge_ledger_parts(const std::vector<ledger_part*>& parts, std::string_view header,
                         const std::string& path);
+// merge_ledger_parts, its failure as a reason ("PATH: cannot write: ...") rather than
+// thrown; empty when the file was written.
+std::string try_merge_ledger_parts(const std::vector<ledger_part*>& parts, std::string_view header,
+                                   const std::string& path);
 
 }  // namespace gmsim

@@ -43,15 +43,27 @@ void ledger_sink::write_lost(const stream_info& stream, const page& p, millis in
   lost_->append(intended, stream.index, p.sequence, line_);
 }
 
-void merge_ledger_sinks(const std::vector<const ledger_sink*>& sinks, const std::string& header,
-                        const std::string& record_path, const std::string& lost_path) {
+std::vector<std::string> merge_ledger_sinks(const std::vector<const ledger_sink*>& sinks,
+                                            const std::string& header,
+                                            const std::string& record_path,
+                                            const std::string& lost_path) {
   std::vector<ledger_part*> records, lost;
   for (const auto* s : sinks) {
     if (s->record() != nullptr) records.push_back(s->record());
     if (s->lost() != nullptr) lost.push_back(s->lost());
   }
-  if (!record_path.empty()) merge_ledger_parts(records, header, record_path);
-  if (!lost_path.empty()) merge_ledger_parts(lost, "", lost_path);
+  std::vector<std::string> failed;
+  if (!record_path.empty()) {
+    if (auto why = try_merge_ledger_parts(records, header, record_path); !why.empty()) {
+      failed.push_back("--record: " + why);
+    }
+  }
+  if (!lost_path.empty()) {
+    if (auto why = try_merge_ledger_parts(lost, "", lost_path); !why.empty()) {
+      failed.push_back("--lost-rows: " + why);
+    }
+  }
+  return failed;
 }
 
 }  // namespace gmsim

@@ -36,9 +36,12 @@ class ledger_sink final : public outcome_sink {
 };
 
 // The workers' parts merged into the run's files: the recording (after header) at
-// record_path and the lost rows at lost_path, each when its path is not empty. Throws
-// std::runtime_error naming a path that cannot be written.
-void merge_ledger_sinks(const std::vector<const ledger_sink*>& sinks, const std::string& header,
-                        const std::string& record_path, const std::string& lost_path);
+// record_path and the lost rows at lost_path, each when its path is not empty, each on
+// its own. Returns a line for each that could not be written ("--record: PATH: cannot
+// write: ..."), none when all were.
+std::vector<std::string> merge_ledger_sinks(const std::vector<const ledger_sink*>& sinks,
+                                            const std::string& header,
+                                            const std::string& record_path,
+                                            const std::string& lost_path);
 
 }  // namespace gmsim

@@ -324,8 +324,8 @@ run_result run_live(const run_config& input) {
     ledgers.push_back(w->ledgers());
   }
   check_accounting(result.stats);
-  merge_ledger_sinks(ledgers, recording_header_line(config), config.record_path,
-                     config.lost_rows_path);
+  result.failed_outputs = merge_ledger_sinks(ledgers, recording_header_line(config),
+                                             config.record_path, config.lost_rows_path);
   result.interrupted = control.interrupted;
   result.aborted = control.aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();

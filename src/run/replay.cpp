@@ -358,13 +358,18 @@ run_result replay(const replay_config& config, recording_header* header) {
   }
   // Every line of the recording was sent or counted unsent, once.
   check_accounting(result.stats, 0, static_cast<std::int64_t>(index.header.requests));
+  // Each file on its own: one that cannot be written costs no other report.
   if (!config.record_path.empty()) {
     recording_header replayed = index.header;
     replayed.dry_run = false;
-    merge_ledger_parts(records, recording_header_line(replayed, config.recording_path),
-                       config.record_path);
+    const std::string why = try_merge_ledger_parts(
+        records, recording_header_line(replayed, config.recording_path), config.record_path);
+    if (!why.empty()) result.failed_outputs.push_back("--record: " + why);
   }
-  if (!config.lost_rows_path.empty()) merge_ledger_parts(lost, "", config.lost_rows_path);
+  if (!config.lost_rows_path.empty()) {
+    const std::string why = try_merge_ledger_parts(lost, "", config.lost_rows_path);
+    if (!why.empty()) result.failed_outputs.push_back("--lost-rows: " + why);
+  }
   result.deployments = index.deployments;
   result.streams = index.streams.size();
   result.queues = queues.size();

@@ -55,6 +55,9 @@ struct run_result {
   std::string target;        // where requests went ("" for a dry run)
   bool replay = false;       // a replay of a recording, not a run of a profile
   std::optional<receiver_counts> receiver;  // what the embedded receiver saw (set by the CLI)
+  // The run's own files that could not be written ("--record: PATH: cannot write: ...");
+  // the other outputs are still written, and the command exits 1.
+  std::vector<std::string> failed_outputs;
 };
 
 // What a shard takes whole: every count-th unit from index - 1. The unit is the org

@@ -90,8 +90,8 @@ run_result run(const run_config& config) {
     ledgers.push_back(w.ledgers.get());
   }
   check_accounting(result.stats);
-  merge_ledger_sinks(ledgers, recording_header_line(config), config.record_path,
-                     config.lost_rows_path);
+  result.failed_outputs = merge_ledger_sinks(ledgers, recording_header_line(config),
+                                             config.record_path, config.lost_rows_path);
   result.workers = workers;
   result.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();

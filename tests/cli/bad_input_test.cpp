@@ -242,6 +242,12 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"merge", missing, "-o", file("m.json")}, {missing, "cannot read"}},
       {{"merge", not_json, "-o", file("m.json")}, {not_json, "not JSON"}},
       {{"merge", not_json, "-o", nowhere}, {"--output", nowhere}},
+      // Two outputs in one file: refused before the run (issue 20); devices may take several.
+      {{"run", "--dry-run", "--junit", file("same.xml"), "--html", file("./same.xml")},
+       {"--html and --junit name the same file"}},
+      {{"replay", not_recording, "--target", "http://127.0.0.1:1/", "--no-auth", "--record",
+        file("r.ndjson"), "--lost-rows", file("r.ndjson")},
+       {"--record and --lost-rows name the same file"}},
       {{"merge", deep_summary, "-o", file("m.json")},
        {deep_summary, "not a summary: nested deeper than 512 levels"}},
       {{"replay", deep_recording, "--target", "http://127.0.0.1:1/", "--no-auth"},

@@ -532,6 +532,33 @@ TEST_F(cli_live, stress_is_a_closed_loop_paced_by_the_receiver) {
   expect_usage_error(gmsim({"run", "--loop", "wide"}), {"--loop", "open or closed", "'wide'"});
 }
 
+// Issue 20: an output that cannot be written (a full disk: /dev/full) costs no other: it
+// is named on stderr, the others are written, and the exit code is 1.
+TEST_F(cli_dry_run, an_output_that_cannot_be_written_costs_no_other) {
+  auto r = gmsim({"run", "--dry-run", "--quiet", "--record", "/dev/full", "--summary-json",
+                  file("s.json"), "--junit", file("j.xml"), "--html", file("h.html")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(
+      contains(r.err, "gmsim run: not written: --record: /dev/full: cannot write: No space"))
+      << r.err;
+  EXPECT_TRUE(fs::exists(path("s.json")));
+  EXPECT_TRUE(fs::exists(path("j.xml")));
+  EXPECT_TRUE(fs::exists(path("h.html")));
+  EXPECT_EQ(read_json("s.json")["rows"]["delivered"], read_json("s.json")["rows"]["generated"]);
+  fs::remove(path("j.xml"));
+  fs::remove(path("h.html"));
+  auto summary = gmsim({"run", "--dry-run", "--quiet", "--summary-json", "/dev/full", "--junit",
+                        file("j.xml"), "--html", file("h.html"), "--threshold", "p99<1ms"});
+  EXPECT_EQ(summary.exit_code, 1) << summary.err;  // not 99: a file the CI reads is missing
+  EXPECT_TRUE(contains(summary.err, "not written: --summary-json: /dev/full")) << summary.err;
+  EXPECT_TRUE(fs::exists(path("j.xml")));
+  EXPECT_TRUE(fs::exists(path("h.html")));
+  // Outputs to a device may share it.
+  EXPECT_EQ(gmsim({"run", "--dry-run", "--quiet", "--junit", "/dev/null", "--html", "/dev/null"})
+                .exit_code,
+            0);
+}
+
 // A live run's traffic happens now: its start time is the wall clock's when it began,
 // unless --start-time fixes it; a future one is waited for (the shards of one run start
 // together), a past one is said.
