@@ -236,7 +236,8 @@ void add_transport_options(po::options_description& opts, const char* target_hel
     ("header", po::value<std::vector<std::string>>()->composing()->value_name("\"K: V\""), "extra header \"Name: value\", repeatable")
     ("timeout", po::value<std::string>()->value_name("D"), timeout_help)
     ("insecure", "do not verify the target's TLS certificate")
-    ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle");
+    ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle")
+    ("stop-grace", po::value<std::string>()->value_name("D"), "after the first SIGINT or SIGTERM, how long requests in flight may finish before they are cut (default 5s; a container stop kills 10 s after SIGTERM)");
   // clang-format on
 }
 
@@ -328,12 +329,14 @@ run_options parse_run_options(const args& a) {
   run_options out;
   if (vm.count("help")) {
     std::ostringstream text;
-    text << "Usage: gmsim run [PROFILE] [options]\n\n"
-            "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
-            "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
-         << opts
-         << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 99 a threshold failed,\n"
-            "130 interrupted. Threshold metrics: docs/reports.md.\n";
+    text
+        << "Usage: gmsim run [PROFILE] [options]\n\n"
+           "Generates GMetri webhook traffic from PROFILE (a built-in name, see `gmsim profiles`,\n"
+           "or a file; default quickstart), batched and paced as GMetri does, and sends it.\n\n"
+        << opts
+        << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or input, 99 a threshold failed,\n"
+           "130 stopped by SIGINT, 143 by SIGTERM (reports written). Threshold metrics:\n"
+           "docs/reports.md.\n";
     out.help = true;
     out.help_text = text.str();
     return out;
@@ -433,6 +436,7 @@ run_options parse_run_options(const args& a) {
     c.time_scale = x;
   }
   if (vm.count("drain-timeout")) c.drain_timeout = duration_option(vm, "drain-timeout", 0);
+  if (vm.count("stop-grace")) c.stop_grace = duration_option(vm, "stop-grace", 0);
   c.dry_run = vm.count("dry-run") != 0;
   // A live run's traffic happens now unless a start time was fixed: a second run against
   // a persistent store then carries new timestamps and session uuids.

@@ -132,9 +132,9 @@ struct report_outcome {
   bool passed = true;
   std::vector<std::string> failed_outputs;
   // The exit code, the failed outputs said on stderr first: 1 when an output failed
-  // (a CI job must not read a verdict from a file that is not there), else 130 when
-  // interrupted, 99 when a threshold failed, 0.
-  int exit_code(const std::string& command, bool interrupted) const;
+  // (a CI job must not read a verdict from a file that is not there), else 128 + the
+  // signal that stopped the run (130 SIGINT, 143 SIGTERM), 99 when a threshold failed, 0.
+  int exit_code(const std::string& command, int stop_signal) const;
 };
 // The console summary, the thresholds (with the auth probes' gate) and the files asked
 // for, each on its own (a failure is kept, and the next one written); annotate, when

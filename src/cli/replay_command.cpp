@@ -49,7 +49,8 @@ replay_options parse_replay_options(const args& a) {
            "its recorded time (divided by --time-scale), one at a time, never retried.\n\n"
         << opts
         << "\nExit codes: 0 done, 1 gmsim failed, 2 bad usage or not a recording, 99 a "
-           "threshold failed,\n130 interrupted. Threshold metrics: docs/reports.md.\n";
+           "threshold failed,\n130 stopped by SIGINT, 143 by SIGTERM (reports written). Threshold "
+           "metrics: docs/reports.md.\n";
     out.help = true;
     out.help_text = text.str();
     return out;
@@ -76,6 +77,7 @@ replay_options parse_replay_options(const args& a) {
     c.time_scale = x;
   }
   if (vm.count("min-gap")) c.min_gap = duration_option(vm, "min-gap", 0);
+  if (vm.count("stop-grace")) c.stop_grace = duration_option(vm, "stop-grace", 0);
   if (vm.count("workers")) {
     int n = vm["workers"].as<int>();
     if (n < 1 || n > 256)
@@ -122,7 +124,7 @@ int replay_command(const args& a) {
   return write_reports(
              options, report, result,
              [&](nlohmann::json& doc) { doc["replay_of"] = options.config.recording_path; })
-      .exit_code("replay", result.interrupted);
+      .exit_code("replay", result.stop_signal);
 }
 
 }  // namespace gmsim::cli

@@ -155,7 +155,7 @@ int run_command(const args& a) {
     print_error("run", e.what());
     return exit_usage;
   }
-  return write_reports(options, options.config, result).exit_code("run", result.interrupted);
+  return write_reports(options, options.config, result).exit_code("run", result.stop_signal);
 }
 
 }  // namespace gmsim::cli

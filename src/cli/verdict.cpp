@@ -178,10 +178,11 @@ void write_summary_reports(const report_options& options, nlohmann::json& summar
 
 }  // namespace
 
-int report_outcome::exit_code(const std::string& command, bool interrupted) const {
+int report_outcome::exit_code(const std::string& command, int stop_signal) const {
   for (const auto& failure : failed_outputs) print_error(command, "not written: " + failure);
   if (!failed_outputs.empty()) return exit_failure;
-  if (interrupted) return exit_interrupted;
+  // 130 for SIGINT, 143 for SIGTERM: the shell's 128 + the signal.
+  if (stop_signal != 0) return 128 + stop_signal;
   return passed ? exit_ok : exit_threshold;
 }
 
@@ -248,7 +249,7 @@ int check_command(const args& a) {
                                 : (std::to_string(paths.size()) + " summaries merged").c_str());
   report_outcome out;
   write_summary_reports(options, summary, "", out);
-  return out.exit_code("check", false);
+  return out.exit_code("check", 0);
 }
 
 int verify_command(const args& a) {

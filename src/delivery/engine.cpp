@@ -757,8 +757,14 @@ std::uint32_t engine::stream_of(std::uint32_t queue, std::uint32_t slot) const {
   return impl_->streams[impl_->queues[queue].slots[slot].stream].info.index;
 }
 
-void run_simulated(engine& e, simulated_clock& time) {
+void run_simulated(engine& e, simulated_clock& time, const std::atomic<int>* stop) {
+  bool stopped = false;
   while (auto t = e.next_wakeup()) {
+    if (stop != nullptr && !stopped && stop->load(std::memory_order_relaxed) != 0) {
+      stopped = true;
+      e.stop();
+      continue;
+    }
     time.set(*t);
     e.run_due();
   }

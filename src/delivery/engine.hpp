@@ -4,6 +4,7 @@
 // instant sender) and the live run (scaled wall clock, HTTP transport).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -132,8 +133,9 @@ class engine {
 // The dry run's loop: runs e on time, from wake-up to wake-up, until nothing is due.
 // Throws accounting_error, naming the counts, when the engine then is not done (pages or
 // events still waiting that no wake-up would ever send): a run never ends quietly with
-// rows neither sent nor counted.
-void run_simulated(engine& e, simulated_clock& time);
+// rows neither sent nor counted. When stop is given and becomes non-zero (a signal), the
+// engine stops there, as a live run's does, and the loop ends with it.
+void run_simulated(engine& e, simulated_clock& time, const std::atomic<int>* stop = nullptr);
 
 // Gives each engine of a run its share of delivery.max_queued_rows, by its queues.
 void bound_queues(const std::vector<engine*>& engines, std::int64_t max_queued_rows);

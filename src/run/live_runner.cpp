@@ -315,6 +315,7 @@ run_result run_live(const run_config& input) {
     };
   }
   hooks.quiet = config.quiet;
+  hooks.stop_grace = std::chrono::milliseconds(config.stop_grace);
   hooks.progress = config.progress;
   const control_outcome control = run_workers(workers, std::move(hooks));
 
@@ -327,6 +328,7 @@ run_result run_live(const run_config& input) {
   result.failed_outputs = merge_ledger_sinks(ledgers, recording_header_line(config),
                                              config.record_path, config.lost_rows_path);
   result.interrupted = control.interrupted;
+  result.stop_signal = control.stop_signal;
   result.aborted = control.aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;

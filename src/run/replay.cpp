@@ -346,6 +346,7 @@ run_result replay(const replay_config& config, recording_header* header) {
     };
   }
   hooks.quiet = config.quiet;
+  hooks.stop_grace = std::chrono::milliseconds(config.stop_grace);
   hooks.progress = config.progress;
   const control_outcome control = run_workers(workers, std::move(hooks));
 
@@ -377,6 +378,7 @@ run_result replay(const replay_config& config, recording_header* header) {
   result.target = config.transport.target.text;
   result.replay = true;
   result.interrupted = control.interrupted;
+  result.stop_signal = control.stop_signal;
   result.aborted = control.aborted;
   result.wall_seconds = std::chrono::duration<double>(steady::now() - began).count();
   return result;

@@ -28,6 +28,7 @@ struct replay_config {
   std::string record_path;     // the replay's own recording, when not empty
   std::string lost_rows_path;  // every row not delivered, when not empty
   bool quiet = false;          // no live progress on stderr
+  millis stop_grace = 5'000;   // after the first signal, for requests in flight (real time)
   // Called on the calling thread about once a second with a progress line; may be empty.
   std::function<void(const std::string&)> progress;
   // Called as often as progress with the counters so far; true stops the replay as a

@@ -25,6 +25,7 @@ run_control::run_control(run_control_hooks hooks)
     : hooks_(std::move(hooks)),
       signals_(io_, SIGINT, SIGTERM),
       tick_(io_),
+      grace_(io_),
       tty_(isatty(fileno(stderr)) != 0),
       last_line_(steady::now()) {
   do_wait_signal();
@@ -41,17 +42,26 @@ void run_control::run() {
 }
 
 void run_control::do_wait_signal() {
-  signals_.async_wait([this](const boost::system::error_code& ec, int) {
-    if (!ec) on_signal();
+  signals_.async_wait([this](const boost::system::error_code& ec, int number) {
+    if (!ec) on_signal(number);
   });
 }
 
-void run_control::on_signal() {
+// The first signal stops sending and gives requests in flight the grace to finish; a
+// second one, or the grace's end, cuts them. Then the reports are written.
+void run_control::on_signal(int number) {
   const int n = ++interrupts_;
   if (n == 1) {
-    std::fprintf(
-        stderr,
-        "\ngmsim: stopping: letting requests in flight finish (Ctrl-C again to cut them)\n");
+    first_signal_ = number;
+    const auto grace_ms = hooks_.stop_grace.count();
+    std::fprintf(stderr,
+                 "\ngmsim: stopping (%s): letting requests in flight finish for up to %lld ms "
+                 "(Ctrl-C again to cut them)\n",
+                 number == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<long long>(grace_ms));
+    grace_.expires_after(hooks_.stop_grace);
+    grace_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) hooks_.request_stop(true);
+    });
   }
   hooks_.request_stop(n > 1);
   do_wait_signal();
@@ -91,6 +101,7 @@ bool run_control::end_if_finished(const progress_snapshot& total) {
   if (!total.finished) return false;
   signals_.cancel();
   tick_.cancel();
+  grace_.cancel();
   return true;
 }
 

@@ -48,6 +48,9 @@ struct run_control_hooks {
   // Checked at every progress tick; true stops the workers (gently) once. May be empty.
   std::function<bool(const progress_snapshot&)> should_abort;
   bool quiet = false;  // no progress on stderr
+  // After the first SIGINT or SIGTERM, how long requests in flight may still finish
+  // before they are cut (a container stop sends SIGKILL 10 s after SIGTERM).
+  std::chrono::milliseconds stop_grace{5000};
   // Given every progress line, about once a second; may be empty.
   std::function<void(const std::string&)> progress;
 };
@@ -66,11 +69,12 @@ class run_control {
   void run();
 
   bool interrupted() const { return interrupts_ > 0; }
+  int stop_signal() const { return first_signal_; }  // SIGINT or SIGTERM; 0: none
   bool aborted() const { return aborted_; }  // stopped by should_abort
 
  private:
   void do_wait_signal();
-  void on_signal();
+  void on_signal(int number);
   void do_tick(std::chrono::milliseconds after);
   void on_tick();
   bool end_if_finished(const progress_snapshot& total);
@@ -79,15 +83,18 @@ class run_control {
   boost::asio::io_context io_;
   boost::asio::signal_set signals_;
   boost::asio::steady_timer tick_;
+  boost::asio::steady_timer grace_;  // the stop's grace: then requests in flight are cut
   const bool tty_;  // stderr is a terminal: a refreshing line, not one every 10 s
   std::chrono::steady_clock::time_point last_line_;
   int interrupts_ = 0;
+  int first_signal_ = 0;
   bool aborted_ = false;
 };
 
 struct control_outcome {
   bool interrupted = false;  // by SIGINT or SIGTERM
   bool aborted = false;      // by should_abort
+  int stop_signal = 0;       // the first signal: SIGINT or SIGTERM
 };
 
 // Runs each worker on a thread of its own, under a control loop on this thread, until the
@@ -108,7 +115,7 @@ control_outcome run_workers(const std::vector<std::unique_ptr<Worker>>& workers,
   }
   control.run();
   for (auto& t : threads) t.join();
-  return {control.interrupted(), control.aborted()};
+  return {control.interrupted(), control.aborted(), control.stop_signal()};
 }
 
 // Each stream keeps a connection open: allow as many descriptors as the system lets us.

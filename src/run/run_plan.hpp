@@ -30,6 +30,7 @@ struct run_config {
   transport_config transport;
   double time_scale = 1.0;                 // scenario ms per real ms
   millis drain_timeout = 120'000;          // after the duration, to deliver the backlog
+  millis stop_grace = 5'000;  // after the first SIGINT/SIGTERM, for requests in flight (real)
   bool quiet = false;                      // no live progress
   // Whether a live run whose auth probes were accepted fails (the gate
   // auth_probes_accepted==0, exit 99), or only reports it (--auth-probes report).
@@ -51,6 +52,7 @@ struct run_result {
   int workers = 1;
   double wall_seconds = 0;
   bool interrupted = false;  // stopped by SIGINT or SIGTERM
+  int stop_signal = 0;       // which came first (exit 128 + it); 0: none
   bool aborted = false;      // stopped by run_config::should_stop
   std::string target;        // where requests went ("" for a dry run)
   bool replay = false;       // a replay of a recording, not a run of a profile

@@ -30,6 +30,38 @@ TEST_F(cli_receive, listens_counts_and_stops_by_itself) {
   }
 }
 
+// Issue 20: SIGTERM (a container stop) waited up to the request timeout for requests in
+// flight, and a SIGKILL 10 s later left no report. Now requests in flight get
+// --stop-grace, then are cut; the reports are written and the exit code is 143.
+TEST_F(cli_receive, sigterm_gives_requests_in_flight_a_grace_then_writes_the_reports) {
+  std::unique_ptr<gmsim_process> receiver;
+  const int port = start_receiver(receiver, {"--latency", "60s", "--duration", "120s"});
+  ASSERT_GT(port, 0);
+  auto run =
+      start({"run", "--no-auth", "--target", "http://127.0.0.1:" + std::to_string(port) + "/hook",
+             "--duration", "10m", "--timeout", "90s", "--stop-grace", "1s", "--quiet",
+             "--summary-json", file("s.json")});
+  std::this_thread::sleep_for(3s);  // requests are in flight: the receiver holds them 60 s
+  const auto signalled = std::chrono::steady_clock::now();
+  run->signal(SIGTERM);
+  auto r = run->wait(60s);
+  const auto took = std::chrono::steady_clock::now() - signalled;
+  receiver->signal(SIGTERM);
+  receiver->wait(30s);
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "stopping (SIGTERM): letting requests in flight finish for up to "
+                       "1000 ms"))
+      << r.err;
+  EXPECT_LT(took, 20s);  // not the 90 s timeout, nor the receiver's 60 s
+  const json s = read_json("s.json");
+  EXPECT_EQ(s["interrupted"], true);
+  EXPECT_GT(s["requests"]["attempted"].get<std::int64_t>(), 0);
+  EXPECT_EQ(s["requests"]["delivered"], 0);
+  // Cut while waiting for the answer: the body was written, the rows may be stored.
+  EXPECT_EQ(s["requests"]["unacknowledged"], s["requests"]["attempted"]);
+}
+
 TEST_F(cli_receive, bad_options_exit_2) {
   expect_usage_error(gmsim({"receive", "--listen", "bogus", "--duration", "1s"}, 30s),
                      {"--listen", "bogus"});

@@ -532,6 +532,25 @@ TEST_F(cli_live, stress_is_a_closed_loop_paced_by_the_receiver) {
   expect_usage_error(gmsim({"run", "--loop", "wide"}), {"--loop", "open or closed", "'wide'"});
 }
 
+// Issue 20: a dry run heard no signal: SIGINT killed it with no report (a 2-hour stress
+// dry run takes minutes). Now it stops where it is, writes its reports, exits 130.
+TEST_F(cli_dry_run, ctrl_c_stops_a_dry_run_and_still_writes_its_reports) {
+  auto run = start({"run", "stress", "--dry-run", "--duration", "6h", "--quiet", "--summary-json",
+                    file("s.json")});
+  std::this_thread::sleep_for(2s);
+  run->signal(SIGINT);
+  auto r = run->wait(120s);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(contains(r.err, "gmsim: stopped (SIGINT)")) << r.err;
+  EXPECT_TRUE(contains(r.out, "(interrupted)")) << r.out;
+  const json s = read_json("s.json");
+  EXPECT_EQ(s["interrupted"], true);
+  const auto generated = s["rows"]["generated"].get<std::int64_t>();
+  EXPECT_GT(generated, 0);
+  EXPECT_EQ(generated,
+            s["rows"]["delivered"].get<std::int64_t>() + s["rows"]["unsent"].get<std::int64_t>());
+}
+
 // Issue 20: an output that cannot be written (a full disk: /dev/full) costs no other: it
 // is named on stderr, the others are written, and the exit code is 1.
 TEST_F(cli_dry_run, an_output_that_cannot_be_written_costs_no_other) {
