@@ -235,6 +235,7 @@ void add_transport_options(po::options_description& opts, const char* target_hel
     ("no-auth", "send no Authorization header, on purpose (GMetri always sends one: without this, a target with no auth string is refused)")
     ("header", po::value<std::vector<std::string>>()->composing()->value_name("\"K: V\""), "extra header \"Name: value\", repeatable")
     ("timeout", po::value<std::string>()->value_name("D"), timeout_help)
+    ("connect-timeout", po::value<std::string>()->value_name("D"), "for resolving the name, the TCP connect and the TLS handshake, together (default 10s)")
     ("insecure", "do not verify the target's TLS certificate")
     ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle")
     ("stop-grace", po::value<std::string>()->value_name("D"), "after the first SIGINT or SIGTERM, how long requests in flight may finish before they are cut (default 5s; a container stop kills 10 s after SIGTERM)");
@@ -267,6 +268,7 @@ void read_transport_options(const po::variables_map& vm, transport_config& t) {
   }
   if (vm.count("target")) t.target = target_option(vm["target"].as<std::string>());
   if (vm.count("timeout")) t.request_timeout = duration_option(vm, "timeout", 1);
+  if (vm.count("connect-timeout")) t.connect_timeout = duration_option(vm, "connect-timeout", 1);
   t.insecure = vm.count("insecure") != 0;
   if (vm.count("ca-file")) {
     t.ca_file = vm["ca-file"].as<std::string>();
@@ -432,7 +434,10 @@ run_options parse_run_options(const args& a) {
   }
   if (vm.count("time-scale")) {
     double x = vm["time-scale"].as<double>();
-    if (!(x > 0) || x > 1e6) throw usage_error("--time-scale: must be a number in (0, 1e6]");
+    // Below 0.001 a wake-up's time overflowed and the workers spun (1e-300: both cores).
+    if (!(x >= 1e-3) || x > 1e6) {
+      throw usage_error("--time-scale: must be a number in [0.001, 1e6]");
+    }
     c.time_scale = x;
   }
   if (vm.count("drain-timeout")) c.drain_timeout = duration_option(vm, "drain-timeout", 0);

@@ -73,7 +73,10 @@ replay_options parse_replay_options(const args& a) {
   if (!vm.count("target")) throw usage_error("--target is required: where to send the recording");
   if (vm.count("time-scale")) {
     double x = vm["time-scale"].as<double>();
-    if (!(x > 0) || x > 1e6) throw usage_error("--time-scale: must be a number in (0, 1e6]");
+    // Below 0.001 a wake-up's time overflowed and the workers spun (1e-300: both cores).
+    if (!(x >= 1e-3) || x > 1e6) {
+      throw usage_error("--time-scale: must be a number in [0.001, 1e6]");
+    }
     c.time_scale = x;
   }
   if (vm.count("min-gap")) c.min_gap = duration_option(vm, "min-gap", 0);

@@ -160,6 +160,8 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"run", "--dry-run", "--duration", "5x"}, {"--duration", "unknown unit 'x'"}},
       {{"run", "--dry-run", "--duration", "0"}, {"--duration", "at least"}},
       {{"run", "--dry-run", "--duration", "-5s"}, {"--duration", "negative"}},
+      {{"run", "--time-scale", "1e-300"}, {"--time-scale", "[0.001, 1e6]"}},
+      {{"run", "--connect-timeout", "0s"}, {"--connect-timeout"}},
       {{"run", "--dry-run", "--max-delay", "0"}, {"--max-delay", "at least"}},
       {{"run", "--dry-run", "--batch-rows", "0"}, {"--batch-rows", "1..100000"}},
       {{"run", "--dry-run", "--max-queued-rows", "0"}, {"--max-queued-rows", "1..1000000000"}},
