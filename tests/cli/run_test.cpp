@@ -549,6 +549,9 @@ TEST_F(cli_dry_run, ctrl_c_stops_a_dry_run_and_still_writes_its_reports) {
   EXPECT_GT(generated, 0);
   EXPECT_EQ(generated,
             s["rows"]["delivered"].get<std::int64_t>() + s["rows"]["unsent"].get<std::int64_t>());
+  // Stopped where it was: what was queued and pending is unsent (a dry run that went on
+  // to its end, the signal noted but not heeded, would have sent it all).
+  EXPECT_GT(s["rows"]["unsent"].get<std::int64_t>(), 0);
 }
 
 // Issue 20: an output that cannot be written (a full disk: /dev/full) costs no other: it
