@@ -17,27 +17,11 @@ aggregator::aggregator(const stream_info& stream, int batch_rows, variables_rows
       longest_session_(longest_session) {}
 
 bool aggregator::has_full_page(merge_scratch& scratch) const {
-  // Rows are never more than events: most looks end here.
-  if (pending_.size() < batch_rows_) return false;
-  if (!merge_variables_) return true;
-  auto& table = scratch.table_;
-  using slot = merge_scratch::slot;
-  std::size_t capacity = std::bit_ceil(pending_.size() * 2 + 16);
-  table.assign(capacity, slot{~0ull, 0});
-  std::size_t rows = 0;
-  for (std::size_t i = 0; i < pending_.size(); ++i) {
-    std::uint64_t key = key_of(pending_[i], i);
-    std::size_t h = mix64(key) & (capacity - 1);
-    while (table[h].key != key && table[h].key != ~0ull) h = (h + 1) & (capacity - 1);
-    if (table[h].key == ~0ull) {
-      table[h] = slot{key, 0};
-      if (++rows == batch_rows_) return true;
-    }
-  }
-  return false;
+  return full_prefix(scratch) != 0;
 }
 
 std::size_t aggregator::full_prefix(merge_scratch& scratch) const {
+  // Rows are never more than events: most looks end here.
   if (pending_.size() < batch_rows_) return 0;
   if (!merge_variables_) return batch_rows_;
   auto& table = scratch.table_;
