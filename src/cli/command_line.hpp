@@ -15,7 +15,8 @@ enum exit_code : int {
   exit_failure = 1,
   exit_usage = 2,
   exit_threshold = 99,
-  exit_interrupted = 130,
+  // A run stopped by a signal exits 128 + it (130 SIGINT, 143 SIGTERM):
+  // report_outcome::exit_code.
 };
 
 // Whether the arguments ask for the command's help (--help or -h anywhere).
