@@ -150,6 +150,38 @@ bool is_http_error(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::end_of_stream).category();
 }
 
+// RFC 9112 lets a recipient take a status line without its reason phrase (even without
+// the space before it) and a bare LF for CRLF; Beast takes neither. When Beast refuses a
+// response, its start line is read here: "HTTP/1.x NNN" then a space, CR or LF. The status
+// code, or 0 when the bytes are not such a line. What follows the first empty line,
+// however it ends, is the body's start.
+struct tolerated_response {
+  int status = 0;
+  std::string_view body;
+};
+tolerated_response tolerant_status_line(std::string_view bytes) {
+  const auto line_end = bytes.find('\n');
+  if (line_end == std::string_view::npos || bytes.size() < 12) return {};
+  if (bytes.substr(0, 7) != "HTTP/1." || (bytes[7] != '0' && bytes[7] != '1') || bytes[8] != ' ')
+    return {};
+  int status = 0;
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (bytes[i] < '0' || bytes[i] > '9') return {};
+    status = status * 10 + (bytes[i] - '0');
+  }
+  if (bytes[12] != ' ' && bytes[12] != '\r' && bytes[12] != '\n') return {};
+  tolerated_response response{status, {}};
+  for (auto at = line_end; at != std::string_view::npos; at = bytes.find('\n', at + 1)) {
+    std::size_t next = at + 1;
+    if (next < bytes.size() && bytes[next] == '\r') ++next;
+    if (next < bytes.size() && bytes[next] == '\n') {
+      response.body = bytes.substr(next + 1);
+      break;
+    }
+  }
+  return response;
+}
+
 bool is_peer_gone(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == http::error::partial_message ||
          ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -485,9 +517,40 @@ struct http_connection::session : std::enable_shared_from_this<session> {
                            : " has a chunk header or trailers over the " +
                                  std::to_string(max_buffered_response) + "-byte limit"));
     }
-    if (is_http_error(ec)) return fail(failure_kind::malformed_response, detail);
+    if (is_http_error(ec)) {
+      if (phase_ == phase::read && tolerate(ec)) return;
+      return fail(failure_kind::malformed_response, detail);
+    }
     if (ec.category() == asio::error::get_ssl_category()) return fail(failure_kind::tls, detail);
     fail(failure_kind::other, detail);
+  }
+
+  // A final answer that Beast refused for its start line or its line ends (the tolerant
+  // forms of RFC 9112) is the answer its status says. Where it ends is not known: the
+  // connection closes after it.
+  bool tolerate(const error_code& ec) {
+    if (ec != http::error::bad_reason && ec != http::error::bad_status &&
+        ec != http::error::bad_line_ending && ec != http::error::bad_field &&
+        ec != http::error::bad_value) {
+      return false;
+    }
+    const auto data = buffer_.cdata();
+    const tolerated_response response =
+        tolerant_status_line(std::string_view(static_cast<const char*>(data.data()), data.size()));
+    if (response.status < 200) return false;
+    keep_alive_ = false;
+    close_socket();
+    if (response.status / 100 == 2) {
+      finish({outcome_kind::delivered, response.status, failure_kind::none, ""});
+      return true;
+    }
+    std::string detail = "status " + std::to_string(response.status);
+    const auto excerpt = response.body.substr(0, status_parser::excerpt_bytes);
+    if (!excerpt.empty()) {
+      detail += ": " + shown_excerpt(std::string(excerpt), config_.auth_string);
+    }
+    finish({outcome_kind::rejected, response.status, failure_kind::none, std::move(detail)});
+    return true;
   }
 
   std::string tls_reason(const error_code& ec) {
