@@ -38,6 +38,20 @@ void dry_run_one_worker(benchmark::State& state) {
 // Minutes of simulated traffic: 60 is DESIGN's "one hour of a 10,000-viewer profile".
 BENCHMARK(dry_run_one_worker)->Arg(10)->Arg(60)->Unit(benchmark::kMillisecond);
 
+// A profile of N orgs of one deployment each, minified on one line as a generator
+// writes it: parsed and read into settings (issue 20: the cost must be linear).
+void profile_parse_orgs(benchmark::State& state) {
+  std::string text = R"({"name":"orgs","duration":"1s","orgs":[)";
+  for (std::int64_t i = 0; i < state.range(0); ++i) {
+    text += (i == 0 ? "" : ",") + std::string(R"({"slug":"org)") + std::to_string(i) +
+            R"(","deployments":["d"]})";
+  }
+  text += "]}";
+  for (auto _ : state) benchmark::DoNotOptimize(parse_profile(text, "orgs.json"));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(profile_parse_orgs)->Arg(2'500)->Arg(10'000)->Unit(benchmark::kMillisecond);
+
 run_config stress_dry_run_config() {
   run_config c;
   c.settings = load_profile("stress");  // as `gmsim run stress --dry-run --workers 1`

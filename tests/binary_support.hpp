@@ -6,19 +6,20 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <optional>
-#include <regex>
-#include <string_view>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -57,8 +58,11 @@ struct process_result {
 // stdin /dev/null. Its environment is ours minus GMSIM_AUTH_STRING, plus `env`.
 class gmsim_process {
  public:
+  // address_space: when not 0, the child's RLIMIT_AS (`ulimit -v`, in bytes): a
+  // memory-capped run.
   gmsim_process(const std::vector<std::string>& args, const std::string& out_path,
-                const std::string& err_path, const std::vector<std::string>& env = {})
+                const std::string& err_path, const std::vector<std::string>& env = {},
+                std::uint64_t address_space = 0)
       : out_path_(out_path), err_path_(err_path) {
     // Everything the child needs is built before fork(): after it, only async-signal-safe
     // calls, since gtest may have started threads.
@@ -83,6 +87,10 @@ class gmsim_process {
       ::dup2(in_fd, 0);
       ::dup2(out_fd, 1);
       ::dup2(err_fd, 2);
+      if (address_space != 0) {
+        const rlimit cap{address_space, address_space};
+        if (::setrlimit(RLIMIT_AS, &cap) != 0) ::_exit(126);
+      }
       ::execve(argv[0], argv.data(), envp.data());
       ::_exit(127);
     }
@@ -92,9 +100,9 @@ class gmsim_process {
   }
   // Its output in dir, under names of its own.
   gmsim_process(const std::vector<std::string>& args, const scratch_dir& dir,
-                const std::vector<std::string>& env = {})
-      : gmsim_process(args, dir.file("stdout_" + next_tag()), dir.file("stderr_" + next_tag()),
-                      env) {}
+                const std::vector<std::string>& env = {}, std::uint64_t address_space = 0)
+      : gmsim_process(args, dir.file("stdout_" + next_tag()), dir.file("stderr_" + next_tag()), env,
+                      address_space) {}
   ~gmsim_process() {
     if (running()) {
       ::kill(pid_, SIGKILL);
@@ -167,8 +175,9 @@ class gmsim_process {
 };
 
 inline process_result run_gmsim(const std::vector<std::string>& args, const scratch_dir& dir,
-                                std::chrono::milliseconds timeout = std::chrono::seconds(120)) {
-  gmsim_process p(args, dir);
+                                std::chrono::milliseconds timeout = std::chrono::seconds(120),
+                                std::uint64_t address_space = 0) {
+  gmsim_process p(args, dir, {}, address_space);
   return p.wait(timeout);
 }
 

@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "core/did_you_mean.hpp"
+#include "core/shown_text.hpp"
 
 namespace {
 
@@ -66,9 +69,20 @@ std::string usage() {
   return text;
 }
 
+// The last net: an exception that nothing caught (on a thread of a library, in a
+// destructor) says one line and exits 1, never "terminate called" and an abort's core.
+// The runs catch their workers' exceptions and still write their reports.
+[[noreturn]] void on_terminate() {
+  const auto e = std::current_exception();
+  const std::string what = e ? gmsim::exception_text(e) : "std::terminate was called";
+  std::fprintf(stderr, "gmsim: internal error: %s\n", what.c_str());
+  std::_Exit(exit_failure);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::set_terminate(on_terminate);
   // A file past `ulimit -f` is a write error (EFBIG) that the command reports, naming the
   // output, with the others still written: not a signal that kills it with no report.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -90,6 +104,9 @@ int main(int argc, char** argv) {
     if (name_of(c) != name) continue;
     try {
       return c.run(rest);
+    } catch (const std::bad_alloc&) {
+      print_error(name, "internal error: out of memory (std::bad_alloc)");
+      return exit_failure;
     } catch (const std::exception& e) {
       print_error(name, e.what());
       return exit_failure;

@@ -5,12 +5,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include "core/did_you_mean.hpp"
 #include "core/duration.hpp"
+#include "core/shown_text.hpp"
 #include "profile/profile_reader.hpp"
 #include "scenario/edge_cases.hpp"
 
@@ -319,6 +320,7 @@ run_options parse_run_options(const args& a) {
     ("dry-run", "no network: simulated clock, as fast as the machine goes")
     ("compare", po::value<std::string>()->value_name("SETTING"), "with --dry-run: run once per value of SETTING and print the results side by side (pacing_scope)")
     ("workers", po::value<int>()->value_name("N"), "worker threads (default: the machine's cores)")
+    ("max-memory", po::value<std::string>()->value_name("SIZE"), "a run whose memory estimate is more is refused before it starts (exit 2): 512MiB, 8GiB; default: what the machine has available (MemAvailable, the cgroup's limit, ulimit -v); off: no check")
     ("shard", po::value<std::string>()->value_name("I/N"), "run the I-th of N disjoint parts (I/N)")
     ("record", po::value<std::string>()->value_name("F"), "write every request (NDJSON) here, for replay")
     ("lost-rows", po::value<std::string>()->value_name("F"), "write every row not delivered (NDJSON) here")
@@ -452,6 +454,14 @@ run_options parse_run_options(const args& a) {
       throw usage_error("--workers: must be in 1..256, got " + std::to_string(n));
     c.workers = n;
   }
+  if (vm.count("max-memory")) {
+    const std::string text = vm["max-memory"].as<std::string>();
+    if (text == "off") {
+      out.memory_check = false;
+    } else {
+      out.max_memory = parse_size("max-memory", text);
+    }
+  }
   if (vm.count("shard")) c.shard = parse_shard(vm["shard"].as<std::string>());
   if (vm.count("edge-case")) {
     for (const auto& text : vm["edge-case"].as<std::vector<std::string>>()) {
@@ -515,6 +525,28 @@ run_options parse_run_options(const args& a) {
   // The embedded receiver takes what the run sends (its auth string, or none).
   if (!c.dry_run && vm.count("target")) check_auth_given(vm, t);
   return out;
+}
+
+std::uint64_t parse_size(const std::string& option, const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  const std::string unit = text.substr(digits);
+  int shift = -1;
+  if (unit.empty() || unit == "B") shift = 0;
+  if (unit == "KiB") shift = 10;
+  if (unit == "MiB") shift = 20;
+  if (unit == "GiB") shift = 30;
+  if (unit == "TiB") shift = 40;
+  const auto refuse = [&] {
+    throw usage_error("--" + option +
+                      ": a size such as 512MiB or 8GiB (units B, KiB, MiB, GiB, "
+                      "TiB), got '" +
+                      shown_text(text) + "'");
+  };
+  if (digits == 0 || digits > 15 || shift < 0) refuse();
+  const std::uint64_t n = std::stoull(text.substr(0, digits));
+  if (n == 0 || n > (std::uint64_t{1} << (63 - shift))) refuse();
+  return n << shift;
 }
 
 void warn_if_insecure(const transport_config& t) {

@@ -53,7 +53,14 @@ struct run_options : report_options {
   // --compare: the setting whose every value a dry run is repeated with, side by side
   // ("pacing_scope"); empty for a plain run.
   std::string compare;
+  // --max-memory: the budget the memory estimate must fit (nullopt: what the machine has
+  // available); memory_check false: --max-memory off.
+  std::optional<std::uint64_t> max_memory;
+  bool memory_check = true;
 };
+
+// A size such as 512MiB, 8GiB or a number of bytes, more than 0. Throws usage_error.
+std::uint64_t parse_size(const std::string& option, const std::string& text);
 
 // An unsigned integer option, digits only ("-1" is refused, not wrapped). Throws usage_error.
 std::uint64_t parse_unsigned_option(const std::string& name, const std::string& text);
@@ -131,8 +138,10 @@ std::function<bool(const run_counters&)> abort_on_fail(report_options& options,
 struct report_outcome {
   bool passed = true;
   std::vector<std::string> failed_outputs;
-  // The exit code, the failed outputs said on stderr first: 1 when an output failed
-  // (a CI job must not read a verdict from a file that is not there), else 128 + the
+  std::string internal_error;  // run_result's
+  // The exit code, the failed outputs and an internal error said on stderr first: 1 when
+  // an output failed (a CI job must not read a verdict from a file that is not there) or
+  // gmsim failed on its own (the figures are partial), else 128 + the
   // signal that stopped the run (130 SIGINT, 143 SIGTERM), 99 when a threshold failed, 0.
   int exit_code(const std::string& command, int stop_signal) const;
 };

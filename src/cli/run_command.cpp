@@ -1,13 +1,13 @@
 // gmsim run: the main job. Options in, the run, the reports out; without --target the
 // embedded receiver is started here, and --abort-on-fail is armed here.
-#include "cli/commands.hpp"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
+#include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "net/receiver.hpp"
 #include "report/report.hpp"
@@ -94,6 +94,27 @@ std::unique_ptr<receiver> start_embedded_receiver(run_config& config) {
   return embedded;
 }
 
+// Throws usage_error when the run's memory estimate is more than the budget: max_memory
+// when given, else what the machine has available.
+void check_memory(const profile& settings, std::optional<std::uint64_t> max_memory) {
+  const memory_estimate need = estimate_memory(settings);
+  std::optional<memory_budget> budget;
+  if (max_memory) {
+    budget = memory_budget{*max_memory, "--max-memory"};
+  } else {
+    budget = available_memory();
+  }
+  if (!budget || need.bytes <= budget->bytes) return;
+  const auto mib = [](std::uint64_t bytes) {
+    return std::to_string((bytes + (1u << 20) - 1) >> 20);
+  };
+  throw usage_error(settings.source + ": this run needs an estimated " + mib(need.bytes) +
+                    " MiB (" + need.parts + ") and " + mib(budget->bytes) + " MiB are available (" +
+                    budget->source +
+                    "); use fewer deployments or edge cases, a lower delivery.max_queued_rows "
+                    "(--max-queued-rows), or --max-memory SIZE (off: no check) to run it anyway");
+}
+
 }  // namespace
 
 int run_command(const args& a) {
@@ -115,6 +136,16 @@ int run_command(const args& a) {
     std::fprintf(stderr, "gmsim: --seed random: %llu (--seed %llu gives this run's traffic again)\n",
                  static_cast<unsigned long long>(options.config.settings.seed),
                  static_cast<unsigned long long>(options.config.settings.seed));
+  }
+  // Before anything starts: a profile that cannot fit ends now, with exit 2 and the
+  // estimate, not later with std::bad_alloc (10^6 deployments took 4.7 GB).
+  if (options.memory_check) {
+    try {
+      check_memory(options.config.settings, options.max_memory);
+    } catch (const usage_error& e) {
+      print_error("run", e.what());
+      return exit_usage;
+    }
   }
   if (!options.config.dry_run && options.start_time_given) wait_for_start_time(options.config);
   if (!options.config.dry_run && options.config.shard.count > 1 &&

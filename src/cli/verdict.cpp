@@ -180,7 +180,11 @@ void write_summary_reports(const report_options& options, nlohmann::json& summar
 
 int report_outcome::exit_code(const std::string& command, int stop_signal) const {
   for (const auto& failure : failed_outputs) print_error(command, "not written: " + failure);
-  if (!failed_outputs.empty()) return exit_failure;
+  if (!internal_error.empty()) {
+    print_error(command, "internal error: " + internal_error +
+                             " (the reports hold what was counted until then)");
+  }
+  if (!failed_outputs.empty() || !internal_error.empty()) return exit_failure;
   // 130 for SIGINT, 143 for SIGTERM: the shell's 128 + the signal.
   if (stop_signal != 0) return 128 + stop_signal;
   return passed ? exit_ok : exit_threshold;
@@ -191,6 +195,7 @@ report_outcome write_reports(const report_options& options, const run_config& co
                              const std::function<void(nlohmann::json&)>& annotate) {
   report_outcome out;
   out.failed_outputs = result.failed_outputs;
+  out.internal_error = result.internal_error;
   std::fputs(summary_text(config, result).c_str(), stdout);
   auto summary = summary_json(config, result);
   if (annotate) annotate(summary);

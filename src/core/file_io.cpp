@@ -8,7 +8,8 @@
 
 namespace gmsim {
 
-std::string read_whole_file(const std::string& path) {
+std::string read_whole_file(const std::string& path, std::uint64_t max_bytes,
+                            const std::string& what) {
   const auto cannot_read = [&](int error) {
     throw std::runtime_error(path + ": cannot read: " + std::generic_category().message(error));
   };
@@ -20,6 +21,10 @@ std::string read_whole_file(const std::string& path) {
   while (true) {
     const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
     text.append(buffer, n);
+    if (text.size() > max_bytes) {
+      throw std::runtime_error(path + ": larger than " + std::to_string(max_bytes >> 20) +
+                               " MiB, the most a " + what + " may be");
+    }
     if (n < sizeof buffer) break;
   }
   // A directory opens, and its first read fails with EISDIR.

@@ -25,9 +25,11 @@ inline std::int64_t pread_up_to(int fd, char* p, std::uint64_t size, std::uint64
   return static_cast<std::int64_t>(done);
 }
 
-// The whole file at path. Throws std::runtime_error "<path>: cannot read: <reason>" (a
-// directory included: a stream would open it and read nothing); callers turn it into
-// their own error kind.
-std::string read_whole_file(const std::string& path);
+// The whole file at path, of at most max_bytes. Throws std::runtime_error "<path>: cannot
+// read: <reason>" (a directory included: a stream would open it and read nothing), or
+// "<path>: larger than N MiB, the most a <what> may be" (`gmsim run /dev/zero` read until
+// memory ran out); callers turn it into their own error kind.
+std::string read_whole_file(const std::string& path, std::uint64_t max_bytes,
+                            const std::string& what);
 
 }  // namespace gmsim

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/shown_text.hpp"  // one_line, for the profile errors
+
 namespace gmsim::detail {
 
 // Ordered, so that object fields and enum values keep the order the user wrote them in.
@@ -26,10 +28,6 @@ struct located_json {
 // profile_error: "<source>:<line>:<col>: syntax error: <reason>" for bad syntax, and
 // "<source>:<line>: <path>: duplicate key '<key>' (first at line N)".
 located_json parse_located_json(std::string_view text, std::string_view source);
-
-// A profile_error's message on one line, whatever the user's keys and names hold: control
-// characters (a key may be "a\nb") are escaped as in JSON.
-std::string one_line(std::string_view message);
 
 std::string member_path(std::string_view parent, std::string_view key);
 std::string element_path(std::string_view parent, std::size_t index);

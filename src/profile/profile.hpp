@@ -231,6 +231,11 @@ struct org_spec {
 
 // The bounds of the delivery settings: one place for the profile reader and the command
 // line's overrides alike.
+// A profile's own bounds (docs/security.md): its file, and its deployments in all orgs
+// together (each takes about 2.5 kB; 10^6 of them took 4.7 GB before there was a bound).
+inline constexpr std::uint64_t max_profile_bytes = 16u << 20;
+inline constexpr std::int64_t max_deployments = 100'000;
+inline constexpr double max_deployment_weight = 1e9;
 inline constexpr int max_batch_rows = 100'000;
 inline constexpr int max_in_flight = 1'024;
 inline constexpr std::int64_t max_queued_rows_limit = 1'000'000'000;

@@ -228,14 +228,12 @@ std::size_t profile_node::as_choice(std::span<const std::string_view> names) con
 }
 
 void check_unique(const profile_node& item, const std::string& name, std::string_view what,
-                  std::vector<std::pair<std::string, int>>& seen) {
-  for (const auto& [other, line] : seen) {
-    if (other == name) {
-      item.fail("duplicate " + std::string(what) + " '" + name + "' (also at line " +
-                std::to_string(line) + ")");
-    }
+                  seen_names& seen) {
+  const auto [first, added] = seen.emplace(name, item.line());
+  if (!added) {
+    item.fail("duplicate " + std::string(what) + " '" + name + "' (also at line " +
+              std::to_string(first->second) + ")");
   }
-  seen.emplace_back(name, item.line());
 }
 
 }  // namespace gmsim::detail

@@ -16,9 +16,10 @@
 
 namespace gmsim {
 
-using detail::format_number;
 using detail::check_unique;
+using detail::format_number;
 using detail::profile_node;
+using detail::seen_names;
 using detail::unbounded;
 
 namespace {
@@ -85,7 +86,8 @@ deployment_spec read_deployment(const profile_node& node) {
   node.expect_object({"slug", "types", "weight"});
   deployment.slug = node.required("slug").as_nonempty_string();
   if (auto types = node.get("types")) deployment.types = read_types(*types);
-  if (auto weight = node.get("weight")) deployment.weight = weight->as_number(0, unbounded);
+  if (auto weight = node.get("weight"))
+    deployment.weight = weight->as_number(0, max_deployment_weight);
   return deployment;
 }
 
@@ -97,7 +99,7 @@ std::vector<deployment_spec> read_deployments(const profile_node& node) {
     const std::string pattern = read_pattern(node, "dep-{n}", count);
     deployment_spec each;
     if (auto types = node.get("types")) each.types = read_types(*types);
-    if (auto weight = node.get("weight")) each.weight = weight->as_number(0, unbounded);
+    if (auto weight = node.get("weight")) each.weight = weight->as_number(0, max_deployment_weight);
     for (std::int64_t n = 1; n <= count; ++n) {
       each.slug = expand_pattern(pattern, n);
       out.push_back(each);
@@ -108,7 +110,7 @@ std::vector<deployment_spec> read_deployments(const profile_node& node) {
     node.fail("expected a list of deployments or {\"count\": N}, got " + node.describe());
   }
   if (node.size() == 0) node.fail("must name at least one deployment");
-  std::vector<std::pair<std::string, int>> seen;
+  seen_names seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     out.push_back(read_deployment(node[i]));
     check_unique(node[i], out.back().slug, "deployment slug", seen);
@@ -147,16 +149,29 @@ std::vector<org_spec> read_orgs(const profile_node& node) {
     const auto deployments = node.get("deployments");
     org_spec each;
     each.deployments = deployments ? read_deployments(*deployments) : default_deployments();
+    // Before the orgs are built: 100,000 orgs of 100,000 deployments would never fit.
+    const auto total = count * static_cast<std::int64_t>(each.deployments.size());
+    if (total > max_deployments) {
+      node.fail(std::to_string(count) + " orgs of " + std::to_string(each.deployments.size()) +
+                " deployments make " + std::to_string(total) +
+                " deployments; a profile has at most " + std::to_string(max_deployments));
+    }
     for (std::int64_t n = 1; n <= count; ++n) {
       each.slug = expand_pattern(pattern, n);
       out.push_back(each);
     }
   } else if (node.json().is_array()) {
     if (node.size() == 0) node.fail("must name at least one org");
-    std::vector<std::pair<std::string, int>> seen;
+    seen_names seen;
+    std::int64_t total = 0;
     for (std::size_t i = 0; i < node.size(); ++i) {
       out.push_back(read_org(node[i]));
       check_unique(node[i], out.back().slug, "org slug", seen);
+      total += static_cast<std::int64_t>(out.back().deployments.size());
+      if (total > max_deployments) {
+        node[i].fail("the orgs up to this one have " + std::to_string(total) +
+                     " deployments; a profile has at most " + std::to_string(max_deployments));
+      }
     }
   } else {
     node.fail("expected a list of orgs or {\"count\": N}, got " + node.describe());
@@ -166,6 +181,8 @@ std::vector<org_spec> read_orgs(const profile_node& node) {
     for (const auto& deployment : org.deployments) total_weight += deployment.weight;
   }
   if (total_weight <= 0) node.fail("deployment weights are all 0: no deployment gets sessions");
+  // Each weight is at most max_deployment_weight, so the sum is finite: weights of 1e308
+  // summed to infinity and every deployment got 0 sessions, silently.
   return out;
 }
 
@@ -411,7 +428,7 @@ profile read_profile(const profile_node& root) {
 
 std::string read_file(const std::string& path) {
   try {
-    return read_whole_file(path);
+    return read_whole_file(path, max_profile_bytes, "profile");
   } catch (const std::runtime_error& e) {
     throw profile_error(e.what());
   }
@@ -447,7 +464,7 @@ profile load_profile(std::string_view name_or_path) {
   }
   const std::string_view near = detail::nearest_name(name_or_path, names);
   if (!near.empty()) message += "; did you mean '" + std::string(near) + "'?";
-  throw profile_error(detail::one_line(message));
+  throw profile_error(one_line(message));
 }
 
 }  // namespace gmsim

@@ -396,7 +396,7 @@ rule_spec read_rule(const profile_node& node, const session_spec& session,
 std::vector<scene_spec> read_scenes(const profile_node& node) {
   node.expect_array();
   std::vector<scene_spec> out;
-  std::vector<std::pair<std::string, int>> seen;
+  seen_names seen;
   double total = 0;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const profile_node item = node[i];
@@ -421,7 +421,7 @@ std::vector<scene_spec> read_scenes(const profile_node& node) {
 std::vector<weighted_name> read_weighted_names(const profile_node& node, std::string_view what) {
   node.expect_array();
   std::vector<weighted_name> out;
-  std::vector<std::pair<std::string, int>> seen;
+  seen_names seen;
   double total = 0;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const profile_node item = node[i];
@@ -454,7 +454,7 @@ std::vector<device_kind> read_devices(const profile_node& node) {
   }
   if (node.size() == 0) node.fail("must list at least one device");
   std::vector<device_kind> out;
-  std::vector<std::pair<std::string, int>> seen;
+  seen_names seen;
   double total = 0;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const profile_node item = node[i];
@@ -548,7 +548,7 @@ session_spec read_session(const profile_node& node) {
   if (auto variables = node.get("variables")) {
     variables->expect_array();
     session.variables.clear();
-    std::vector<std::pair<std::string, int>> seen;
+    seen_names seen;
     for (std::size_t i = 0; i < variables->size(); ++i) {
       session.variables.push_back(read_variable((*variables)[i], session.scenes));
       check_unique((*variables)[i], session.variables.back().name, "variable", seen);

@@ -193,9 +193,12 @@ void write_verdict(page_writer& w, const json& s) {
   const std::int64_t invalid = count(s, "/receiver/invalid");
   const std::int64_t gaps = count(s, "/receiver/gap_violations");
   const bool interrupted = flag(s, "/interrupted");
+  const std::string internal_error = s.contains("internal_error") && s["internal_error"].is_string()
+                                         ? s["internal_error"].get<std::string>()
+                                         : "";
 
   std::string cls = "ok";
-  if (lost > 0 || thresholds_failed > 0 || probes_accepted > 0) {
+  if (lost > 0 || thresholds_failed > 0 || probes_accepted > 0 || !internal_error.empty()) {
     cls = "bad";
   } else if (generated == 0 || interrupted || invalid > 0 || gaps > 0 || errors > 0 ||
              unacknowledged > 0) {
@@ -204,7 +207,10 @@ void write_verdict(page_writer& w, const json& s) {
   w.raw("<section id=\"verdict\" class=\"verdict " + cls + "\" data-verdict=\"" + cls +
         "\">\n<h1>");
   const std::int64_t traffic = generated - count(s, "/rows/auth_probes");
-  if (probes_accepted > 0) {
+  if (!internal_error.empty()) {
+    w.esc("✗ gmsim failed (not the receiver): " + internal_error +
+          "; the figures are what was counted until then");
+  } else if (probes_accepted > 0) {
     w.esc("✗ Security finding: " + grouped(probes_accepted) + " of " + grouped(probes) +
           " requests without or with a wrong Authorization were accepted");
   } else if (lost > 0) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/bounded_json.hpp"
+#include "core/file_io.hpp"
 #include "core/histogram.hpp"
 #include "report/report.hpp"
 
@@ -252,11 +253,15 @@ std::string distinct(const std::vector<summary_file>& inputs, const char* field,
 }  // namespace
 
 summary_file read_summary(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot read: ") + std::strerror(errno));
   summary_file f{path, {}};
+  std::string text;
   try {
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    // A summary is a few hundred kB (its histograms); 64 MiB is no summary gmsim wrote.
+    text = read_whole_file(path, std::uint64_t{64} << 20, "summary");
+  } catch (const std::runtime_error& e) {
+    throw merge_error(e.what());
+  }
+  try {
     f.doc = parse_json_bounded(text);
   } catch (const json_too_deep& e) {
     fail(path, std::string("not a summary: ") + e.what());
@@ -291,6 +296,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   double wall = 0;
   bool dry_run = true, interrupted = false;
   std::optional<bool> aborted;  // only when the inputs say (--abort-on-fail)
+  std::string internal_errors;
   for (const auto& f : inputs) {
     const json& d = f.doc;
     const std::string& p = f.path;
@@ -309,6 +315,11 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
     dry_run = flag_field(d, "dry_run", p) && dry_run;
     interrupted = flag_field(d, "interrupted", p) || interrupted;
     if (d.contains("aborted")) aborted = flag_field(d, "aborted", p) || aborted.value_or(false);
+    // A shard that failed on its own makes the merged figures partial.
+    if (d.contains("internal_error") && d["internal_error"].is_string()) {
+      internal_errors +=
+          (internal_errors.empty() ? "" : "; ") + p + ": " + d["internal_error"].get<std::string>();
+    }
     for (const char* section : count_sections) {
       if (!d.contains(section)) continue;
       if (!out.contains(section)) out[section] = json::object();
@@ -328,6 +339,7 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["wall_seconds"] = wall;
   out["interrupted"] = interrupted;
   if (aborted) out["aborted"] = *aborted;
+  if (!internal_errors.empty()) out["internal_error"] = internal_errors;
 
   // Every histogram of the inputs merges, those without a percentile block included.
   std::map<std::string, histogram> merged;

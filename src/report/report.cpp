@@ -143,6 +143,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["wall_seconds"] = round3(r.wall_seconds);
   j["interrupted"] = r.interrupted;
   j["aborted"] = r.aborted;  // by --abort-on-fail
+  if (!r.internal_error.empty()) j["internal_error"] = r.internal_error;
   const auto& d = config.settings.delivery;
   j["delivery"] = {{"max_delay_ms", d.max_delay},
                    {"batch_rows", d.batch_rows},
@@ -296,7 +297,12 @@ std::string summary_text(const run_config& config, const run_result& r) {
   o << format_duration(p.duration) << " of traffic";
   if (s.requests_attempted > 0) o << ", the last answer at " << format_ms(static_cast<double>(s.last_answer_ms));
   o << "; " << format_ms(r.wall_seconds * 1000) << " of wall time"
-    << (r.interrupted ? " (interrupted)" : "") << "\n\n";
+    << (r.interrupted ? " (interrupted)" : "") << "\n";
+  if (!r.internal_error.empty()) {
+    o << "  INTERNAL ERROR (gmsim's, not the receiver's): " << r.internal_error
+      << "\n  the figures below are what was counted until then\n";
+  }
+  o << "\n";
 
   // A label padded to 18 columns, then the text, however long (a list of headers can be).
   auto row = [&](std::string_view label, const std::string& text) {

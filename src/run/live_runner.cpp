@@ -324,7 +324,8 @@ run_result run_live(const run_config& input) {
     result.stats.merge(w->stats());
     ledgers.push_back(w->ledgers());
   }
-  check_accounting(result.stats);
+  result.internal_error = control.failure;
+  note_accounting(result);
   result.failed_outputs = merge_ledger_sinks(ledgers, recording_header_line(config),
                                              config.record_path, config.lost_rows_path);
   result.interrupted = control.interrupted;

@@ -358,7 +358,8 @@ run_result replay(const replay_config& config, recording_header* header) {
     if (w->lost()) lost.push_back(w->lost());
   }
   // Every line of the recording was sent or counted unsent, once.
-  check_accounting(result.stats, 0, static_cast<std::int64_t>(index.header.requests));
+  result.internal_error = control.failure;
+  note_accounting(result, static_cast<std::int64_t>(index.header.requests));
   // Each file on its own: one that cannot be written costs no other report.
   if (!config.record_path.empty()) {
     recording_header replayed = index.header;

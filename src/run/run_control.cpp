@@ -35,6 +35,17 @@ void run_control::worker_ended() {
   asio::post(io_, [this] { end_if_finished(hooks_.snapshot()); });
 }
 
+void run_control::worker_failed(std::string what) {
+  asio::post(io_, [this, what = std::move(what)] {
+    if (!failure_.empty()) return;
+    failure_ = what;
+    hooks_.request_stop(true);
+    // The thrower never publishes that it finished; the others end on their own after
+    // the hard stop, and their threads are joined after this loop.
+    end_if_finished(progress_snapshot{{}, 0, 0, 0, true});
+  });
+}
+
 void run_control::run() {
   do_tick(std::chrono::milliseconds(100));
   io_.run();

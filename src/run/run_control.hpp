@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/shown_text.hpp"  // exception_text
 #include "delivery/stats.hpp"  // run_counters
 
 namespace gmsim {
@@ -64,6 +66,9 @@ class run_control {
   // From any thread, when a worker has ended (after its last snapshot): the run ends
   // when the last one does, not at the next progress tick.
   void worker_ended();
+  // From any thread, when a worker has thrown (std::bad_alloc, a bug): the others are cut
+  // at once (a hard stop) and the run ends, so that the reports hold what was counted.
+  void worker_failed(std::string what);
 
   // Until every worker has ended; then the progress line is cleared.
   void run();
@@ -71,6 +76,7 @@ class run_control {
   bool interrupted() const { return interrupts_ > 0; }
   int stop_signal() const { return first_signal_; }  // SIGINT or SIGTERM; 0: none
   bool aborted() const { return aborted_; }  // stopped by should_abort
+  const std::string& failure() const { return failure_; }  // the first worker's exception
 
  private:
   void do_wait_signal();
@@ -89,12 +95,14 @@ class run_control {
   int interrupts_ = 0;
   int first_signal_ = 0;
   bool aborted_ = false;
+  std::string failure_;
 };
 
 struct control_outcome {
   bool interrupted = false;  // by SIGINT or SIGTERM
   bool aborted = false;      // by should_abort
   int stop_signal = 0;       // the first signal: SIGINT or SIGTERM
+  std::string failure;       // a worker's exception, "" when none threw
 };
 
 // Runs each worker on a thread of its own, under a control loop on this thread, until the
@@ -111,11 +119,18 @@ control_outcome run_workers(const std::vector<std::unique_ptr<Worker>>& workers,
   run_control control(std::move(hooks));  // before the threads: see its constructor
   std::vector<std::thread> threads;
   for (const auto& w : workers) {
-    threads.emplace_back([&w, &control] { w->run([&control] { control.worker_ended(); }); });
+    // An exception past a thread would end the process with no report.
+    threads.emplace_back([&w, &control] {
+      try {
+        w->run([&control] { control.worker_ended(); });
+      } catch (...) {
+        control.worker_failed(exception_text(std::current_exception()));
+      }
+    });
   }
   control.run();
   for (auto& t : threads) t.join();
-  return {control.interrupted(), control.aborted(), control.stop_signal()};
+  return {control.interrupted(), control.aborted(), control.stop_signal(), control.failure()};
 }
 
 // Each stream keeps a connection open: allow as many descriptors as the system lets us.

@@ -1,5 +1,11 @@
 #include "run/run_plan.hpp"
 
+#include <sys/resource.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "profile/edge_case_catalogue.hpp"
 #include "record/recording.hpp"
 
 namespace gmsim {
@@ -34,6 +40,85 @@ std::vector<std::vector<std::uint32_t>> assign_deployments(const scenario& model
     out[next % out.size()].push_back(d);
   }
   return out;
+}
+
+memory_estimate estimate_memory(const profile& settings) {
+  // Measured with /usr/bin/time on dry runs (docs/security.md), rounded up: 100,000
+  // deployments 250 MB, `--edge-case all:1000` (39,000 instances) 600 MB.
+  constexpr std::uint64_t base = 32u << 20;
+  constexpr std::uint64_t per_deployment = 3u << 10;
+  constexpr std::uint64_t per_edge_case = 16u << 10;
+  constexpr std::uint64_t per_queued_row = 96;
+  std::uint64_t deployments = 0;
+  for (const auto& org : settings.orgs) deployments += org.deployments.size();
+  std::uint64_t edge_cases = 0;
+  for (const auto& e : expand_edge_cases(settings.edge_cases)) {
+    edge_cases += static_cast<std::uint64_t>(e.count);
+  }
+  const auto queued = static_cast<std::uint64_t>(settings.delivery.max_queued_rows);
+  memory_estimate out;
+  out.bytes =
+      base + deployments * per_deployment + edge_cases * per_edge_case + queued * per_queued_row;
+  out.parts = "32 MiB base + " + std::to_string(deployments) + " deployments x 3 KiB";
+  if (edge_cases > 0)
+    out.parts += " + " + std::to_string(edge_cases) + " edge-case instances x 16 KiB";
+  out.parts +=
+      " + up to " + std::to_string(queued) + " queued rows x 96 B (delivery.max_queued_rows)";
+  return out;
+}
+
+namespace {
+
+// A "Key:   N kB" line of /proc/meminfo or /proc/self/status, in bytes.
+std::optional<std::uint64_t> kb_field(const char* path, const std::string& key) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) != 0) continue;
+    std::istringstream fields(line.substr(key.size() + 1));
+    std::uint64_t kb = 0;
+    if (fields >> kb) return kb * 1024;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> number_file(const char* path) {
+  std::ifstream in(path);
+  std::uint64_t n = 0;
+  if (in >> n) return n;  // "max" reads as nothing: no limit
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<memory_budget> available_memory() {
+  std::optional<memory_budget> least;
+  const auto consider = [&least](std::uint64_t bytes, const char* source) {
+    if (!least || bytes < least->bytes) least = memory_budget{bytes, source};
+  };
+  if (const auto available = kb_field("/proc/meminfo", "MemAvailable")) {
+    consider(*available, "MemAvailable");
+  }
+  const auto max = number_file("/sys/fs/cgroup/memory.max");
+  const auto current = number_file("/sys/fs/cgroup/memory.current");
+  if (max && current) consider(*max > *current ? *max - *current : 0, "cgroup memory.max");
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    // The address space counts what is reserved, not used: each worker thread's stack
+    // (8 MiB) and malloc arena (64 MiB) among it.
+    const std::uint64_t in_use = kb_field("/proc/self/status", "VmSize").value_or(0);
+    const std::uint64_t reserve = in_use + (256u << 20);
+    consider(limit.rlim_cur > reserve ? limit.rlim_cur - reserve : 0, "ulimit -v");
+  }
+  return least;
+}
+
+void note_accounting(run_result& result, std::int64_t expected_requests) {
+  try {
+    check_accounting(result.stats, 0, expected_requests);
+  } catch (const accounting_error& e) {
+    result.internal_error += (result.internal_error.empty() ? "" : "; ") + std::string(e.what());
+  }
 }
 
 std::string recording_header_line(const run_config& config) {

@@ -60,7 +60,15 @@ struct run_result {
   // The run's own files that could not be written ("--record: PATH: cannot write: ...");
   // the other outputs are still written, and the command exits 1.
   std::vector<std::string> failed_outputs;
+  // gmsim's own failure, which ended the run early or left rows unaccounted for (a
+  // worker's exception, std::bad_alloc included): the reports hold what was counted, the
+  // console and the summary say so, and the command exits 1. "" when none.
+  std::string internal_error;
 };
+
+// Whether every row of result is accounted for (and every one of expected_requests, when
+// not -1); if not, result.internal_error says why.
+void note_accounting(run_result& result, std::int64_t expected_requests = -1);
 
 // What a shard takes whole: every count-th unit from index - 1. The unit is the org
 // under webhook scope (one pacing queue never spans two shards), the deployment under
@@ -73,6 +81,25 @@ bool in_shard(std::size_t unit, const shard_spec& shard);
 // endpoint scope), each worker's in increasing order.
 std::vector<std::vector<std::uint32_t>> assign_deployments(const scenario& model,
                                                            const run_config& config, int workers);
+
+// What a run will hold in memory at most, estimated before it starts from what grows
+// with a profile (measured: docs/security.md): about 2.5 kB a deployment, 15 kB an
+// edge-case instance, 90 bytes a queued row up to delivery.max_queued_rows, and a base.
+struct memory_estimate {
+  std::uint64_t bytes = 0;
+  std::string parts;  // "32 MiB base + 100000 deployments x 3 KiB + ..."
+};
+memory_estimate estimate_memory(const profile& settings);
+
+// The memory this process may still take: the least of the system's MemAvailable, the
+// cgroup's memory.max less its memory.current, and RLIMIT_AS less the address space in
+// use (with room for the workers' stacks and arenas); with what set it. nullopt when
+// none can be read.
+struct memory_budget {
+  std::uint64_t bytes = 0;
+  std::string source;  // "MemAvailable", "cgroup memory.max", "ulimit -v"
+};
+std::optional<memory_budget> available_memory();
 
 // The first line of this run's recording.
 std::string recording_header_line(const run_config& config);

@@ -13,6 +13,7 @@
 #include "delivery/engine.hpp"
 #include "record/ledger_sink.hpp"
 #include "run/live_runner.hpp"
+#include "run/run_control.hpp"
 
 namespace gmsim {
 namespace {
@@ -106,7 +107,8 @@ run_result run(const run_config& config) {
   std::vector<engine*> engines;
   for (auto& w : all) engines.push_back(w.work.get());
   bound_queues(engines, model.settings().delivery.max_queued_rows);
-  // A worker's failure (an engine left with work) is rethrown here, on the main thread.
+  // A worker's exception (an engine left with work, std::bad_alloc) ends that worker;
+  // the others run to their end, and the reports say it (run_result::internal_error).
   std::vector<std::exception_ptr> failures(all.size());
   const dry_run_signals signals;  // before the workers: a signal now is a stop, not a kill
   auto drive = [&all, &failures](std::size_t i) {
@@ -121,7 +123,7 @@ run_result run(const run_config& config) {
   drive(0);
   for (auto& t : threads) t.join();
   for (const auto& f : failures) {
-    if (f) std::rethrow_exception(f);
+    if (f && result.internal_error.empty()) result.internal_error = exception_text(f);
   }
 
   std::vector<const ledger_sink*> ledgers;
@@ -129,7 +131,7 @@ run_result run(const run_config& config) {
     result.stats.merge(w.work->stats());
     ledgers.push_back(w.ledgers.get());
   }
-  check_accounting(result.stats);
+  note_accounting(result);
   if (const int number = dry_run_signal.load(); number != 0) {
     result.interrupted = true;
     result.stop_signal = number;

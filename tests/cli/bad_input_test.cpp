@@ -126,6 +126,19 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
                                     "\"seed\":1,\"start_time\":0}\n{\"t_ms\":" +
                                         deep + "}\n");
   const auto ok_profile = profile("ok.json", R"({"duration": "10s"})");
+  // Issue 20: profiles that asked for unbounded memory. 100 orgs of 100,000 deployments
+  // were accepted (10^6 took 4.7 GB); /dev/zero was read until memory ran out; weights of
+  // 1e308 summed to infinity and gave every deployment 0 sessions, silently.
+  const auto fleet =
+      profile("fleet.json", R"({"orgs": {"count": 100, "deployments": {"count": 100000}}})");
+  std::string listed = R"({"orgs": [)";
+  for (int i = 0; i < 11; ++i) {
+    listed += std::string(i ? "," : "") + R"({"slug": "o)" + std::to_string(i) +
+              R"(", "deployments": {"count": 10000}})";
+  }
+  const auto listed_fleet = profile("listed.json", listed + "]}");
+  const auto weights = profile("weights.json", R"({"orgs": [{"slug": "a", "deployments": [
+      {"slug": "x", "weight": 1e308}, {"slug": "y", "weight": 1e308}]}]})");
   const std::string missing = file("missing.json");
   const std::string dir = scratch_.string();
   const std::string nowhere = "/nonexistent-dir/out";
@@ -238,6 +251,15 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
        {"--ca-file", missing}},
       {{"replay", not_recording, "--target", "http://127.0.0.1:1/", "--time-scale", "0"},
        {"--time-scale"}},
+      {{"run", "--dry-run", fleet}, {fleet, "orgs", "10000000 deployments", "at most 100000"}},
+      {{"run", "--dry-run", listed_fleet},
+       {listed_fleet, "orgs[10]", "110000 deployments", "at most 100000"}},
+      {{"run", "--dry-run", weights}, {weights, "deployments[0].weight", "1000000000"}},
+      {{"run", "--dry-run", "/dev/zero"}, {"/dev/zero", "larger than 16 MiB", "profile"}},
+      {{"run", "--dry-run", "--edge-case", "all:100", "--max-memory", "100MiB"},
+       {"needs an estimated", "3900 edge-case instances", "100 MiB are available (--max-memory)"}},
+      {{"run", "--dry-run", "--max-memory", "lots"}, {"--max-memory", "8GiB", "'lots'"}},
+      {{"run", "--dry-run", "--max-memory", "0MiB"}, {"--max-memory"}},
       // merge
       {{"merge", "-o", file("m.json")}, {"no input"}},
       {{"merge", not_json}, {"-o OUT is required"}},
@@ -277,6 +299,30 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
   }
   EXPECT_FALSE(fs::exists(file("m.json")));
   EXPECT_FALSE(fs::exists("/nonexistent-dir"));
+}
+
+// Issue 20: under a memory cap (`ulimit -v`, a small CI container) a profile that cannot
+// fit is refused before it starts, with its estimate (before: std::bad_alloc, no report),
+// and one that fits runs and writes its reports.
+TEST_F(cli_bad_input, under_a_memory_cap_a_run_that_cannot_fit_is_refused_with_its_estimate) {
+  constexpr std::uint64_t one_gib = 1u << 30;
+  gmsim_process huge(
+      {"run", "--dry-run", "--edge-case", "all:1000", "--summary-json", file("huge.json")},
+      file("huge.out"), file("huge.err"), {}, one_gib);
+  const auto refused = huge.wait(120s);
+  expect_usage_error(refused, {"needs an estimated", "39000 edge-case instances", "ulimit -v"});
+  EXPECT_FALSE(fs::exists(path("huge.json")));
+
+  gmsim_process fits({"run", "--dry-run", "--quiet", "--summary-json", file("fits.json")},
+                     file("fits.out"), file("fits.err"), {}, one_gib);
+  const auto ran = fits.wait(120s);
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  EXPECT_GT(read_json("fits.json")["rows"]["delivered"].get<std::int64_t>(), 0);
+
+  // --max-memory off runs it anyway: the user's call.
+  auto unchecked = gmsim({"run", "--dry-run", "--quiet", "--edge-case", "batch-501", "--max-memory",
+                          "off", "--summary-json", file("off.json")});
+  EXPECT_EQ(unchecked.exit_code, 0) << unchecked.err;
 }
 
 // The built-in backlog profile overloads GMetri's pacing on purpose: never refused as a

@@ -21,6 +21,7 @@
 #include "core/histogram.hpp"
 #include "profile/profile_reader.hpp"
 #include "report/report.hpp"
+#include "report/thresholds.hpp"
 #include "run/runner.hpp"
 
 namespace gmsim {
@@ -142,6 +143,41 @@ TEST(html_report, lost_rows_turn_the_verdict_red_and_the_ledger_is_shown_as_a_ta
   // The target's query may carry a token: it is in neither the page nor the embedded JSON.
   EXPECT_EQ(page.find("SECRET-TOKEN"), std::string::npos);
   EXPECT_NE(page.find("https://hooks.example.test/gmetri?…"), std::string::npos);
+}
+
+// Issue 20: gmsim's own failure (a worker's std::bad_alloc) ended the process with no
+// report. Now the run returns what it counted and every report says that gmsim, not the
+// receiver, failed: the console, the summary JSON, the HTML verdict, a JUnit case.
+TEST(html_report, an_internal_error_is_said_by_every_report_as_gmsims_not_the_receivers) {
+  run_config config;
+  config.settings = load_profile("quickstart");
+  config.dry_run = true;
+  run_result result = run(config);
+  result.internal_error = "out of memory (std::bad_alloc)";
+  const json s = summary_json(config, result);
+  EXPECT_EQ(s["internal_error"], "out of memory (std::bad_alloc)");
+  const std::string text = summary_text(config, result);
+  EXPECT_NE(text.find("INTERNAL ERROR (gmsim's, not the receiver's): out of memory"),
+            std::string::npos)
+      << text;
+  const std::string page = html_report(s, lost_rows_excerpt{});
+  EXPECT_NE(page.find("data-verdict=\"bad\""), std::string::npos);
+  EXPECT_NE(page.find("✗ gmsim failed (not the receiver): out of memory"), std::string::npos);
+  const std::string xml = junit_xml(s);
+  EXPECT_NE(xml.find("name=\"gmsim ran to its end\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("failures=\"1\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("internal error: out of memory (std::bad_alloc)"), std::string::npos);
+  // A run without one has no such field and no such case.
+  result.internal_error.clear();
+  EXPECT_FALSE(summary_json(config, result).contains("internal_error"));
+  EXPECT_EQ(junit_xml(summary_json(config, result)).find("gmsim ran to its end"),
+            std::string::npos);
+
+  // Rows the workers cannot account for are one too, not an exception without reports.
+  result.stats.rows_generated += 5;
+  note_accounting(result);
+  EXPECT_NE(result.internal_error.find("5 unaccounted"), std::string::npos)
+      << result.internal_error;
 }
 
 TEST(html_report, the_page_keeps_its_histograms_at_two_digits_close_to_the_exact_ones) {

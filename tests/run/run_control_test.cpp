@@ -6,8 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -139,6 +142,57 @@ TEST(run_control, snapshots_sum_counts_take_the_highest_p99_and_finish_with_the_
   workers[1]->s.finished = true;
   EXPECT_TRUE(sum_snapshots(workers).finished);
   EXPECT_TRUE(sum_snapshots(std::vector<std::unique_ptr<one>>{}).finished);
+}
+
+// Issue 20: an exception on a worker's thread (std::bad_alloc under a memory cap) ended
+// the process with "terminate called" and no report. Now the others are cut and the run
+// returns, saying what was thrown.
+TEST(run_control, a_worker_that_throws_cuts_the_others_and_the_run_returns_saying_why) {
+  struct worker {
+    bool throws = false;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool stopped = false, hard = false, finished = false;
+    progress_snapshot snapshot() {
+      std::lock_guard lock(mutex);
+      progress_snapshot s;
+      s.finished = finished;
+      return s;
+    }
+    void request_stop(bool h) {
+      std::lock_guard lock(mutex);
+      stopped = true;
+      hard = hard || h;
+      changed.notify_all();
+    }
+    void run(const std::function<void()>& on_end) {
+      if (throws) throw std::bad_alloc();
+      {
+        // Runs until stopped (bounded: a control loop that never stops it fails the test).
+        std::unique_lock lock(mutex);
+        changed.wait_for(lock, 20s, [this] { return stopped; });
+        finished = true;
+      }
+      on_end();
+    }
+  };
+  std::vector<std::unique_ptr<worker>> workers;
+  for (int i = 0; i < 3; ++i) {
+    workers.push_back(std::make_unique<worker>());
+    workers.back()->throws = i == 1;
+  }
+  run_control_hooks hooks;
+  hooks.progress_line = [](const progress_snapshot&) { return std::string(); };
+  hooks.quiet = true;
+  const auto began = std::chrono::steady_clock::now();
+  const control_outcome outcome = run_workers(workers, std::move(hooks));
+  EXPECT_LT(std::chrono::steady_clock::now() - began, 15s);
+  EXPECT_EQ(outcome.failure, "out of memory (std::bad_alloc)");
+  EXPECT_FALSE(outcome.interrupted);
+  for (int i : {0, 2}) {
+    EXPECT_TRUE(workers[static_cast<std::size_t>(i)]->stopped) << i;
+    EXPECT_TRUE(workers[static_cast<std::size_t>(i)]->hard) << i;
+  }
 }
 
 }  // namespace
