@@ -18,6 +18,7 @@
 #include "core/bounded_json.hpp"
 #include "core/duration.hpp"
 #include "core/file_io.hpp"
+#include "core/shown_text.hpp"
 #include "delivery/encoder.hpp"
 #include "delivery/engine.hpp"
 #include "delivery/schema.hpp"
@@ -156,8 +157,10 @@ int validate_command(const args& a) {
     }
     auto report = [&](const std::string& where, const std::vector<schema_fault>& found) {
       for (const auto& f : found) {
-        std::printf("%s: %s: %s\n", where.c_str(), f.path.empty() ? "(body)" : f.path.c_str(),
-                    f.reason.c_str());
+        // A body's keys may hold anything: an escape sequence, a line break, a 1 MB key.
+        std::printf("%s: %s: %s\n", shown_text(where).c_str(),
+                    f.path.empty() ? "(body)" : shown_text(f.path).c_str(),
+                    shown_text(f.reason, 1000).c_str());
       }
       faults += static_cast<int>(found.size());
     };
@@ -165,7 +168,7 @@ int validate_command(const args& a) {
     if (!recording) {
       int before = faults;
       report(path, validate_body(text));
-      if (faults == before) std::printf("%s: valid\n", path.c_str());
+      if (faults == before) std::printf("%s: valid\n", shown_text(path).c_str());
       continue;
     }
     const int faults_before = faults;
@@ -192,7 +195,8 @@ int validate_command(const args& a) {
       ++bodies;
       report(where, validate_body(doc["body"].get_ref<const std::string&>()));
     }
-    if (faults == faults_before) std::printf("%s: %d bodies, all valid\n", path.c_str(), bodies);
+    if (faults == faults_before)
+      std::printf("%s: %d bodies, all valid\n", shown_text(path).c_str(), bodies);
   }
   if (faults == 0) return exit_ok;
   std::fprintf(stderr, "%d fault(s)\n", faults);

@@ -366,7 +366,13 @@ run_options parse_run_options(const args& a) {
     throw;
   }
   profile& p = c.settings;
-  if (vm.count("duration")) p.duration = duration_option(vm, "duration", 1);
+  if (vm.count("duration")) {
+    p.duration = duration_option(vm, "duration", 1);
+    if (p.duration > max_run_duration) {
+      throw usage_error("--duration: at most 30 days (720h), got " +
+                        vm["duration"].as<std::string>());
+    }
+  }
   if (vm.count("seed")) {
     const auto& text = vm["seed"].as<std::string>();
     if (text == "random") {

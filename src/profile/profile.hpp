@@ -234,6 +234,9 @@ struct org_spec {
 // A profile's own bounds (docs/security.md): its file, and its deployments in all orgs
 // together (each takes about 2.5 kB; 10^6 of them took 4.7 GB before there was a bound).
 inline constexpr std::uint64_t max_profile_bytes = 16u << 20;
+// A run's duration at most: 30 days, as the delivery lag's histogram goes (a replay's
+// t_ms is bounded by it too).
+inline constexpr millis max_run_duration = 30LL * 24 * 3'600'000;
 inline constexpr std::int64_t max_deployments = 100'000;
 inline constexpr double max_deployment_weight = 1e9;
 inline constexpr int max_batch_rows = 100'000;

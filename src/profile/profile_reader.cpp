@@ -385,7 +385,16 @@ profile read_profile(const profile_node& root) {
   root.expect_object({"name", "description", "seed", "start_time", "duration", "delivery", "orgs",
                       "viewers", "arrival", "session", "edge_cases"});
   profile out;
-  if (auto name = root.get("name")) out.name = name->as_nonempty_string();
+  if (auto name = root.get("name")) {
+    out.name = name->as_nonempty_string();
+    // The name heads every report: a U+0000 cut the console summary after "profile ab".
+    for (const char c : out.name) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        name->fail("a control character (" + one_line(std::string(1, c)) +
+                   ") in the name; it is printed in every report");
+      }
+    }
+  }
   if (auto description = root.get("description")) {
     out.description = description->as_string();
     if (out.description.find_first_of("\r\n") != std::string::npos) {
@@ -411,7 +420,12 @@ profile read_profile(const profile_node& root) {
                   start->describe());
     }
   }
-  if (auto duration = root.get("duration")) out.duration = positive_duration(*duration);
+  if (auto duration = root.get("duration")) {
+    out.duration = positive_duration(*duration);
+    if (out.duration > max_run_duration) {
+      duration->fail("at most 30 days (720h), got " + duration->describe());
+    }
+  }
   if (auto delivery = root.get("delivery")) out.delivery = read_delivery(*delivery);
   if (auto orgs = root.get("orgs")) {
     out.orgs = read_orgs(*orgs);

@@ -218,6 +218,12 @@ recording_index index_recording(const std::string& path) {
     json doc = check.parse(line, "the line");
     recorded_request r;
     r.t = check.non_negative(doc, "t_ms");
+    // A run lasts at most max_run_duration, and its last flush a minute more: a t_ms of
+    // 10^12 made a replay wait 31 years.
+    if (r.t > max_run_duration + 3'600'000) {
+      check.fail("\"t_ms\" is " + std::to_string(r.t) +
+                 ", past the 30 days a run may last; not a recording gmsim wrote");
+    }
     r.rows = check.non_negative(doc, "rows");
     const auto& org = check.text(doc, "org", true);
     const auto& dep = check.text(doc, "dep", true);
@@ -228,7 +234,19 @@ recording_index index_recording(const std::string& path) {
     }
     if (!doc.contains("body"))
       check.fail("\"body\" is missing: a recording line holds the body sent");
-    check.text(doc, "body", false);
+    // The rows are the body's: a 1-row body said "rows":999999 and was counted so.
+    const json body = parse_json_bounded(check.text(doc, "body", false), false);
+    const json* rows = body.is_object() && body.contains("data") && body["data"].is_object() &&
+                               body["data"].contains("rows")
+                           ? &body["data"]["rows"]
+                           : nullptr;
+    if (rows == nullptr || !rows->is_array()) {
+      check.fail("\"body\" is not a webhook body with a data.rows list");
+    }
+    if (static_cast<std::int64_t>(rows->size()) != r.rows) {
+      check.fail("\"rows\" is " + std::to_string(r.rows) + " but the body holds " +
+                 std::to_string(rows->size()) + " rows");
+    }
     if (line.size() > UINT32_MAX) check.fail("the line is longer than 4 GiB");
     r.offset = at;
     r.length = static_cast<std::uint32_t>(line.size());

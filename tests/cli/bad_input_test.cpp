@@ -41,6 +41,8 @@ TEST_F(cli_bad_input, bad_options_name_the_option_and_the_reason) {
       {{"run", "--dry-run", "--workers", "0"}, {"--workers"}},
       {{"run", "--dry-run", "--time-scale", "0"}, {"--time-scale"}},
       {{"run", "--dry-run", "--header", "no colon"}, {"--header"}},
+      // Issue 20: a name with CR/LF was echoed raw, a second line on the terminal.
+      {{"run", "--dry-run", "--header", "X-A\r\nX-Evil: b"}, {"--header", "'X-A\\r\\nX-Evil'"}},
       {{"run", "--dry-run", "quickstart", "quickstart"}, {"one profile"}},
       {{"run", "--dry-run", "--pacing-scope", "org"}, {"--pacing-scope", "webhook", "'org'"}},
       {{"run", "--dry-run", "--compare", "seed"}, {"--compare", "pacing_scope", "'seed'"}},
@@ -137,6 +139,7 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
               R"(", "deployments": {"count": 10000}})";
   }
   const auto listed_fleet = profile("listed.json", listed + "]}");
+  const auto nul_name = profile("nul.json", R"({"name": "ab\u0000cd"})");
   const auto weights = profile("weights.json", R"({"orgs": [{"slug": "a", "deployments": [
       {"slug": "x", "weight": 1e308}, {"slug": "y", "weight": 1e308}]}]})");
   const std::string missing = file("missing.json");
@@ -184,7 +187,7 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"run", "--dry-run", "--time-scale", "0"}, {"--time-scale"}},
       {{"run", "--dry-run", "--start-time", "yesterday"}, {"--start-time", "yesterday"}},
       {{"run", "--dry-run", "--duration", "100000000h"},
-       {"duration: 100000000h", "ends after 9999-12-31T23:59:59.999Z"}},
+       {"--duration: at most 30 days (720h), got 100000000h"}},
       {{"run", "--dry-run", "--start-time", "9999-12-31T23:00:00Z", "--duration", "2h"},
        {"duration: 2h from the start time 9999-12-31T23:00:00.000Z"}},
       {{"run", "--dry-run", "--shard", "0/2"}, {"--shard", "'0/2'", "1 <= I <= N"}},
@@ -254,6 +257,10 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
       {{"run", "--dry-run", fleet}, {fleet, "orgs", "10000000 deployments", "at most 100000"}},
       {{"run", "--dry-run", listed_fleet},
        {listed_fleet, "orgs[10]", "110000 deployments", "at most 100000"}},
+      {{"run", "--dry-run", profile("long.json", R"({"duration": "721h"})")},
+       {"long.json", "duration", "at most 30 days"}},
+      {{"run", "--dry-run", "--duration", "721h"}, {"--duration", "at most 30 days"}},
+      {{"run", "--dry-run", nul_name}, {nul_name, "name", "control character (\\u0000)"}},
       {{"run", "--dry-run", weights}, {weights, "deployments[0].weight", "1000000000"}},
       {{"run", "--dry-run", "/dev/zero"}, {"/dev/zero", "larger than 16 MiB", "profile"}},
       {{"run", "--dry-run", "--edge-case", "all:100", "--max-memory", "100MiB"},
@@ -323,6 +330,25 @@ TEST_F(cli_bad_input, under_a_memory_cap_a_run_that_cannot_fit_is_refused_with_i
   auto unchecked = gmsim({"run", "--dry-run", "--quiet", "--edge-case", "batch-501", "--max-memory",
                           "off", "--summary-json", file("off.json")});
   EXPECT_EQ(unchecked.exit_code, 0) << unchecked.err;
+}
+
+// Issue 20: validate printed a body's keys raw (an escape sequence, a line break) and a
+// 1 MB key whole; an error echoed a file name's control characters.
+TEST_F(cli_bad_input, validate_prints_keys_and_paths_on_one_line_and_cut) {
+  const std::string key(1'000'000, 'k');
+  const auto body = write("body.json", R"({"type":"variables","\u001b[31mred\n":1,")" + key +
+                                           R"(":2,"data":{"orgSlug":"a","depSlug":"b","rows":[)"
+                                           R"({"identifier":"x","variables":{"v":1}}]}})");
+  const auto r = gmsim({"validate", body});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);
+  EXPECT_LT(r.out.size(), 4000u);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;  // one line a fault
+  EXPECT_TRUE(contains(r.out, "\\u001B[31mred\\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "... (1000001 bytes)")) << r.out.substr(0, 300);
+
+  const auto missing = gmsim({"validate", file("no\x1b[31m\nsuch")});
+  expect_usage_error(missing, {"no\\u001B[31m\\nsuch", "cannot read"});
 }
 
 // The built-in backlog profile overloads GMetri's pacing on purpose: never refused as a

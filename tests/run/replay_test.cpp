@@ -449,7 +449,10 @@ TEST(replay, a_file_that_is_not_a_recording_exits_2_naming_the_line) {
   body_server server;
   const std::string header = R"({"gmsim_record":1,"profile":"p","seed":1,"start_time":0})";
   const std::string good =
-      R"({"t_ms":0,"org":"o","dep":"d","type":"rules","seq":0,"rows":1,"body":"{}"})";
+      R"({"t_ms":0,"org":"o","dep":"d","type":"rules","seq":0,"rows":1,"body":"{\"data\":{\"rows\":[{}]}}"})";
+  const auto line = [](const std::string& fields) {
+    return R"({"org":"o","dep":"d","type":"rules",)" + fields + "}";
+  };
   struct bad_case {
     std::string name, text, expect;
   } cases[] = {
@@ -466,6 +469,16 @@ TEST(replay, a_file_that_is_not_a_recording_exits_2_naming_the_line) {
            R"({"t_ms":5,"org":"o","dep":"d","type":"x","rows":1,"body":""})",
        "bad_type.ndjson:3: \"type\" must be variables, rules or session"},
       {"format.ndjson", R"({"gmsim_record":2})", "format.ndjson:1: unsupported recording format 2"},
+      // Issue 20: "rows" was trusted (a 1-row body counted as 999,999 rows), and a t_ms of
+      // 10^12 made the replay wait 31 years.
+      {"rows.ndjson",
+       header + "\n" + line(R"("t_ms":0,"rows":999999,"body":"{\"data\":{\"rows\":[{}]}}")"),
+       "rows.ndjson:2: \"rows\" is 999999 but the body holds 1 rows"},
+      {"no_rows.ndjson", header + "\n" + line(R"("t_ms":0,"rows":1,"body":"{}")"),
+       "no_rows.ndjson:2: \"body\" is not a webhook body with a data.rows list"},
+      {"t_ms.ndjson",
+       header + "\n" + line(R"("t_ms":1000000000000,"rows":1,"body":"{\"data\":{\"rows\":[{}]}}")"),
+       "t_ms.ndjson:2: \"t_ms\" is 1000000000000, past the 30 days a run may last"},
   };
   for (const auto& c : cases) {
     write(dir.file(c.name), c.text);
@@ -509,17 +522,17 @@ TEST(recording_index, a_number_beyond_a_double_is_not_json_on_its_line) {
 TEST(recording_index, streams_in_order_of_appearance_with_their_lines) {
   scratch_dir dir;
   const auto path = dir.file("r.ndjson");
-  write(
-      path,
-      "{\"gmsim_record\":1,\"version\":\"0.1.0\",\"profile\":\"p\",\"seed\":9,\"start_time\":5,"
-      "\"shard\":\"2/3\","
-      "\"dry_run\":true}\n"
-      "{\"t_ms\":10,\"org\":\"o\",\"dep\":\"a\",\"type\":\"rules\",\"seq\":0,\"rows\":2,\"body\":"
-      "\"x\\\"y\"}\r\n"
-      "\n"
-      "{\"t_ms\":20,\"org\":\"o\",\"dep\":\"b\",\"type\":\"session\",\"rows\":1,\"body\":\"b0\"}\n"
-      "{\"t_ms\":30,\"org\":\"o\",\"dep\":\"a\",\"type\":\"rules\",\"seq\":1,\"rows\":3,\"body\":"
-      "\"a1\"}");
+  write(path,
+        "{\"gmsim_record\":1,\"version\":\"0.1.0\",\"profile\":\"p\",\"seed\":9,\"start_time\":5,"
+        "\"shard\":\"2/3\","
+        "\"dry_run\":true}\n"
+        "{\"t_ms\":10,\"org\":\"o\",\"dep\":\"a\",\"type\":\"rules\",\"seq\":0,\"rows\":2,\"body\":"
+        "\"{\\\"data\\\":{\\\"rows\\\":[\\\"x\\\",\\\"y\\\"]}}\"}\r\n"
+        "\n"
+        "{\"t_ms\":20,\"org\":\"o\",\"dep\":\"b\",\"type\":\"session\",\"rows\":1,\"body\":"
+        "\"{\\\"data\\\":{\\\"rows\\\":[0]}}\"}\n"
+        "{\"t_ms\":30,\"org\":\"o\",\"dep\":\"a\",\"type\":\"rules\",\"seq\":1,\"rows\":3,\"body\":"
+        "\"{\\\"data\\\":{\\\"rows\\\":[1,2,3]}}\"}");
   auto index = index_recording(path);
   EXPECT_EQ(index.header.profile, "p");
   EXPECT_EQ(index.header.seed, 9u);
@@ -540,9 +553,9 @@ TEST(recording_index, streams_in_order_of_appearance_with_their_lines) {
   recording_file file(path);
   std::string body, why;
   ASSERT_TRUE(file.read_body(index.streams[0].requests[0], body, why)) << why;
-  EXPECT_EQ(body, "x\"y");
+  EXPECT_EQ(body, R"({"data":{"rows":["x","y"]}})");
   ASSERT_TRUE(file.read_body(index.streams[0].requests[1], body, why)) << why;
-  EXPECT_EQ(body, "a1");
+  EXPECT_EQ(body, R"({"data":{"rows":[1,2,3]}})");
 }
 
 }  // namespace
