@@ -36,6 +36,7 @@ int receive_command(const args& a) {
     ("max-body", po::value<std::string>()->default_value("16777216")->value_name("N"), "bytes; 413 beyond")
     ("max-header", po::value<std::string>()->default_value("16384")->value_name("N"), "bytes of request line and headers; 431 beyond")
     ("max-connections", po::value<std::string>()->default_value("4096")->value_name("N"), "open connections at most; further ones are closed at once")
+    ("max-body-memory", po::value<std::string>()->default_value("256MiB")->value_name("SIZE"), "request bodies held at once, all connections together (each its Content-Length, or --max-body while chunked); a request past it is answered 503")
     ("request-timeout", po::value<std::string>()->default_value("10s")->value_name("D"), "a request must arrive whole within this of its first byte (else 408 and close); also a new connection's first byte, and the client's taking of each answer")
     ("idle-timeout", po::value<std::string>()->default_value("60s")->value_name("D"), "close a kept-alive connection that sends nothing for this long")
     ("status", po::value<int>()->default_value(200)->value_name("N"), "answer valid requests with this status")
@@ -100,6 +101,7 @@ int receive_command(const args& a) {
     if (connections < 1 || connections > 1'000'000)
       throw usage_error("--max-connections: must be in 1..1000000");
     rc.max_connections = static_cast<int>(connections);
+    rc.max_body_memory = parse_size("max-body-memory", vm["max-body-memory"].as<std::string>());
     for (auto [name, field] : {std::pair{"request-timeout", &rc.request_timeout},
                                std::pair{"idle-timeout", &rc.idle_timeout}}) {
       *field = duration_of(name, vm[name].as<std::string>());
@@ -190,11 +192,12 @@ int receive_command(const args& a) {
     auto c = server.counts();
     char line[256];
     std::snprintf(line, sizeof line,
-                  "requests %lld  rows %lld  invalid %lld  unauthorized %lld  too large %lld  gap "
-                  "violations %lld",
+                  "requests %lld  rows %lld  invalid %lld  unauthorized %lld  too large %lld  busy "
+                  "%lld  gap violations %lld",
                   static_cast<long long>(c.requests), static_cast<long long>(c.rows_accepted),
                   static_cast<long long>(c.invalid), static_cast<long long>(c.unauthorized),
-                  static_cast<long long>(c.too_large), static_cast<long long>(c.gap_violations));
+                  static_cast<long long>(c.too_large), static_cast<long long>(c.busy),
+                  static_cast<long long>(c.gap_violations));
     if (tty) {
       std::fprintf(stderr, "\r\033[K%s", line);
     } else if (now - last_line >= std::chrono::seconds(10)) {

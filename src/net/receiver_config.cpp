@@ -19,6 +19,9 @@ nlohmann::json to_json(const receiver_counts& c) {
           {"too_large", c.too_large},
           {"gap_violations", c.gap_violations},
           {"dropped", c.dropped},
+          {"busy", c.busy},
+          {"unanswered_at_stop", c.unanswered_at_stop},
+          {"queues_tracked", c.queues_tracked},
           {"rows_accepted", c.rows_accepted},
           {"rows_by_type", by_type},
           {"by_status", by_status}};

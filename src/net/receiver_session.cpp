@@ -152,6 +152,7 @@ class http_session final : public session, public std::enable_shared_from_this<h
         latency_timer_(stream_.get_executor()),
         state_(std::move(state)) {}
   ~http_session() override {
+    state_->release_body(reserved_);
     if (id_) state_->forget(*id_);
   }
 
@@ -173,7 +174,9 @@ class http_session final : public session, public std::enable_shared_from_this<h
   void expire_after(millis ms) { stream_.expires_after(std::chrono::milliseconds(ms)); }
 
   void do_await_request() {
-    parser_.emplace();
+    parser_.emplace();  // the last request's body is freed: so are its bytes
+    state_->release_body(reserved_);
+    reserved_ = 0;
     parser_->body_limit(config().max_body);
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<std::size_t>(config().max_header, std::numeric_limits<std::uint32_t>::max())));
@@ -217,6 +220,20 @@ class http_session final : public session, public std::enable_shared_from_this<h
     if (ec) return on_read_error(ec);
     if (request_late_) return answer_late();
     const auto& req = parser_->get();
+    // The body's bytes, from the shared budget, before a byte of it is read: its length,
+    // or max_body when it is chunked (413 past either, as before).
+    const auto length = parser_->content_length();
+    const std::size_t need =
+        length ? static_cast<std::size_t>(std::min<std::uint64_t>(*length, config().max_body))
+               : (parser_->chunked() ? config().max_body : 0);
+    if (need > 0) {
+      if (!state_->reserve_body(need)) {
+        end_reading();
+        return do_write(503, R"({"error":"busy: too many request bodies in memory"})",
+                        then::linger);
+      }
+      reserved_ = need;
+    }
     // curl and others wait for this before sending a large body. The request timer covers
     // this write too: cancelled, it fails and the connection closes.
     if (req.version() == 11 && !parser_->is_done() &&
@@ -288,8 +305,11 @@ class http_session final : public session, public std::enable_shared_from_this<h
       return do_write(200, "ok", then::read_next, "text/plain");
     if (req.method() != http::verb::post)
       return do_write(405, R"({"error":"use POST"})", then::read_next);
+    // Two Authorization fields are refused, whichever holds the secret: only the first was
+    // checked, and a proxy or the application behind may read the other.
     if (!config().auth_string.empty() &&
-        !same_secret(req[http::field::authorization], "Basic " + config().auth_string)) {
+        (req.count(http::field::authorization) != 1 ||
+         !same_secret(req[http::field::authorization], "Basic " + config().auth_string))) {
       state_->update([](receiver_counts& c) { ++c.unauthorized; });
       return do_write(401, R"({"error":"unauthorized"})", then::read_next);
     }
@@ -327,6 +347,7 @@ class http_session final : public session, public std::enable_shared_from_this<h
             lo + static_cast<millis>(latency_bits % static_cast<std::uint64_t>(hi - lo + 1))) +
         state_->serve(pending_page_.rows, steady::now());
     if (wait.count() <= 0) return answer_webhook();
+    answer_pending_ = true;
     latency_timer_.expires_after(wait);
     latency_timer_.async_wait(
         beast::bind_front_handler(&http_session::on_latency, shared_from_this()));
@@ -334,6 +355,7 @@ class http_session final : public session, public std::enable_shared_from_this<h
 
   void on_latency(beast::error_code ec) {
     if (ec || closed_) return;
+    answer_pending_ = false;
     answer_webhook();
   }
 
@@ -397,6 +419,12 @@ class http_session final : public session, public std::enable_shared_from_this<h
   }
 
   void do_close() {
+    if (answer_pending_) {
+      // Stopped (or the client gone) while the answer waited out --latency: counted, not
+      // lost from the stats (31 of 1,033 were before).
+      answer_pending_ = false;
+      state_->update([](receiver_counts& c) { ++c.unanswered_at_stop; });
+    }
     closed_ = true;
     request_timer_.cancel();
     latency_timer_.cancel();
@@ -422,6 +450,8 @@ class http_session final : public session, public std::enable_shared_from_this<h
   bool keep_alive_ = true;
   bool closed_ = false;
   int pending_status_ = 200;
+  bool answer_pending_ = false;  // a valid request's answer waits on latency_timer_
+  std::size_t reserved_ = 0;     // of max_body_memory, for the request being read or held
   page_info pending_page_;
 };
 
@@ -451,6 +481,15 @@ void shared_state::note_valid(const page_info& page, steady::time_point arrival)
     case pacing_scope::endpoint: break;
   }
   auto [it, first] = last_valid.try_emplace(std::move(queue), arrival);
+  if (first && last_valid.size() >= prune_at) {
+    // A queue whose last request is older than min_gap (and a second, for arrivals that
+    // reach here out of order) can violate nothing: its next request starts it afresh.
+    const auto horizon =
+        arrival - std::chrono::milliseconds(config.min_gap) - std::chrono::seconds(1);
+    std::erase_if(last_valid, [&](const auto& entry) { return entry.second < horizon; });
+    prune_at = std::max<std::size_t>(1024, 2 * last_valid.size());
+  }
+  counts.queues_tracked = static_cast<std::int64_t>(last_valid.size());
   if (first) return;
   // Arrivals stamped on different threads may reach here out of order: that is a gap of 0.
   const auto gap = std::max(arrival - it->second, steady::duration::zero());
@@ -469,6 +508,21 @@ std::optional<std::uint64_t> shared_state::admit(const std::shared_ptr<session>&
   }
   update([](receiver_counts& c) { ++c.connections; });
   return id;
+}
+
+bool shared_state::reserve_body(std::size_t bytes) {
+  std::lock_guard lock(counts_mutex);
+  if (body_bytes + bytes > config.max_body_memory) {
+    ++counts.busy;
+    return false;
+  }
+  body_bytes += bytes;
+  return true;
+}
+
+void shared_state::release_body(std::size_t bytes) {
+  std::lock_guard lock(counts_mutex);
+  body_bytes -= std::min(body_bytes, bytes);
 }
 
 void shared_state::forget(std::uint64_t id) {

@@ -47,6 +47,11 @@ struct shared_state {
       last_valid;
   // With a capacity: when the single worker is free again (receiver_config).
   std::chrono::steady_clock::time_point busy_until{};
+  // last_valid is pruned of queues idle past min_gap when it reaches this size: a stream of
+  // unique (type, orgSlug, depSlug) grew it to 608 MB before, never released.
+  std::size_t prune_at = 1024;
+  // Body bytes reserved by the connections reading or holding a request (max_body_memory).
+  std::size_t body_bytes = 0;
 
   // Guards the registry that stop() walks to close every connection.
   std::mutex sessions_mutex;
@@ -70,6 +75,9 @@ struct shared_state {
   std::chrono::microseconds serve(std::int64_t rows, std::chrono::steady_clock::time_point now);
   // Returns the connection's accept order, or nothing when it must be refused.
   std::optional<std::uint64_t> admit(const std::shared_ptr<session>& s);
+  // Takes bytes of max_body_memory for a request's body; false when they are not free.
+  bool reserve_body(std::size_t bytes);
+  void release_body(std::size_t bytes);
   void forget(std::uint64_t id);
 };
 

@@ -217,7 +217,11 @@ TEST(receiver, refuses_a_missing_or_wrong_auth_string) {
   bearer.set(http::field::authorization, "Bearer " + config.auth_string);
   request longer = webhook(variables_body());
   longer.set(http::field::authorization, "Basic " + config.auth_string + "0");
-  for (const request* req : {&missing, &wrong, &bearer, &longer}) {
+  // Issue 20: two Authorization fields, the first right: only it was checked.
+  request twice = webhook(variables_body());
+  twice.insert(http::field::authorization, "Basic " + config.auth_string);
+  twice.insert(http::field::authorization, "Basic attacker");
+  for (const request* req : {&missing, &wrong, &bearer, &longer, &twice}) {
     const response res = c.exchange(*req);
     EXPECT_EQ(res.result_int(), 401);
     EXPECT_EQ(res.body().find("s3cret"), std::string::npos);
@@ -226,9 +230,9 @@ TEST(receiver, refuses_a_missing_or_wrong_auth_string) {
   right.set(http::field::authorization, "Basic " + config.auth_string);
   EXPECT_EQ(c.exchange(right).result_int(), 200);
   const receiver_counts n = r.counts();
-  EXPECT_EQ(n.unauthorized, 4);
+  EXPECT_EQ(n.unauthorized, 5);
   EXPECT_EQ(n.valid, 1);
-  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 1}, {401, 4}}));
+  EXPECT_EQ(n.by_status, (std::map<int, std::int64_t>{{200, 1}, {401, 5}}));
   EXPECT_EQ(r.counts_json().dump().find("s3cret"), std::string::npos);
 }
 
@@ -900,6 +904,70 @@ TEST(receiver_abuse, a_client_that_never_reads_is_cut_off_and_does_not_block_oth
   EXPECT_TRUE(read_error == net::error::eof || read_error == net::error::connection_reset)
       << read_error.message();
   EXPECT_LT(r.counts().by_status.at(200), 50'000);  // cut off before all were answered
+}
+
+// Issue 20: a request answered after --latency when the receiver stops was neither
+// answered nor counted (31 of 1,033); now it is counted.
+TEST(receiver, an_answer_waiting_out_the_latency_at_stop_is_counted) {
+  receiver_config config = loopback();
+  config.latency_min = config.latency_max = 60'000;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  ASSERT_FALSE(c.send(webhook(variables_body())));
+  ASSERT_TRUE(eventually([&] { return r.counts().valid == 1; }));
+  r.stop();
+  const receiver_counts n = r.counts();
+  EXPECT_EQ(n.unanswered_at_stop, 1);
+  EXPECT_EQ(n.rows_accepted, 0);
+  EXPECT_EQ(r.counts_json()["unanswered_at_stop"], 1);
+}
+
+// Issue 20: the gap check's state kept every (type, orgSlug, depSlug) ever seen (608 MB
+// from a stream of unique slugs, never released). Queues idle past min_gap and a second
+// are pruned once it holds 1,024.
+TEST(receiver, the_gap_checks_state_forgets_idle_queues) {
+  receiver r(loopback());
+  r.start();
+  client c(r.port());
+  for (int i = 0; i < 1100; ++i) {
+    ASSERT_EQ(c.exchange(webhook(variables_body("early" + std::to_string(i)))).result_int(), 200);
+  }
+  EXPECT_GE(r.counts().queues_tracked, 1024);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the horizon: 0 + 1 s
+  for (int i = 0; i < 1100; ++i) {
+    ASSERT_EQ(c.exchange(webhook(variables_body("late" + std::to_string(i)))).result_int(), 200);
+  }
+  // The early ones were pruned when the map reached 1,024 again: at most the late ones.
+  EXPECT_LE(r.counts().queues_tracked, 1100);
+  EXPECT_EQ(r.counts().valid, 2200);
+}
+
+// Issue 20: bodies held at once were bounded only by max_connections x max_body (64 GiB):
+// 60 clients holding 15 MiB bodies took 1.5 GB. Now a shared budget, 503 past it; what a
+// request takes is given back for the next.
+TEST(receiver, request_bodies_share_one_memory_budget) {
+  receiver_config config = loopback();
+  config.max_body_memory = 4096;
+  receiver r(config);
+  r.start();
+  client c(r.port());
+  const std::string body = variables_body();
+  for (int i = 0; i < 20; ++i) {  // each under the budget, one after another: all served
+    ASSERT_EQ(c.exchange(webhook(body)).result_int(), 200) << i;
+  }
+  // Another client holds 3,000 bytes of a body it has not finished sending.
+  client holder(r.port());
+  ASSERT_FALSE(holder.send_raw(raw_post_head(3000) + std::string(100, ' ')));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::string padded = body;
+  padded.insert(padded.size() - 1, std::string(1500, ' '));  // 1,500 more bytes: over 4,096
+  client late(r.port());
+  const response refused = late.exchange(webhook(padded));
+  EXPECT_EQ(refused.result_int(), 503);
+  EXPECT_EQ(r.counts().busy, 1);
+  client small(r.port());
+  EXPECT_EQ(small.exchange(webhook(body)).result_int(), 200);  // what fits is still served
 }
 
 }  // namespace
