@@ -3,10 +3,14 @@
 // gmsim_fuzz_replay calls every entry on every seed of its corpus instead.
 #pragma once
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 namespace gmsim::fuzz {
@@ -19,6 +23,7 @@ int threshold_entry(const std::uint8_t* data, std::size_t size);
 int schema_entry(const std::uint8_t* data, std::size_t size);
 int recording_entry(const std::uint8_t* data, std::size_t size);
 int receiver_entry(const std::uint8_t* data, std::size_t size);
+int merge_entry(const std::uint8_t* data, std::size_t size);
 
 inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
   return {reinterpret_cast<const char*>(data), size};
@@ -34,6 +39,30 @@ inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {
 inline void expect(bool holds, std::string_view promise) {
   if (!holds) broken(promise);
 }
+
+// The input as a file, for the entries that read files (recordings, summaries): a memfd,
+// so that millions of inputs never touch the disk; it closes with the input.
+class memory_file {
+ public:
+  memory_file(const std::uint8_t* data, std::size_t size)
+      : fd_(::memfd_create("gmsim-fuzz-input", MFD_CLOEXEC)) {
+    if (fd_ < 0) broken("memfd_create works");
+    for (std::size_t done = 0; done < size;) {
+      const ssize_t n = ::write(fd_, data + done, size - done);
+      if (n <= 0) broken("a memfd takes the whole input");
+      done += static_cast<std::size_t>(n);
+    }
+    path_ = "/proc/self/fd/" + std::to_string(fd_);
+  }
+  ~memory_file() { ::close(fd_); }
+  memory_file(const memory_file&) = delete;
+  memory_file& operator=(const memory_file&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  int fd_;
+  std::string path_;
+};
 
 }  // namespace gmsim::fuzz
 

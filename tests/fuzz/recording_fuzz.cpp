@@ -2,9 +2,6 @@
 // throws recording_error naming the path; every request it indexed reads back with
 // read_body(), and its body goes through validate_body() as `gmsim validate` checks it.
 // The bytes live in a memfd, so that a run of millions of inputs never touches the disk.
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <string>
 
@@ -13,32 +10,6 @@
 #include "record/recording.hpp"
 
 namespace gmsim::fuzz {
-namespace {
-
-// The memfd closes with the input, whatever way the entry leaves.
-class memory_file {
- public:
-  memory_file(const std::uint8_t* data, std::size_t size)
-      : fd_(::memfd_create("gmsim-fuzz-recording", MFD_CLOEXEC)) {
-    if (fd_ < 0) broken("memfd_create works");
-    for (std::size_t done = 0; done < size;) {
-      const ssize_t n = ::write(fd_, data + done, size - done);
-      if (n <= 0) broken("a memfd takes the whole input");
-      done += static_cast<std::size_t>(n);
-    }
-    path_ = "/proc/self/fd/" + std::to_string(fd_);
-  }
-  ~memory_file() { ::close(fd_); }
-  memory_file(const memory_file&) = delete;
-  memory_file& operator=(const memory_file&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  int fd_;
-  std::string path_;
-};
-
-}  // namespace
 
 int recording_entry(const std::uint8_t* data, std::size_t size) {
   const memory_file file(data, size);

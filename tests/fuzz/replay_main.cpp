@@ -22,6 +22,7 @@ constexpr target targets[] = {
     {"profile", gmsim::fuzz::profile_entry},     {"duration", gmsim::fuzz::duration_entry},
     {"threshold", gmsim::fuzz::threshold_entry}, {"schema", gmsim::fuzz::schema_entry},
     {"recording", gmsim::fuzz::recording_entry}, {"receiver", gmsim::fuzz::receiver_entry},
+    {"merge", gmsim::fuzz::merge_entry},
 };
 
 }  // namespace
