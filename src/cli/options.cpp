@@ -238,6 +238,7 @@ void add_transport_options(po::options_description& opts, const char* target_hel
     ("timeout", po::value<std::string>()->value_name("D"), timeout_help)
     ("connect-timeout", po::value<std::string>()->value_name("D"), "for resolving the name, the TCP connect and the TLS handshake, together (default 10s)")
     ("insecure", "do not verify the target's TLS certificate")
+    ("show-url", "show the target URL in the reports as given (default: its query, and path segments that look like a token, are [redacted])")
     ("ca-file", po::value<std::string>()->value_name("F"), "verify TLS against this PEM bundle")
     ("stop-grace", po::value<std::string>()->value_name("D"), "after the first SIGINT or SIGTERM, how long requests in flight may finish before they are cut (default 5s; a container stop kills 10 s after SIGTERM)");
   // clang-format on
@@ -271,6 +272,7 @@ void read_transport_options(const po::variables_map& vm, transport_config& t) {
   if (vm.count("timeout")) t.request_timeout = duration_option(vm, "timeout", 1);
   if (vm.count("connect-timeout")) t.connect_timeout = duration_option(vm, "connect-timeout", 1);
   t.insecure = vm.count("insecure") != 0;
+  t.show_url = vm.count("show-url") != 0;
   if (vm.count("ca-file")) {
     t.ca_file = vm["ca-file"].as<std::string>();
     check_readable("ca-file", t.ca_file);

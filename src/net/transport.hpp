@@ -38,6 +38,9 @@ struct transport_config {
   bool insecure = false;            // skip certificate verification
   std::string ca_file;              // verify against this PEM bundle instead of the system's
   std::size_t max_response_body = 1 << 20;  // read and discarded up to this; more is an error
+  // Reports show the target as given (--show-url), not with its query and secret-looking
+  // path segments redacted (report/report.hpp: shown_target_url).
+  bool show_url = false;
 };
 
 }  // namespace gmsim

@@ -74,10 +74,12 @@ std::string iso_time(std::int64_t epoch_ms) {
   return buffer;
 }
 
-// The target as the page shows it: without its query, which may carry a token.
-std::string shown_target(const std::string& target) {
-  const auto query = target.find('?');
-  return query == std::string::npos ? target : target.substr(0, query) + "?…";
+// The target as the page shows it: as the summary does (redacted unless --show-url), and
+// redacted again for a summary from before gmsim 0.2, whose path was shown whole.
+std::string shown_target(const json& summary, const std::string& target) {
+  const auto given = summary.find("target_redacted");
+  if (given != summary.end() && given->is_boolean() && !given->get<bool>()) return target;
+  return shown_target_url(target);
 }
 
 // A histogram's JSON re-binned at 2 significant digits: a percentile curve on a page
@@ -109,7 +111,7 @@ json coarser_histogram(const json& doc) {
 // cannot open a comment state.
 std::string embedded_summary(json summary) {
   if (summary.contains("target") && summary["target"].is_string()) {
-    summary["target"] = shown_target(summary["target"].get<std::string>());
+    summary["target"] = shown_target(summary, summary["target"].get<std::string>());
   }
   if (summary.contains("histograms") && summary["histograms"].is_object()) {
     json drawn = json::object();
@@ -479,7 +481,7 @@ void write_settings(page_writer& w, const json& s) {
   w.row("start time", iso_time(count(s, "/start_time")) + "  (" + text(s, "/start_time") + ")");
   w.row("duration", format_duration(count(s, "/duration_ms")));
   w.row("mode", flag(s, "/dry_run") ? "dry run (simulated clock, no network)" : "live");
-  if (!flag(s, "/dry_run")) w.row("target", shown_target(text(s, "/target")));
+  if (!flag(s, "/dry_run")) w.row("target", shown_target(s, text(s, "/target")));
   w.row("workers, deployments, streams, queues",
         text(s, "/workers") + ", " + text(s, "/deployments") + ", " + text(s, "/streams") + ", " +
             text(s, "/queues"));
@@ -533,7 +535,7 @@ std::string html_report(const json& summary, const lost_rows_excerpt& lost) {
         text(s, "/shard") + " · " + format_duration(count(s, "/duration_ms")) + " from " +
         iso_time(count(s, "/start_time")) + " · " +
         (flag(s, "/dry_run") ? std::string("dry run")
-                             : "live → " + shown_target(text(s, "/target"))));
+                             : "live → " + shown_target(s, text(s, "/target"))));
   w.raw("</div></header>\n<main>\n");
   write_verdict(w, s);
   write_tiles(w, s);

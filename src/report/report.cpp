@@ -1,6 +1,7 @@
 #include "report/report.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -79,29 +80,70 @@ nlohmann::json shown_headers(const transport_config& transport) {
   return out;
 }
 
-std::string shown_target_url(std::string_view url) {
-  const auto query = url.find('?');
-  if (query == std::string_view::npos) return std::string(url);
-  const auto fragment = url.find('#', query);
-  std::string out(url.substr(0, query + 1));
-  const std::string_view params =
-      url.substr(query + 1, fragment == std::string_view::npos ? url.npos : fragment - query - 1);
-  std::size_t begin = 0;
-  while (begin <= params.size()) {
-    auto end = params.find('&', begin);
-    if (end == std::string_view::npos) end = params.size();
-    const std::string_view param = params.substr(begin, end - begin);
-    const auto equals = param.find('=');
-    if (equals != std::string_view::npos && looks_secret(param.substr(0, equals))) {
-      out.append(param.substr(0, equals + 1)).append(redacted);
+namespace {
+
+std::string percent_decoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto hex = [](char c) {
+      return c >= '0' && c <= '9'   ? c - '0'
+             : c >= 'a' && c <= 'f' ? c - 'a' + 10
+             : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                    : -1;
+    };
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
     } else {
-      out.append(param);
+      out += text[i];
     }
-    if (end == params.size()) break;
-    out += '&';
+  }
+  return out;
+}
+
+// A path segment that may be a credential: Slack's /services/T000/B000/<24 letters and
+// digits>, a UUID in a capability URL, a segment that names a token or key.
+bool looks_like_token(std::string_view segment) {
+  if (segment == redacted) return false;
+  if (looks_secret(percent_decoded(segment))) return true;
+  std::size_t letters = 0, digits = 0;
+  for (const char c : segment) {
+    if (std::isalpha(static_cast<unsigned char>(c))) ++letters;
+    if (std::isdigit(static_cast<unsigned char>(c))) ++digits;
+  }
+  const std::size_t run = letters + digits;
+  return run >= 24 || (run >= 16 && digits > 0 && letters > 0);
+}
+
+}  // namespace
+
+std::string shown_target_url(std::string_view url) {
+  // scheme://authority stays: the host is what a reader needs; user info is refused.
+  const auto scheme_end = url.find("://");
+  const std::size_t path_start =
+      scheme_end == std::string_view::npos ? 0 : url.find('/', scheme_end + 3);
+  if (path_start == std::string_view::npos) {
+    const auto query = url.find_first_of("?#");
+    return query == std::string_view::npos ? std::string(url)
+                                           : std::string(url.substr(0, query)) + "?" + redacted;
+  }
+  std::string out(url.substr(0, path_start));
+  const auto query = url.find_first_of("?#", path_start);
+  const std::string_view path =
+      url.substr(path_start, query == std::string_view::npos ? url.npos : query - path_start);
+  for (std::size_t begin = 1; begin <= path.size();) {
+    auto end = path.find('/', begin);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view segment = path.substr(begin, end - begin);
+    out += '/';
+    const auto parameter = segment.find(';');
+    if (parameter != std::string_view::npos) segment = segment.substr(0, parameter);
+    out += looks_like_token(segment) ? std::string(redacted) : std::string(segment);
+    if (parameter != std::string_view::npos) out += std::string(";") + redacted;
     begin = end + 1;
   }
-  if (fragment != std::string_view::npos) out.append(url.substr(fragment));
+  // The whole query: a parameter's name may be percent-encoded, or be sig, code or hmac.
+  if (query != std::string_view::npos) out += std::string("?") + redacted;
   return out;
 }
 
@@ -130,7 +172,8 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   j["duration_ms"] = config.settings.duration;
   j["shard"] = std::to_string(config.shard.index) + "/" + std::to_string(config.shard.count);
   j["dry_run"] = config.dry_run;
-  j["target"] = shown_target_url(r.target);
+  j["target"] = config.transport.show_url ? r.target : shown_target_url(r.target);
+  if (!config.dry_run) j["target_redacted"] = !config.transport.show_url;
   j["headers"] = shown_headers(config.transport);
   j["workers"] = r.workers;
   j["deployments"] = r.deployments;
@@ -257,8 +300,9 @@ std::string summary_text(const run_config& config, const run_result& r) {
   o << "\n  gmsim " << GMSIM_VERSION << "  profile " << p.name << "  seed " << p.seed;
   if (config.shard.count > 1) o << "  shard " << config.shard.index << "/" << config.shard.count;
   o << "\n  "
-    << (config.dry_run ? "dry run: simulated clock, no network"
-                       : "live: " + shown_target_url(r.target))
+    << (config.dry_run
+            ? "dry run: simulated clock, no network"
+            : "live: " + (config.transport.show_url ? r.target : shown_target_url(r.target)))
     << "\n  " << count_of(static_cast<std::int64_t>(r.deployments), "deployment") << ", "
     << count_of(static_cast<std::int64_t>(r.streams), "stream") << " in "
     << count_of(static_cast<std::int64_t>(r.queues), "queue") << " (pacing scope "

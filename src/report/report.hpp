@@ -40,8 +40,11 @@ std::string shown_header_value(std::string_view name, std::string_view value);
 // The extra headers and the Authorization header a run sends, as reports show them:
 // {"Authorization": "[redacted]", "X-Env": "staging"}; empty when there are none.
 nlohmann::json shown_headers(const transport_config& transport);
-// A target URL as reports show it: the value of every query parameter whose name looks
-// secret is `redacted` (webhook URLs often carry a token in the query).
+// A target URL as reports show it: the whole query (and fragment) `redacted`, and each path
+// segment that looks like a token: one that names a secret (token, key, sig, ...: as
+// looks_secret, percent-decoded first), has a ;parameter (from the ';'), or is a long
+// run of letters and digits (16 or more with a digit, as Slack's /services/T0/B0/XXXX,
+// or 24 or more). Idempotent: a shown URL shows the same.
 std::string shown_target_url(std::string_view url);
 
 }  // namespace gmsim

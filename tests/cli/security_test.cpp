@@ -39,6 +39,7 @@ const std::string auth = "gmsim-secret-AUTH-5c1f0e9a7d3b";
 const std::string api_key = "gmsim-secret-KEY-8e2d4b6a0c1f";
 const std::string cookie = "sid=gmsim-secret-COOKIE-3a7b9c";
 const std::string query_token = "gmsim-secret-QUERY-6d0e2f";
+const std::string path_secret = "gmsim-secret-PATH-9f8e7d6c5b4a";
 
 args with(args a, const args& more) {
   a.insert(a.end(), more.begin(), more.end());
@@ -61,9 +62,34 @@ TEST(security_looks_secret, names) {
   EXPECT_EQ(gmsim::shown_header_value("X-Api-Key", "k"), "[redacted]");
   EXPECT_EQ(gmsim::shown_header_value("X-Env", "staging"), "staging");
   EXPECT_EQ(gmsim::shown_target_url("http://h/p?token=abc&x=1&API_KEY=z#f"),
-            "http://h/p?token=[redacted]&x=1&API_KEY=[redacted]#f");
-  EXPECT_EQ(gmsim::shown_target_url("http://h/p?x=1"), "http://h/p?x=1");
+            "http://h/p?[redacted]");
+  EXPECT_EQ(gmsim::shown_target_url("http://h/p?x=1"), "http://h/p?[redacted]");
   EXPECT_EQ(gmsim::shown_target_url("http://h/p"), "http://h/p");
+  EXPECT_EQ(gmsim::shown_target_url("http://h"), "http://h");
+  EXPECT_EQ(gmsim::shown_target_url("http://h/"), "http://h/");
+  // Issue 20: the five forms that leaked. In the query: a percent-encoded name, sig=,
+  // code=, hmac= (the whole query goes); in the path: a ;token= parameter and the secret
+  // segment of a Slack-style URL, which reached the HTML.
+  for (const char* query : {"%74oken=s3", "sig=s3", "code=s3", "hmac=s3"}) {
+    const std::string shown = gmsim::shown_target_url(std::string("https://h/hook?") + query);
+    EXPECT_EQ(shown, "https://h/hook?[redacted]") << query;
+  }
+  EXPECT_EQ(gmsim::shown_target_url("https://h/hook;token=s3cr3t/x"),
+            "https://h/hook;[redacted]/x");
+  EXPECT_EQ(gmsim::shown_target_url(
+                "https://hooks.slack.com/services/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"),
+            "https://hooks.slack.com/services/T0123ABCD/B0456EFGH/[redacted]");
+  EXPECT_EQ(gmsim::shown_target_url("https://h/services/T000/B000/SECRET"),
+            "https://h/services/T000/B000/[redacted]");
+  EXPECT_EQ(gmsim::shown_target_url("https://h/hooks/3f1c2a9e-7b4d-4e2a-9c1f-0a2b3c4d5e6f"),
+            "https://h/hooks/[redacted]");
+  EXPECT_EQ(gmsim::shown_target_url("https://h/api/%6Bey-rotation"), "https://h/api/[redacted]");
+  // What a reader needs stays: host, port, plain path words.
+  EXPECT_EQ(gmsim::shown_target_url("https://hooks.example.test:8443/gmetri/webhook"),
+            "https://hooks.example.test:8443/gmetri/webhook");
+  // Idempotent: a shown URL (a summary's, shown again by the HTML) shows the same.
+  const std::string once = gmsim::shown_target_url("https://h/a;k=v/x?y=1");
+  EXPECT_EQ(gmsim::shown_target_url(once), once);
 }
 
 TEST(security, no_secret_reaches_any_output) {
@@ -86,8 +112,10 @@ TEST(security, no_secret_reaches_any_output) {
     std::this_thread::sleep_for(20ms);
   }
   ASSERT_TRUE(accepts_connections(port));
-  const std::string target =
-      "http://127.0.0.1:" + std::to_string(port) + "/hook?token=" + query_token + "&team=a";
+  // Issue 20: a Slack-style secret path segment and a ;parameter reached the HTML.
+  const std::string target = "http://127.0.0.1:" + std::to_string(port) +
+                             "/services/T0123ABCD/B0456EFGH/" + path_secret +
+                             "/hook;sig=" + path_secret + "?token=" + query_token + "&team=a";
 
   // 1. The embedded receiver (it checks the auth string too), every output, progress on.
   auto embedded = run_gmsim(
@@ -119,8 +147,9 @@ TEST(security, no_secret_reaches_any_output) {
   const json ext = json::parse(read_text(dir.file("ext.json")));
   EXPECT_GT(ext["requests"]["delivered"].get<std::int64_t>(), 0);
   EXPECT_EQ(ext["requests"]["delivered"], ext["requests"]["attempted"]);
-  EXPECT_TRUE(contains(ext["target"].get<std::string>(), "token=[redacted]&team=a"))
-      << ext["target"];
+  EXPECT_EQ(ext["target"],
+            "http://127.0.0.1:" + std::to_string(port) +
+                "/services/T0123ABCD/B0456EFGH/[redacted]/hook;[redacted]?[redacted]");
 
   // 3. A closed port: every request fails, and errors are reported.
   const int closed = free_port();

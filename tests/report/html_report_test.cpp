@@ -142,7 +142,7 @@ TEST(html_report, lost_rows_turn_the_verdict_red_and_the_ledger_is_shown_as_a_ta
             std::string::npos);
   // The target's query may carry a token: it is in neither the page nor the embedded JSON.
   EXPECT_EQ(page.find("SECRET-TOKEN"), std::string::npos);
-  EXPECT_NE(page.find("https://hooks.example.test/gmetri?…"), std::string::npos);
+  EXPECT_NE(page.find("https://hooks.example.test/gmetri?[redacted]"), std::string::npos);
 }
 
 // Issue 20: gmsim's own failure (a worker's std::bad_alloc) ended the process with no
@@ -178,6 +178,30 @@ TEST(html_report, an_internal_error_is_said_by_every_report_as_gmsims_not_the_re
   note_accounting(result);
   EXPECT_NE(result.internal_error.find("5 unaccounted"), std::string::npos)
       << result.internal_error;
+}
+
+// Issue 20: the target is redacted by default (its query, token-like path segments) in
+// the summary and the page alike; --show-url shows it as given in both.
+TEST(html_report, the_target_is_redacted_unless_show_url_says_otherwise) {
+  run_config config;
+  config.settings = load_profile("quickstart");
+  config.settings.duration = 1'000;
+  config.dry_run = true;
+  run_result result = run(config);
+  config.dry_run = false;
+  result.target = "https://h.test/services/T0/B0/aB3dE5gH7jK9mN1pQ3rS5tU7?code=c0de";
+  json s = summary_json(config, result);
+  EXPECT_EQ(s["target"], "https://h.test/services/T0/B0/[redacted]?[redacted]");
+  EXPECT_EQ(s["target_redacted"], true);
+  std::string page = html_report(s, lost_rows_excerpt{});
+  EXPECT_EQ(page.find("aB3dE5gH7jK9mN1pQ3rS5tU7"), std::string::npos);
+  EXPECT_EQ(page.find("c0de"), std::string::npos);
+  config.transport.show_url = true;
+  s = summary_json(config, result);
+  EXPECT_EQ(s["target"], result.target);
+  EXPECT_EQ(s["target_redacted"], false);
+  page = html_report(s, lost_rows_excerpt{});
+  EXPECT_NE(page.find("aB3dE5gH7jK9mN1pQ3rS5tU7?code=c0de"), std::string::npos);
 }
 
 TEST(html_report, the_page_keeps_its_histograms_at_two_digits_close_to_the_exact_ones) {
