@@ -38,6 +38,8 @@ std::string_view to_string(failure_kind kind) {
       return "malformed_response";
     case failure_kind::other:
       return "other";
+    case failure_kind::local_resource:
+      return "local_resource";
   }
   return "unknown";
 }

@@ -31,8 +31,11 @@ enum class failure_kind : std::uint8_t {
   reset,               // the peer closed or reset the connection mid-request
   malformed_response,  // not HTTP/1.1 as Beast reads it, or a body over the cap
   other,
+  // gmsim's own machine ran out of something (descriptors: EMFILE, ENFILE; local ports:
+  // EADDRNOTAVAIL; buffers, memory): not the receiver's fault, and the report says so.
+  local_resource,
 };
-inline constexpr int failure_kind_count = 9;
+inline constexpr int failure_kind_count = 10;
 
 std::string_view to_string(outcome_kind kind);
 std::string_view to_string(failure_kind kind);  // "connect_refused", ... as in summaries

@@ -182,6 +182,15 @@ tolerated_response tolerant_status_line(std::string_view bytes) {
   return response;
 }
 
+// A failure of this machine, not of the receiver: out of descriptors (`ulimit -n`), of
+// local ports, of buffers or memory.
+bool is_local_resource(const error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == boost::system::errc::too_many_files_open_in_system ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+         ec == boost::system::errc::address_not_available;
+}
+
 bool is_peer_gone(const error_code& ec) {
   return ec == http::error::end_of_stream || ec == http::error::partial_message ||
          ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -353,6 +362,16 @@ struct http_connection::session : std::enable_shared_from_this<session> {
     } else {
       tcp_.emplace(executor_);
     }
+    // The socket first, here: out of descriptors, the range connect below reports only
+    // "Operation canceled", and the run would blame the receiver (`other`).
+    if (!results.empty()) {
+      error_code ec;
+      tcp_layer().socket().open(results.begin()->endpoint().protocol(), ec);
+      if (ec) {
+        return fail(is_local_resource(ec) ? failure_kind::local_resource : failure_kind::other,
+                    "opening a socket to " + authority() + ": " + ec.message());
+      }
+    }
     tcp_layer().expires_at(connect_deadline_);
     tcp_layer().async_connect(results,
                               beast::bind_front_handler(&session::on_connect, shared_from_this()));
@@ -375,7 +394,10 @@ struct http_connection::session : std::enable_shared_from_this<session> {
       return fail(config_.target.tls ? failure_kind::tls : failure_kind::reset,
                   "connection to " + authority() + " reset by the server as it was accepted");
     }
-    if (ec) return fail(failure_kind::other, "connecting to " + authority() + ": " + ec.message());
+    if (ec) {
+      return fail(is_local_resource(ec) ? failure_kind::local_resource : failure_kind::other,
+                  "connecting to " + authority() + ": " + ec.message());
+    }
     if (tls_) {
       do_handshake();
     } else {
@@ -522,7 +544,7 @@ struct http_connection::session : std::enable_shared_from_this<session> {
       return fail(failure_kind::malformed_response, detail);
     }
     if (ec.category() == asio::error::get_ssl_category()) return fail(failure_kind::tls, detail);
-    fail(failure_kind::other, detail);
+    fail(is_local_resource(ec) ? failure_kind::local_resource : failure_kind::other, detail);
   }
 
   // A final answer that Beast refused for its start line or its line ends (the tolerant

@@ -446,6 +446,12 @@ std::string summary_text(const run_config& config, const run_result& r) {
               " x" + std::to_string(s.by_error[k]);
   }
   if (!errors.empty()) row("errors", errors);
+  if (const auto local = s.by_error[static_cast<int>(failure_kind::local_resource)]; local > 0) {
+    row("WARNING", std::to_string(local) +
+                       " requests failed in gmsim itself, not at the receiver (local_resource: "
+                       "out of descriptors, local ports or memory; the why line says which): "
+                       "raise `ulimit -n`, or run fewer queues per machine (--shard)");
+  }
   // Why: each distinct cause, the most rows first, with one example's details (the
   // response body's first bytes for a status).
   if (!s.causes.empty()) {

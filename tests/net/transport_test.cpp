@@ -9,6 +9,7 @@
 #define BOOST_ASIO_NO_DEPRECATED
 #endif
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -346,6 +347,28 @@ TEST(transport_http, delivers_and_sends_exactly_the_expected_bytes) {
   // clang-format on
   EXPECT_EQ(server->requests[0], expected);
   EXPECT_EQ(server->connections, 1u);
+}
+
+// Issue 20: out of descriptors, a request failed as "other" (x1000 under `ulimit -n 64`)
+// with nothing saying that gmsim, not the receiver, had failed.
+TEST(transport_http, a_local_resource_failure_is_its_own_kind_and_says_why) {
+  asio::io_context io;
+  auto server = start_server(io, always({http_response(200)}));
+  http_connection connection(io, config_for(url_of(*server)), nullptr);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // The limit at the lowest free descriptor (dup takes it): the connect's socket() fails,
+  // EMFILE, since a new descriptor takes the lowest free number and must be under the limit.
+  const int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit lowered = saved;
+  lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  const request_outcome outcome = send_and_wait(io, connection, "{}");
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_OUTCOME(outcome, "failed", 0, "local_resource");
+  EXPECT_NE(outcome.detail.find("Too many open files"), std::string::npos) << outcome.detail;
 }
 
 TEST(transport_http, user_headers_replace_ours_and_framing_stays_ours) {
