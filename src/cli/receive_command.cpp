@@ -102,6 +102,12 @@ int receive_command(const args& a) {
       throw usage_error("--max-connections: must be in 1..1000000");
     rc.max_connections = static_cast<int>(connections);
     rc.max_body_memory = parse_size("max-body-memory", vm["max-body-memory"].as<std::string>());
+    if (rc.max_body > rc.max_body_memory) {
+      throw usage_error("--max-body: " + std::to_string(rc.max_body) +
+                        " bytes is more than --max-body-memory (" +
+                        std::to_string(rc.max_body_memory) +
+                        "): such a body could never be read; raise --max-body-memory");
+    }
     for (auto [name, field] : {std::pair{"request-timeout", &rc.request_timeout},
                                std::pair{"idle-timeout", &rc.idle_timeout}}) {
       *field = duration_of(name, vm[name].as<std::string>());

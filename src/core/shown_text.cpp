@@ -41,7 +41,8 @@ std::string exception_text(const std::exception_ptr& e) {
   } catch (const std::bad_alloc&) {
     return "out of memory (std::bad_alloc)";
   } catch (const std::exception& error) {
-    return error.what();
+    const std::string what = error.what();
+    return what.empty() ? "an exception with no message" : what;
   } catch (...) {
     return "an exception that is not a std::exception";
   }

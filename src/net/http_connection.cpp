@@ -551,11 +551,10 @@ struct http_connection::session : std::enable_shared_from_this<session> {
   // forms of RFC 9112) is the answer its status says. Where it ends is not known: the
   // connection closes after it.
   bool tolerate(const error_code& ec) {
-    if (ec != http::error::bad_reason && ec != http::error::bad_status &&
-        ec != http::error::bad_line_ending && ec != http::error::bad_field &&
-        ec != http::error::bad_value) {
-      return false;
-    }
+    // Only errors of the start line: Beast consumes nothing of a response before its
+    // header is whole, so the buffer starts with the status line. After a bad field it
+    // starts at that field, and a stray "HTTP/1.1 200 OK" header would read as the status.
+    if (ec != http::error::bad_reason && ec != http::error::bad_status) return false;
     const auto data = buffer_.cdata();
     const tolerated_response response =
         tolerant_status_line(std::string_view(static_cast<const char*>(data.data()), data.size()));

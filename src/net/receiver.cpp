@@ -106,6 +106,8 @@ void check_config(const receiver_config& c) {
   const auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
   if (c.threads < 1) fail("threads must be at least 1");
   if (c.max_connections < 1) fail("max_connections must be at least 1");
+  // A body that may be read must fit the budget, or it would be 503 forever, not 413.
+  if (c.max_body > c.max_body_memory) fail("max_body must be at most max_body_memory");
   if (c.idle_timeout <= 0) fail("idle_timeout must be positive");
   if (c.request_timeout <= 0) fail("request_timeout must be positive");
   if (c.linger_timeout < 0 || c.min_gap < 0 || c.gap_tolerance < 0 || c.latency_min < 0 ||

@@ -512,7 +512,7 @@ std::optional<std::uint64_t> shared_state::admit(const std::shared_ptr<session>&
 
 bool shared_state::reserve_body(std::size_t bytes) {
   std::lock_guard lock(counts_mutex);
-  if (body_bytes + bytes > config.max_body_memory) {
+  if (bytes > config.max_body_memory - std::min(body_bytes, config.max_body_memory)) {
     ++counts.busy;
     return false;
   }

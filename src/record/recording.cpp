@@ -218,8 +218,8 @@ recording_index index_recording(const std::string& path) {
     json doc = check.parse(line, "the line");
     recorded_request r;
     r.t = check.non_negative(doc, "t_ms");
-    // A run lasts at most max_run_duration, and its last flush a minute more: a t_ms of
-    // 10^12 made a replay wait 31 years.
+    // A run lasts at most max_run_duration, and its last flushes well within an hour more:
+    // a t_ms of 10^12 made a replay wait 31 years.
     if (r.t > max_run_duration + 3'600'000) {
       check.fail("\"t_ms\" is " + std::to_string(r.t) +
                  ", past the 30 days a run may last; not a recording gmsim wrote");

@@ -410,7 +410,29 @@ void write_bars(page_writer& w, const json& s) {
   }
   w.raw(
       "</table>\n<p class=\"note\">Statuses are of sent requests; the error kinds are of "
-      "requests that got no status (see docs/reports.md).</p></section>\n");
+      "requests that got no status (see docs/reports.md).</p>\n");
+  // Why: each cause with an example (the receiver's answer, OpenSSL's reason, the
+  // system's), as the console's `why` lines: "tls x21" alone said too little.
+  if (s.contains("causes") && s["causes"].is_object() && !s["causes"].empty()) {
+    w.raw(
+        "<h3>Why</h3>\n<div class=\"scroll\"><table id=\"causes\" class=\"list\"><tr><th>cause</th>"
+        "<th>requests</th><th>rows</th><th>example</th></tr>\n");
+    for (const auto& [key, cause] : s["causes"].items()) {
+      if (!cause.is_object()) continue;
+      w.raw("<tr><td>");
+      w.esc(key);
+      w.raw("</td><td class=\"n\">");
+      w.esc(grouped(cause.value("requests", std::int64_t{0})));
+      w.raw("</td><td class=\"n\">");
+      w.esc(grouped(cause.value("rows", std::int64_t{0})));
+      w.raw("</td><td>");
+      const auto example = cause.find("example");
+      if (example != cause.end() && example->is_string()) w.esc(example->get<std::string>());
+      w.raw("</td></tr>\n");
+    }
+    w.raw("</table></div>\n");
+  }
+  w.raw("</section>\n");
 }
 
 void write_lost_rows(page_writer& w, const json& s, const lost_rows_excerpt& lost) {

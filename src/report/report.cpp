@@ -120,8 +120,11 @@ bool looks_like_token(std::string_view segment) {
 std::string shown_target_url(std::string_view url) {
   // scheme://authority stays: the host is what a reader needs; user info is refused.
   const auto scheme_end = url.find("://");
-  const std::size_t path_start =
-      scheme_end == std::string_view::npos ? 0 : url.find('/', scheme_end + 3);
+  const std::size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  // The path starts at the first '/' before any '?' or '#': in "http://h?sig=a/b" the
+  // '/' is the query's.
+  std::size_t path_start = url.find_first_of("/?#", authority);
+  if (path_start != std::string_view::npos && url[path_start] != '/') path_start = url.npos;
   if (path_start == std::string_view::npos) {
     const auto query = url.find_first_of("?#");
     return query == std::string_view::npos ? std::string(url)

@@ -313,23 +313,32 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
 // and one that fits runs and writes its reports.
 TEST_F(cli_bad_input, under_a_memory_cap_a_run_that_cannot_fit_is_refused_with_its_estimate) {
   constexpr std::uint64_t one_gib = 1u << 30;
-  gmsim_process huge(
-      {"run", "--dry-run", "--edge-case", "all:1000", "--summary-json", file("huge.json")},
-      file("huge.out"), file("huge.err"), {}, one_gib);
+  gmsim_process huge({"run", "--dry-run", "--workers", "2", "--edge-case", "all:1000",
+                      "--summary-json", file("huge.json")},
+                     file("huge.out"), file("huge.err"), {}, one_gib);
   const auto refused = huge.wait(120s);
   expect_usage_error(refused, {"needs an estimated", "39000 edge-case instances", "ulimit -v"});
   EXPECT_FALSE(fs::exists(path("huge.json")));
 
-  gmsim_process fits({"run", "--dry-run", "--quiet", "--summary-json", file("fits.json")},
-                     file("fits.out"), file("fits.err"), {}, one_gib);
+  gmsim_process fits(
+      {"run", "--dry-run", "--quiet", "--workers", "2", "--summary-json", file("fits.json")},
+      file("fits.out"), file("fits.err"), {}, one_gib);
   const auto ran = fits.wait(120s);
   EXPECT_EQ(ran.exit_code, 0) << ran.err;
   EXPECT_GT(read_json("fits.json")["rows"]["delivered"].get<std::int64_t>(), 0);
 
-  // --max-memory off runs it anyway: the user's call.
-  auto unchecked = gmsim({"run", "--dry-run", "--quiet", "--edge-case", "batch-501", "--max-memory",
-                          "off", "--summary-json", file("off.json")});
-  EXPECT_EQ(unchecked.exit_code, 0) << unchecked.err;
+  // --max-memory off runs it anyway: the user's call. The same run under a 100 MiB
+  // budget is refused (its estimate is 277 MiB), so off is what lets it through.
+  const args hundred = {"run", "--dry-run",   "--quiet", "--duration",
+                        "2s",  "--edge-case", "all:100"};
+  auto budget = hundred;
+  budget.insert(budget.end(), {"--max-memory", "100MiB"});
+  expect_usage_error(gmsim(budget), {"needs an estimated 277 MiB"});
+  auto unchecked = hundred;
+  unchecked.insert(unchecked.end(), {"--max-memory", "off", "--summary-json", file("off.json")});
+  const auto ran_anyway = gmsim(unchecked);
+  EXPECT_EQ(ran_anyway.exit_code, 0) << ran_anyway.err;
+  EXPECT_TRUE(fs::exists(path("off.json")));
 }
 
 // Issue 20: validate printed a body's keys raw (an escape sequence, a line break) and a

@@ -66,6 +66,10 @@ TEST(security_looks_secret, names) {
   EXPECT_EQ(gmsim::shown_target_url("http://h/p?x=1"), "http://h/p?[redacted]");
   EXPECT_EQ(gmsim::shown_target_url("http://h/p"), "http://h/p");
   EXPECT_EQ(gmsim::shown_target_url("http://h"), "http://h");
+  // No path: a '/' in the query or fragment is theirs (review: these were shown whole).
+  EXPECT_EQ(gmsim::shown_target_url("http://h?sig=abc/x"), "http://h?[redacted]");
+  EXPECT_EQ(gmsim::shown_target_url("https://h?token=SECRET/"), "https://h?[redacted]");
+  EXPECT_EQ(gmsim::shown_target_url("http://h#frag/x"), "http://h?[redacted]");
   EXPECT_EQ(gmsim::shown_target_url("http://h/"), "http://h/");
   // Issue 20: the five forms that leaked. In the query: a percent-encoded name, sig=,
   // code=, hmac= (the whole query goes); in the path: a ;token= parameter and the secret

@@ -428,6 +428,11 @@ std::vector<hostile_case> hostile_cases() {
   cases.push_back(tolerated("bare_lf_chunked",
                             "HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\nok\n0\n\n", 200,
                             "delivered"));
+  // A status line, then a stray status line among the fields (some CGI setups): Beast
+  // has consumed the first by then; the answer is malformed, never the stray 200.
+  s = {};
+  s.answer = "HTTP/1.1 500 Oops\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  cases.push_back(failing("stray_status_line_among_fields", s, "malformed_response"));
   hostile_case bare_lf_rejected = tolerated(
       "bare_lf_rejected", "HTTP/1.1 503 Busy\nContent-Length: 4\n\nbusy", 503, "rejected");
   bare_lf_rejected.cause = "status 503: busy";

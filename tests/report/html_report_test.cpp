@@ -133,6 +133,17 @@ TEST(html_report, lost_rows_turn_the_verdict_red_and_the_ledger_is_shown_as_a_ta
   EXPECT_NE(page.find("class=\"tile lost\""), std::string::npos);
   EXPECT_NE(page.find("&lt;b&gt;x&lt;/b&gt;@example.com"), std::string::npos);
   EXPECT_NE(page.find("status 413"), std::string::npos);
+  // Issue 20: the causes, with their examples, as the console's why lines.
+  json with_causes = s;
+  with_causes["causes"] = {{"failed: tls",
+                            {{"requests", 21},
+                             {"rows", 300},
+                             {"example", "certificate verify failed: self-signed <cert>"}}}};
+  const std::string why = html_report(with_causes, lost);
+  const auto table = why.find("id=\"causes\"");
+  ASSERT_NE(table, std::string::npos);
+  EXPECT_NE(why.find("failed: tls", table), std::string::npos);
+  EXPECT_NE(why.find("self-signed &lt;cert&gt;", table), std::string::npos);
   EXPECT_NE(page.find("1m33s"), std::string::npos);  // intended_ms, for people
   EXPECT_NE(page.find("not json &lt;i&gt;"), std::string::npos);
   EXPECT_NE(page.find("All 2 lost rows, from lost.ndjson."), std::string::npos);
