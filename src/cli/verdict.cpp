@@ -253,6 +253,10 @@ int check_command(const args& a) {
               paths.size() == 1 ? paths.front().c_str()
                                 : (std::to_string(paths.size()) + " summaries merged").c_str());
   report_outcome out;
+  // A run that failed on its own fails its check too: its figures are partial.
+  if (summary.contains("internal_error") && summary["internal_error"].is_string()) {
+    out.internal_error = summary["internal_error"].get<std::string>();
+  }
   write_summary_reports(options, summary, "", out);
   return out.exit_code("check", 0);
 }

@@ -725,6 +725,22 @@ class thresholds_binary : public ::testing::Test {
   std::string bin_, dir_;
 };
 
+// Issue 20: a run that failed on its own (its summary's internal_error) exits 1, and so
+// does the check of its summary, whatever the thresholds say: its figures are partial.
+TEST_F(thresholds_binary, a_summary_with_an_internal_error_fails_its_check) {
+  ASSERT_EQ(gmsim("run --dry-run --quiet --summary-json " + path("s.json")).code, 0);
+  auto summary = json::parse(read("s.json"));
+  ASSERT_EQ(gmsim("check " + path("s.json") + " --threshold 'lost_rows==0'").code, 0);
+  summary["internal_error"] = "out of memory (std::bad_alloc)";
+  std::ofstream(path("s.json")) << summary.dump();
+  auto r =
+      gmsim("check " + path("s.json") + " --threshold 'lost_rows==0' --junit " + path("j.xml"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("internal error: out of memory (std::bad_alloc)"), std::string::npos)
+      << r.err;
+  EXPECT_NE(read("j.xml").find("gmsim ran to its end"), std::string::npos);
+}
+
 TEST_F(thresholds_binary, a_failed_threshold_exits_99_after_every_report) {
   auto r =
       gmsim("run --dry-run --quiet --threshold 'lost_rows==0' --threshold 'lag_max<1ms' --junit " +
