@@ -18,6 +18,22 @@
 
 namespace gmsim::testing {
 
+// True in a build under AddressSanitizer + UndefinedBehaviorSanitizer (GMSIM_SANITIZE=address,
+// the fuzz build). Their runtime needs what a few tests take away on purpose: ASan reserves
+// terabytes of address space (no `ulimit -v` cap fits it) and UBSan's vptr check opens a pipe
+// to probe memory (with no free descriptor it reports a valid object as invalid).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool built_with_address_sanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool built_with_address_sanitizer = true;
+#else
+inline constexpr bool built_with_address_sanitizer = false;
+#endif
+#else
+inline constexpr bool built_with_address_sanitizer = false;
+#endif
+
 // A directory of its own for each test, removed at the end: tests
 // never share a fixed name in the temporary directory (two suites run at once).
 class scratch_dir {

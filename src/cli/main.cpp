@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,11 +103,9 @@ int main(int argc, char** argv) {
     if (name_of(c) != name) continue;
     try {
       return c.run(rest);
-    } catch (const std::bad_alloc&) {
-      print_error(name, "internal error: out of memory (std::bad_alloc)");
-      return exit_failure;
-    } catch (const std::exception& e) {
-      print_error(name, e.what());
+    } catch (const std::exception&) {
+      // std::bad_alloc's what() says little: exception_text names it "out of memory".
+      print_error(name, gmsim::exception_text(std::current_exception()));
       return exit_failure;
     }
   }

@@ -9,11 +9,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/shown_text.hpp"  // exception_text
 #include "delivery/encoder.hpp"
 #include "delivery/engine.hpp"
 #include "record/ledger_sink.hpp"
 #include "run/live_runner.hpp"
-#include "run/run_control.hpp"
 
 namespace gmsim {
 namespace {
