@@ -37,6 +37,11 @@ usage: bench/pacing.sh [options]
                         receiver on its own machine never does
   --wrap "CMD"          run gmsim under CMD, e.g. "perf record -g -o /tmp/perf.data"
                         (its CPU and RSS then count in the figures)
+  --no-record           run gmsim without --record: its CPU is then the sending alone, as
+                        wrk's is (the recording writes and merges every body: a quarter of
+                        the CPU at 1,002 streams). The lateness comes from the summary's
+                        start_delay_ms; the gaps per stream, which only the recording
+                        shows, are not checked
   --no-baseline         skip the baseline. By default, after the gmsim runs, wrk -t1 with one
                         connection per stream posts a body of the first run's median size to
                         the same nginx, as fast as it can, for min(--duration, 10) s: the
@@ -67,6 +72,7 @@ keep=0
 wrap=""
 pin=0
 baseline=1
+record=1
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -88,6 +94,7 @@ while [[ $# -gt 0 ]]; do
     --wrap) wrap=$2; shift 2 ;;
     --pin) pin=1; shift ;;
     --no-baseline) baseline=0; shift ;;
+    --no-record) record=0; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "pacing.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -182,9 +189,11 @@ for workers in $workers_list; do
     nginx_cpu_before=$(nginx_cpu)
     steal_before=$(machine_steal)
     echo "pacing.sh: run $label: gmsim --workers $workers ... (load $load_before)" >&2
+    record_args=()
+    [[ $record -eq 1 ]] && record_args=(--record "$dir/record.ndjson")
     set +e
     /usr/bin/time -v -o "$dir/time.txt" "${wrap_cmd[@]}" "$gmsim" run "$profile" --target "$url" --no-auth \
-      --workers "$workers" --quiet --record "$dir/record.ndjson" \
+      --workers "$workers" --quiet "${record_args[@]}" \
       --summary-json "$dir/summary.json" >"$dir/stdout.txt" 2>"$dir/stderr.txt"
     rc=$?
     set -e
@@ -218,7 +227,15 @@ skip_baseline() {
   echo "pacing.sh: no baseline: $*" >&2
   baseline=0
 }
-if [[ $baseline -eq 1 ]] && ! python3 - "${run_dirs[0]}/record.ndjson" "$tmp/body.json" 2>"$tmp/body.err" <<'PY'; then
+# Without a recording, a short dry run of the same profile gives the same bodies.
+body_source="${run_dirs[0]}/record.ndjson"
+if [[ $baseline -eq 1 ]] && [[ $record -eq 0 ]]; then
+  body_source="$tmp/dry-run.ndjson"
+  "$gmsim" run "$profile" --dry-run --quiet --duration "$((2 * max_delay_s + 2))s" \
+    --record "$body_source" >/dev/null 2>"$tmp/dry-run.err" ||
+    skip_baseline "the dry run for the body failed: $(tail -1 "$tmp/dry-run.err")"
+fi
+if [[ $baseline -eq 1 ]] && ! python3 - "$body_source" "$tmp/body.json" 2>"$tmp/body.err" <<'PY'; then
 import json, sys
 # Two passes: a recording of 10,000 streams holds gigabytes of bodies. The median by
 # the length of the recorded line, which the body's length dominates.

@@ -134,7 +134,10 @@ def read_time(path):
 def analyse(run_dir, min_gap_ms):
     meta = json.load(open(os.path.join(run_dir, "meta.json")))
     summary = json.load(open(os.path.join(run_dir, "summary.json")))
-    requests, late_us, first, last = read_record(os.path.join(run_dir, "record.ndjson"))
+    record = os.path.join(run_dir, "record.ndjson")
+    # pacing.sh --no-record: no recording; the lateness is the summary's own.
+    recorded_run = os.path.exists(record)
+    requests, late_us, first, last = read_record(record) if recorded_run else ({}, [], None, None)
     delays = pacing_delays(requests, min_gap_ms)
     gaps = gaps_of({k: [r[0] for r in v] for k, v in requests.items()})
     late_us.sort()
@@ -151,24 +154,26 @@ def analyse(run_dir, min_gap_ms):
         "exit_code": meta["exit_code"],
         "streams": summary.get("streams", meta["streams"]),
         "requests": req["attempted"],
-        "recorded": recorded,
+        "recorded": recorded if recorded_run else None,
         "not_delivered": req["attempted"] - req["delivered"],
         "unsent": req.get("unsent", 0),
-        "requests_per_s": recorded / span_s if span_s > 0 else 0,
+        "requests_per_s": (recorded / span_s if span_s > 0 else 0) if recorded_run
+                          else req["attempted"] / t["wall_s"] if t["wall_s"] > 0 else 0,
         "requests_per_s_steady": steady_rate(requests, first, meta["duration_s"],
-                                             meta.get("max_delay_s")),
+                                             meta.get("max_delay_s")) if recorded_run else None,
         "gap_min_ms": ms(gaps[0] if gaps else None),
         "gap_p50_ms": ms(percentile(gaps, 50)),
         "gap_p99_ms": ms(percentile(gaps, 99)),
         "gap_max_ms": ms(gaps[-1] if gaps else None),
-        "gap_violations": sum(1 for g in gaps if g < min_gap_ms * 1000),
+        "gap_violations": sum(1 for g in gaps if g < min_gap_ms * 1000) if recorded_run else None,
         "gaps": len(gaps),
         "late_p50_ms": ms(percentile(late_us, 50)),
         "late_p99_ms": ms(percentile(late_us, 99)),
         "late_max_ms": ms(late_us[-1] if late_us else None),
         "late_over_1ms": sum(1 for v in late_us if v > 1000),
         "delay_p50_ms": ms(percentile(delays, 50)),
-        "delay_p99_ms": ms(percentile(delays, 99)),
+        "delay_p99_ms": (ms(percentile(delays, 99)) if recorded_run
+                         else summary.get("start_delay_ms", {}).get("p99")),
         "delay_max_ms": ms(delays[-1] if delays else None),
         "summary_send_delay_p99_ms": summary.get("send_delay_ms", {}).get("p99"),
         "summary_start_delay_p99_ms": summary.get("start_delay_ms", {}).get("p99"),
@@ -198,7 +203,7 @@ def misses(r, args):
     out = []
     if r["exit_code"] != 0:
         out.append(f"gmsim exited {r['exit_code']}")
-    if r["gap_violations"] > 0:
+    if r["gap_violations"]:
         out.append(f"{r['gap_violations']} gaps under {args.min_gap_ms:g}ms")
     key, what = (("late_p99_ms", "actual - intended") if args.late_measure == "intended"
                  else ("delay_p99_ms", "delay after the earliest allowed start"))
@@ -206,7 +211,7 @@ def misses(r, args):
         out.append(f"p99 of {what} {r[key]}ms > {args.max_late_ms:g}ms")
     if r["nginx_requests"] != r["requests"]:
         out.append(f"nginx counted {r['nginx_requests']} of {r['requests']} requests")
-    if r["recorded"] != r["requests"]:
+    if r["recorded"] is not None and r["recorded"] != r["requests"]:
         out.append(f"{r['recorded']} recorded of {r['requests']} requests")
     if r["not_delivered"] != 0:
         out.append(f"{r['not_delivered']} requests not delivered")
@@ -328,11 +333,20 @@ def print_baseline(results, baseline, args, out):
     for r in results:
         sent = r["requests_per_s_steady"]
         if sent is None:
-            out.write(f"{r['label']}: no stretch where every stream was surely in backlog "
-                      "(the duration must be over 2 x max_delay)\n")
+            out.write(f"{r['label']}: " + ("no recording (--no-record): no steady rate\n"
+                                            if r["recorded"] is None else
+                                            "no stretch where every stream was surely in backlog "
+                                            "(the duration must be over 2 x max_delay)\n"))
             continue
         out.write(f"{r['label']}: {sent:,.0f} requests/s while every stream was sending, "
                   f"{sent / needed:.2f} of the need, {sent / rate if rate else 0:.2f} of wrk's\n")
+    # Issue 22's target 1: gmsim's CPU per request (whole process) against wrk's.
+    wrk_us = per_request(baseline["wrk_cpu_s"])
+    for r in results:
+        if r["cpu_us_per_request"] is not None and wrk_us > 0:
+            out.write(f"{r['label']}: CPU per request {r['cpu_us_per_request']:.1f} µs, "
+                      f"{r['cpu_us_per_request'] / wrk_us:.1f}x wrk's"
+                      + ("" if r["recorded"] is not None else " (without --record)") + "\n")
 
 
 def main():

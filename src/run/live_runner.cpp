@@ -70,8 +70,10 @@ class worker final : public request_sender {
       setup.closed_loop_end = config.settings.duration;
     }
     engine_ = std::make_unique<engine>(std::move(setup), time_, *this);
+    slots_per_queue_ = static_cast<std::size_t>(model.settings().delivery.in_flight);
     connections_.resize(engine_->queue_count());
-    for (auto& c : connections_) c.resize(static_cast<std::size_t>(model.settings().delivery.in_flight));
+    for (auto& c : connections_) c.resize(slots_per_queue_);
+    started_us_.resize(engine_->queue_count() * slots_per_queue_);
     // The drain timeout counts from the last flush: the duration's end, or up to max_delay
     // after it when each stream flushes at its own next tick.
     const auto& d = model.settings().delivery;
@@ -113,9 +115,15 @@ class worker final : public request_sender {
 
   void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) override {
     auto& connection = connection_for(queue, slot);
-    std::int64_t started = time_.real_now_us();
-    connection.send(body, [this, queue, slot, started](const request_outcome& outcome) {
-      engine_->complete(queue, slot, outcome, started, time_.real_now_us());
+    // The start is kept here, not in the completion: `this` and one word fit in
+    // std::function's own storage, so a request allocates no completion.
+    started_us_[queue * slots_per_queue_ + slot] = time_.real_now_us();
+    const std::uint64_t key = std::uint64_t{queue} << 32 | slot;
+    connection.send(body, [this, key](const request_outcome& outcome) {
+      const auto queue = static_cast<std::uint32_t>(key >> 32);
+      const auto slot = static_cast<std::uint32_t>(key);
+      engine_->complete(queue, slot, outcome, started_us_[queue * slots_per_queue_ + slot],
+                        time_.real_now_us());
       rearm();
     });
   }
@@ -225,6 +233,8 @@ class worker final : public request_sender {
   std::unique_ptr<ledger_sink> ledgers_;
   std::unique_ptr<engine> engine_;
   std::vector<std::vector<std::unique_ptr<http_connection>>> connections_;
+  std::size_t slots_per_queue_ = 1;
+  std::vector<std::int64_t> started_us_;  // real µs, per queue and slot: the request in flight
   std::vector<std::unique_ptr<http_connection>> probes_;
   std::mutex mutex_;
   progress_snapshot snapshot_;
