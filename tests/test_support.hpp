@@ -50,6 +50,7 @@ class scratch_dir {
   std::string file(const std::string& name) const {
     return (std::filesystem::path(path_) / name).string();
   }
+  const std::string& path() const { return path_; }
 
  private:
   std::string path_;

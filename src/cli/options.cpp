@@ -8,10 +8,12 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <utility>
 
 #include "core/did_you_mean.hpp"
 #include "core/duration.hpp"
 #include "core/shown_text.hpp"
+#include "delivery/page_spill.hpp"
 #include "profile/profile_reader.hpp"
 #include "scenario/edge_cases.hpp"
 
@@ -314,7 +316,9 @@ run_options parse_run_options(const args& a) {
     ("pacing-scope", po::value<std::string>()->value_name("SCOPE"), "what one pacing queue covers: webhook (default: one per org), deployment, stream, endpoint; see docs/semantics.md")
     ("in-flight", po::value<int>()->value_name("N"), "requests of one pacing queue outstanding at once (GMetri: 1)")
     ("loop", po::value<std::string>()->value_name("open|closed"), "what paces a live run: open (default: the profile's arrivals, as GMetri) or closed (the receiver: a free request slot gets a fresh full page at once; stress's)")
-    ("max-queued-rows", po::value<long long>()->value_name("N"), "gmsim's memory bound: rows its queues hold at once (default 2000000); past it the oldest pages are dropped, counted and in the ledger")
+    ("max-queued-rows", po::value<long long>()->value_name("N"), "gmsim's queue bound: rows its queues hold at once, in memory and on disk (default 20000000); past it the oldest pages are dropped, counted and in the ledger")
+    ("queue-memory-rows", po::value<long long>()->value_name("N"), "queued rows kept in memory (default 1000000); past it new pages wait on disk (--spill-dir) until their turn")
+    ("spill-dir", po::value<std::string>()->value_name("DIR"), "where queued pages past --queue-memory-rows wait (default: $TMPDIR, else /tmp); unnamed files, gone when the run ends")
     ("align-ticks", "flush every stream at the same ticks instead of seeded phases")
     ("time-scale", po::value<double>()->value_name("X"), "run X times faster than real time (default 1; a dry run has no clock to scale)")
     ("drain-timeout", po::value<std::string>()->value_name("D"), "after the last flush, how long queued pages may still go out (real time; default 2m); then they are unsent")
@@ -412,13 +416,16 @@ run_options parse_run_options(const args& a) {
     }
     p.delivery.in_flight = n;
   }
-  if (vm.count("max-queued-rows")) {
-    const long long rows = vm["max-queued-rows"].as<long long>();
+  // The queue bounds: counts of rows, 1..max_queued_rows_limit.
+  for (auto [option, field] : {std::pair{"max-queued-rows", &delivery_spec::max_queued_rows},
+                               std::pair{"queue-memory-rows", &delivery_spec::queue_memory_rows}}) {
+    if (!vm.count(option)) continue;
+    const long long rows = vm[option].as<long long>();
     if (rows < 1 || rows > max_queued_rows_limit) {
-      throw usage_error("--max-queued-rows: must be in 1.." +
+      throw usage_error(std::string("--") + option + ": must be in 1.." +
                         std::to_string(max_queued_rows_limit) + ", got " + std::to_string(rows));
     }
-    p.delivery.max_queued_rows = rows;
+    p.delivery.*field = rows;
   }
   if (vm.count("align-ticks")) p.delivery.align_ticks = true;
   if (vm.count("loop")) {
@@ -495,6 +502,13 @@ run_options parse_run_options(const args& a) {
   }
   if (vm.count("record")) c.record_path = vm["record"].as<std::string>();
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
+  if (vm.count("spill-dir")) {
+    c.spill_dir = vm["spill-dir"].as<std::string>();
+    // Named, it must work: a directory that does not is found now, not hours into a soak.
+    if (const std::string error = page_spill::check_directory(c.spill_dir); !error.empty()) {
+      throw usage_error("--spill-dir: " + shown_text(error));
+    }
+  }
   read_report_options(vm, out);
   if (vm.count("auth-probes")) {
     const auto how = vm["auth-probes"].as<std::string>();

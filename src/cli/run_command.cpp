@@ -111,8 +111,8 @@ void check_memory(const profile& settings, std::optional<std::uint64_t> max_memo
   throw usage_error(settings.source + ": this run needs an estimated " + mib(need.bytes) +
                     " MiB (" + need.parts + ") and " + mib(budget->bytes) + " MiB are available (" +
                     budget->source +
-                    "); use fewer deployments or edge cases, a lower delivery.max_queued_rows "
-                    "(--max-queued-rows), or --max-memory SIZE (off: no check) to run it anyway");
+                    "); use fewer deployments or edge cases, a lower delivery.queue_memory_rows "
+                    "(--queue-memory-rows), or --max-memory SIZE (off: no check) to run it anyway");
 }
 
 }  // namespace

@@ -37,6 +37,13 @@ struct page {
   millis ready = 0;            // the tick that cut it
   std::vector<page_row> rows;
   std::vector<page_item> items;
+  // When spilled_rows > 0, rows and items wait on disk (page_spill), at spill_offset of
+  // the spill's file spill_file, and are empty here.
+  std::uint32_t spilled_rows = 0;
+  std::uint32_t spilled_items = 0;
+  std::uint32_t spill_file = 0;
+  std::uint64_t spill_offset = 0;
+  std::size_t row_count() const { return spilled_rows > 0 ? spilled_rows : rows.size(); }
 };
 
 // The working space of a merge: used only inside aggregator::flush, so the aggregators

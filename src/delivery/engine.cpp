@@ -7,6 +7,7 @@
 #include <limits>
 #include <unordered_map>
 
+#include "delivery/page_spill.hpp"
 #include "scenario/generator.hpp"
 
 namespace gmsim {
@@ -132,6 +133,7 @@ struct engine::impl {
     closed = setup.closed_loop_end > 0;
     closed_wait = std::max<millis>(60'000, delivery.max_delay);
     queued_rows_cap = delivery.max_queued_rows;
+    memory_rows_cap = delivery.queue_memory_rows;
     const millis longest = longest_session(model.settings());
     for (std::uint32_t d : setup.deployments) {
       deployments.push_back(deployment_state{
@@ -342,6 +344,20 @@ struct engine::impl {
       auto n = static_cast<std::int64_t>(p.rows.size());
       stats.rows_generated += n;
       stats.rows_by_type[static_cast<int>(s.info.type)] += n;
+      // Past delivery.queue_memory_rows the page waits on disk. The newest go there: the
+      // oldest go out first, and are in memory already. A memory bound at or above the
+      // queue bound never spills (the drops below keep the queues under both).
+      if (memory_rows + n > memory_rows_cap && memory_rows_cap < queued_rows_cap &&
+          spill.store(p)) {
+        stats.rows_spilled += n;
+        stats.spill_peak_bytes =
+            std::max(stats.spill_peak_bytes, static_cast<std::int64_t>(spill.peak_bytes()));
+      } else {
+        memory_rows += n;
+        if (stats.spill_failure.empty() && !spill.failure().empty()) {
+          stats.spill_failure = spill.failure();  // it stays in memory: nothing is lost
+        }
+      }
       q.pace.push(std::move(p));
       queued_rows += n;
     }
@@ -499,7 +515,8 @@ struct engine::impl {
       }
       q.last_start_us = started_us;
       auto released = q.pace.start(now);
-      queued_rows -= static_cast<std::int64_t>(released.body.rows.size());
+      queued_rows -= static_cast<std::int64_t>(released.body.row_count());
+      take_back(released.body);
       auto slot_index =
           static_cast<std::uint32_t>(std::find_if(q.slots.begin(), q.slots.end(),
                                                   [](const request_slot& r) { return !r.busy; }) -
@@ -622,14 +639,32 @@ struct engine::impl {
     }
   }
 
+  // A queued page leaves its queue: into memory again, when it waited on disk.
+  void take_back(page& p) {
+    if (p.spilled_rows == 0) {
+      memory_rows -= static_cast<std::int64_t>(p.rows.size());
+      return;
+    }
+    spill.load(p);
+  }
+  // A queued page that is counted and not read: its place on disk is given up.
+  void forget(page& p) {
+    if (p.spilled_rows == 0) {
+      memory_rows -= static_cast<std::int64_t>(p.rows.size());
+      return;
+    }
+    spill.discard(p);
+  }
+
   void drop_oldest(queue_state& q) {
     static const request_outcome dropped{
         outcome_kind::unsent, 0, failure_kind::none,
         "dropped: gmsim's queues held delivery.max_queued_rows (its memory bound)"};
-    const page p = q.pace.drop_oldest();
-    const auto& s = streams[local_stream(p.stream)];
-    const auto rows = static_cast<std::int64_t>(p.rows.size());
+    page p = q.pace.drop_oldest();
+    const auto rows = static_cast<std::int64_t>(p.row_count());
     queued_rows -= rows;
+    take_back(p);  // the ledger lists its rows
+    const auto& s = streams[local_stream(p.stream)];
     stats.count_unsent(s.info.type, rows);
     stats.requests_dropped += 1;
     stats.rows_dropped += rows;
@@ -644,7 +679,13 @@ struct engine::impl {
     queued_rows -= static_cast<std::int64_t>(q.pace.backlog_rows());
     for (auto& p : q.pace.drain()) {
       const auto& s = streams[local_stream(p.stream)];
-      auto rows = static_cast<std::int64_t>(p.rows.size());
+      auto rows = static_cast<std::int64_t>(p.row_count());
+      // Read back only for the ledger, which lists each row; the counts need none.
+      if (setup.ledgers != nullptr) {
+        take_back(p);
+      } else {
+        forget(p);
+      }
       stats.count_unsent(s.info.type, rows);
       stats.over_time.record_unsent(stop_time, rows);
       if (setup.ledgers != nullptr) {
@@ -669,6 +710,11 @@ struct engine::impl {
   millis eager_step = 0;
   std::int64_t queued_rows = 0;      // in every queue's backlog
   std::int64_t queued_rows_cap = 1;  // this engine's share of delivery.max_queued_rows
+  // Of queued_rows, those in memory, and this engine's share of delivery.queue_memory_rows:
+  // past it, pages wait on disk.
+  std::int64_t memory_rows = 0;
+  std::int64_t memory_rows_cap = 1;
+  page_spill spill{setup.spill_dir};
   bool latest_event = false;         // session.modified_at latest_event
   std::int64_t min_gap_us = 0;
   bool stopped = false;
@@ -746,18 +792,20 @@ std::size_t engine::backlog_rows() const {
 
 int engine::in_flight() const { return impl_->requests_in_flight; }
 
-void engine::bound_queued_rows(std::int64_t rows) {
+void engine::bound_queued_rows(std::int64_t rows, std::int64_t memory_rows) {
   impl_->queued_rows_cap = std::max<std::int64_t>(1, rows);
+  impl_->memory_rows_cap = std::max<std::int64_t>(1, memory_rows);
 }
 
-void bound_queues(const std::vector<engine*>& engines, std::int64_t max_queued_rows) {
+void bound_queues(const std::vector<engine*>& engines, const delivery_spec& delivery) {
   std::size_t total = 0;
   for (const engine* e : engines) total += e->queue_count();
   if (total == 0) return;
   for (engine* e : engines) {
-    e->bound_queued_rows(static_cast<std::int64_t>(static_cast<double>(max_queued_rows) *
-                                                   static_cast<double>(e->queue_count()) /
-                                                   static_cast<double>(total)));
+    const double share = static_cast<double>(e->queue_count()) / static_cast<double>(total);
+    e->bound_queued_rows(
+        static_cast<std::int64_t>(static_cast<double>(delivery.max_queued_rows) * share),
+        static_cast<std::int64_t>(static_cast<double>(delivery.queue_memory_rows) * share));
   }
 }
 

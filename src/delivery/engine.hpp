@@ -81,6 +81,9 @@ struct engine_setup {
   // nothing waiting gets its next full page at once, the scenario generated as far ahead
   // of the clock as that takes (the model's generation_end bounds it).
   millis closed_loop_end = 0;
+  // Where queued pages past delivery.queue_memory_rows wait (page_spill; "": $TMPDIR or
+  // /tmp).
+  std::string spill_dir;
 };
 
 class engine {
@@ -115,9 +118,10 @@ class engine {
   std::size_t queue_count() const;  // pacing queues: request_sender's queue < this
   std::size_t backlog_rows() const;
   int in_flight() const;
-  // This engine's share of delivery.max_queued_rows (all of it by default): a run of
-  // several engines gives each a share by its queues (bound_queues).
-  void bound_queued_rows(std::int64_t rows);
+  // This engine's share of delivery.max_queued_rows and of delivery.queue_memory_rows (all
+  // of them by default): a run of several engines gives each a share by its queues
+  // (bound_queues).
+  void bound_queued_rows(std::int64_t rows, std::int64_t memory_rows);
   // How the request in flight in (queue, slot) must be authorised: auth edge cases
   // send some pages without or with a wrong Authorization header.
   request_auth auth_of(std::uint32_t queue, std::uint32_t slot) const;
@@ -138,6 +142,6 @@ class engine {
 void run_simulated(engine& e, simulated_clock& time, const std::atomic<int>* stop = nullptr);
 
 // Gives each engine of a run its share of delivery.max_queued_rows, by its queues.
-void bound_queues(const std::vector<engine*>& engines, std::int64_t max_queued_rows);
+void bound_queues(const std::vector<engine*>& engines, const delivery_spec& delivery);
 
 }  // namespace gmsim

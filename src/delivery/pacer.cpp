@@ -9,7 +9,7 @@ pacer::pacer(millis min_gap, int in_flight)
     : min_gap_(std::max<millis>(0, min_gap)), max_in_flight_(std::max(1, in_flight)) {}
 
 void pacer::push(page&& p) {
-  backlog_rows_ += p.rows.size();
+  backlog_rows_ += p.row_count();
   queue_.push_back(std::move(p));
 }
 
@@ -21,7 +21,7 @@ std::optional<millis> pacer::next_start() const {
 pacer::release pacer::start(millis now) {
   release r{std::move(queue_.front()), 0};
   queue_.pop_front();
-  backlog_rows_ -= r.body.rows.size();
+  backlog_rows_ -= r.body.row_count();
   r.intended = std::max(r.body.ready, last_intended_ + min_gap_);
   last_intended_ = r.intended;
   last_start_ = now;
@@ -36,7 +36,7 @@ void pacer::finish() {
 page pacer::drop_oldest() {
   page oldest = std::move(queue_.front());
   queue_.pop_front();
-  backlog_rows_ -= oldest.rows.size();
+  backlog_rows_ -= oldest.row_count();
   return oldest;
 }
 

@@ -65,6 +65,7 @@ void run_counters::add(const run_counters& o) {
   rows_unsent += o.rows_unsent;
   requests_dropped += o.requests_dropped;
   rows_dropped += o.rows_dropped;
+  rows_spilled += o.rows_spilled;
   for (std::size_t i = 0; i < rows_by_type.size(); ++i) rows_by_type[i] += o.rows_by_type[i];
   for (std::size_t i = 0; i < latency_buckets.size(); ++i)
     latency_buckets[i] += o.latency_buckets[i];
@@ -167,6 +168,8 @@ void run_stats::merge(const run_stats& o) {
   page_rows.merge(o.page_rows);
   page_bytes.merge(o.page_bytes);
   queue_peak_rows = std::max(queue_peak_rows, o.queue_peak_rows);
+  spill_peak_bytes += o.spill_peak_bytes;
+  if (spill_failure.empty()) spill_failure = o.spill_failure;
   in_flight_peak += o.in_flight_peak;
   last_answer_ms = std::max(last_answer_ms, o.last_answer_ms);
   over_time.merge(o.over_time);

@@ -55,6 +55,8 @@ struct run_counters {
   // Of the unsent: pages dropped by gmsim's queue bound (delivery.max_queued_rows).
   std::int64_t requests_dropped = 0;
   std::int64_t rows_dropped = 0;
+  // Rows whose page waited on disk (delivery.queue_memory_rows), whatever became of it.
+  std::int64_t rows_spilled = 0;
   std::array<std::int64_t, webhook_type_count> rows_by_type{};  // generated, by type
   // Rows by type and outcome (outcome_kind's order; auth probes' rows not included).
   std::array<std::array<std::int64_t, outcome_kind_count>, webhook_type_count>
@@ -117,6 +119,11 @@ struct run_stats : run_counters {
   // the run's concurrency, exact with one worker).
   std::int64_t queue_peak_rows = 0;
   std::int64_t in_flight_peak = 0;
+  // The most bytes of queued pages on disk at once (per worker, summed over workers), and
+  // why pages could not go there ("" : they could, or none had to): they then stayed in
+  // memory, nothing lost.
+  std::int64_t spill_peak_bytes = 0;
+  std::string spill_failure;
   // When the last attempted request ended, in scenario ms since the start: the duration
   // plus the final flushes and any backlog.
   millis last_answer_ms = 0;

@@ -256,11 +256,14 @@ struct delivery_spec {
   success_status success = success_status::any_2xx;
   flush_mode flush = flush_mode::periodic;
   load_loop loop = load_loop::open;
-  // gmsim's own bound, not GMetri's: the most rows its pacing queues hold at once, all
-  // queues of a run together (each worker its share). Past it the oldest pages are
-  // dropped: unsent, in the ledger, counted apart. About 90 bytes a queued row: the
-  // default holds the queues near 180 MB whatever the backlog's age.
-  std::int64_t max_queued_rows = 2'000'000;
+  // gmsim's own bounds, not GMetri's, each for all queues of a run together (each worker
+  // its share). Past queue_memory_rows queued rows, new pages wait on disk (page_spill,
+  // about 50-75 bytes a row there) instead of in memory (about 90 bytes a row): memory
+  // stays near 90 MB however far the receiver falls behind. Past max_queued_rows the
+  // oldest pages are dropped: unsent, in the ledger, counted apart (about 1.5 GB of disk).
+  // Before the spill (2026-12) max_queued_rows was 2,000,000, all in memory.
+  std::int64_t max_queued_rows = 20'000'000;
+  std::int64_t queue_memory_rows = 1'000'000;
   bool align_ticks = false;   // all streams flush together instead of at seeded phases
 };
 

@@ -301,7 +301,7 @@ arrival_spec read_arrival(const profile_node& node) {
 delivery_spec read_delivery(const profile_node& node) {
   node.expect_object({"max_delay", "batch_rows", "min_gap", "timeout", "in_flight", "align_ticks",
                       "pacing_scope", "final_flush", "variables", "success", "flush",
-                      "max_queued_rows", "loop"});
+                      "max_queued_rows", "queue_memory_rows", "loop"});
   delivery_spec delivery;
   if (auto v = node.get("max_delay")) delivery.max_delay = positive_duration(*v);
   if (auto v = node.get("batch_rows"))
@@ -328,6 +328,9 @@ delivery_spec read_delivery(const profile_node& node) {
   }
   if (auto v = node.get("max_queued_rows")) {
     delivery.max_queued_rows = v->as_integer(1, max_queued_rows_limit);
+  }
+  if (auto v = node.get("queue_memory_rows")) {
+    delivery.queue_memory_rows = v->as_integer(1, max_queued_rows_limit);
   }
   if (auto v = node.get("flush")) {
     delivery.flush = static_cast<flush_mode>(v->as_choice(flush_mode_names));

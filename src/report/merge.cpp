@@ -292,7 +292,8 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["target"] = distinct(inputs, "target", ", ");
   json merged_from = json::array();
   std::int64_t duration = 0, workers = 0, deployments = 0, streams = 0, queues = 0;
-  std::int64_t queue_peak_rows = 0, in_flight_peak = 0;
+  std::int64_t queue_peak_rows = 0, in_flight_peak = 0, spill_peak_bytes = 0;
+  std::string spill_failure;
   double wall = 0;
   bool dry_run = true, interrupted = false;
   std::optional<bool> aborted;  // only when the inputs say (--abort-on-fail)
@@ -310,6 +311,14 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
     queue_peak_rows = std::max(queue_peak_rows, count_field(d, "queue_peak_rows", p));
     in_flight_peak =
         add_count(in_flight_peak, count_field(d, "in_flight_peak", p), p, "in_flight_peak");
+    // Summaries from before the spill (2026-12) have none.
+    if (d.contains("spill_peak_bytes")) {
+      spill_peak_bytes =
+          add_count(spill_peak_bytes, count_field(d, "spill_peak_bytes", p), p, "spill_peak_bytes");
+    }
+    if (spill_failure.empty() && d.contains("spill_failure") && d["spill_failure"].is_string()) {
+      spill_failure = p + ": " + d["spill_failure"].get<std::string>();
+    }
     wall = std::max(wall, seconds_field(d, "wall_seconds", p));
     // Each input's flags are read, whatever the others say.
     dry_run = flag_field(d, "dry_run", p) && dry_run;
@@ -336,6 +345,8 @@ json merge_summaries(const std::vector<summary_file>& inputs, bool force) {
   out["queues"] = queues;
   out["queue_peak_rows"] = queue_peak_rows;
   out["in_flight_peak"] = in_flight_peak;
+  out["spill_peak_bytes"] = spill_peak_bytes;
+  if (!spill_failure.empty()) out["spill_failure"] = spill_failure;
   out["wall_seconds"] = wall;
   out["interrupted"] = interrupted;
   if (aborted) out["aborted"] = *aborted;

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/shown_text.hpp"
+
 namespace gmsim {
 namespace {
 
@@ -41,6 +43,11 @@ constexpr std::int64_t sender_lateness_min_starts = 100;
 // "1 request", "2 requests".
 std::string count_of(std::int64_t n, const char* noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+// "12 MiB", rounded up: a spill of 100 bytes is not "0 MiB".
+std::string format_bytes(std::int64_t bytes) {
+  return std::to_string((std::max<std::int64_t>(0, bytes) + (1 << 20) - 1) >> 20) + " MiB";
 }
 
 std::string type_name(int t) { return std::string(to_string(static_cast<webhook_type>(t))); }
@@ -186,6 +193,9 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
   // (per worker, summed over workers).
   j["queue_peak_rows"] = s.queue_peak_rows;
   j["in_flight_peak"] = s.in_flight_peak;
+  // Queued pages past delivery.queue_memory_rows waited on disk: the most bytes at once.
+  j["spill_peak_bytes"] = s.spill_peak_bytes;
+  if (!s.spill_failure.empty()) j["spill_failure"] = s.spill_failure;
   j["wall_seconds"] = round3(r.wall_seconds);
   j["interrupted"] = r.interrupted;
   j["aborted"] = r.aborted;  // by --abort-on-fail
@@ -261,6 +271,7 @@ nlohmann::json summary_json(const run_config& config, const run_result& r) {
                {"auth_probes", s.auth_probe_rows},
                {"lost", s.rows_lost()},
                {"dropped", s.rows_dropped},
+               {"spilled", s.rows_spilled},
                {"by_type", rows_by_type},
                {"by_type_outcome", rows_by_outcome}};
   // Why requests did not deliver, the most rows first: an example of each.
@@ -496,7 +507,17 @@ std::string summary_text(const run_config& config, const run_result& r) {
   // min_gap, so this is where a backlog shows before the lag does.
   row("queues", "worst " + count_of(s.queue_peak_rows, "row") + " waiting in one; " +
                     std::to_string(s.in_flight_peak) + " in flight at most (" +
-                    std::to_string(p.delivery.in_flight) + " per queue)");
+                    std::to_string(p.delivery.in_flight) + " per queue)" +
+                    (s.rows_spilled > 0
+                         ? "; " + count_of(s.rows_spilled, "row") + " waited on disk (at most " +
+                               format_bytes(s.spill_peak_bytes) + "; delivery.queue_memory_rows)"
+                         : ""));
+  if (!s.spill_failure.empty()) {
+    row("",
+        "WARNING: queued pages could not wait on disk, so they stayed in memory (nothing "
+        "lost): " +
+            shown_text(s.spill_failure) + "; --spill-dir names another directory");
+  }
   row("delivery lag",
       p.delivery.loop == load_loop::closed && !config.dry_run
           ? "not measured: a closed loop's scenario runs at the receiver's pace"

@@ -66,6 +66,7 @@ class worker final : public request_sender {
     ledgers_ = std::make_unique<ledger_sink>(model, !config.record_path.empty(),
                                              !config.lost_rows_path.empty());
     engine_setup setup{&model, &body_encoder, std::move(deployments), ledgers_.get()};
+    setup.spill_dir = config.spill_dir;
     if (config.settings.delivery.loop == load_loop::closed) {
       setup.closed_loop_end = config.settings.duration;
     }
@@ -312,7 +313,7 @@ run_result run_live(const run_config& input) {
   }
   std::vector<engine*> engines;
   for (auto& w : workers) engines.push_back(&w->work());
-  bound_queues(engines, model.settings().delivery.max_queued_rows);
+  bound_queues(engines, model.settings().delivery);
 
   // The main thread: signals, progress, and the end.
   run_control_hooks hooks;

@@ -2,9 +2,11 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "delivery/aggregator.hpp"  // page
 #include "profile/edge_case_catalogue.hpp"
 #include "record/recording.hpp"
 
@@ -55,15 +57,26 @@ memory_estimate estimate_memory(const profile& settings) {
   for (const auto& e : expand_edge_cases(settings.edge_cases)) {
     edge_cases += static_cast<std::uint64_t>(e.count);
   }
-  const auto queued = static_cast<std::uint64_t>(settings.delivery.max_queued_rows);
+  // Queued rows past queue_memory_rows wait on disk; their pages keep their place in
+  // memory (a page without its rows, about 100 bytes with its queue's share).
+  const auto& d = settings.delivery;
+  const auto queued = static_cast<std::uint64_t>(std::min(d.max_queued_rows, d.queue_memory_rows));
+  const auto spilled = static_cast<std::uint64_t>(d.max_queued_rows) - queued;
+  constexpr std::uint64_t per_spilled_page = sizeof(page) + 16;
+  const std::uint64_t spilled_pages = (spilled + static_cast<std::uint64_t>(d.batch_rows) - 1) /
+                                      static_cast<std::uint64_t>(d.batch_rows);
   memory_estimate out;
-  out.bytes =
-      base + deployments * per_deployment + edge_cases * per_edge_case + queued * per_queued_row;
+  out.bytes = base + deployments * per_deployment + edge_cases * per_edge_case +
+              queued * per_queued_row + spilled_pages * per_spilled_page;
   out.parts = "32 MiB base + " + std::to_string(deployments) + " deployments x 3 KiB";
   if (edge_cases > 0)
     out.parts += " + " + std::to_string(edge_cases) + " edge-case instances x 16 KiB";
-  out.parts +=
-      " + up to " + std::to_string(queued) + " queued rows x 96 B (delivery.max_queued_rows)";
+  out.parts += " + up to " + std::to_string(queued) +
+               " queued rows in memory x 96 B (delivery.queue_memory_rows)";
+  if (spilled_pages > 0) {
+    out.parts += " + up to " + std::to_string(spilled_pages) + " pages on disk x " +
+                 std::to_string(per_spilled_page) + " B (delivery.max_queued_rows)";
+  }
   return out;
 }
 

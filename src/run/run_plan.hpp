@@ -24,6 +24,7 @@ struct run_config {
   bool dry_run = false;      // simulated clock, no network
   std::string record_path;     // NDJSON of every request, when not empty
   std::string lost_rows_path;  // NDJSON of every row not delivered, when not empty
+  std::string spill_dir;       // where queued pages past queue_memory_rows wait ("": TMPDIR)
   // Live runs:
   // Where and how to send; a live run needs a target (`gmsim run` without --target starts
   // its embedded receiver and sends there: cli/commands.cpp).
@@ -84,7 +85,8 @@ std::vector<std::vector<std::uint32_t>> assign_deployments(const scenario& model
 
 // What a run will hold in memory at most, estimated before it starts from what grows
 // with a profile (measured: docs/security.md): about 2.5 kB a deployment, 15 kB an
-// edge-case instance, 90 bytes a queued row up to delivery.max_queued_rows, and a base.
+// edge-case instance, 96 bytes a queued row up to delivery.queue_memory_rows, about 100
+// bytes a page waiting on disk past it, and a base.
 struct memory_estimate {
   std::uint64_t bytes = 0;
   std::string parts;  // "32 MiB base + 100000 deployments x 3 KiB + ..."

@@ -98,6 +98,7 @@ run_result run(const run_config& config) {
                                               !config.lost_rows_path.empty());
     w.sender = std::make_unique<instant_sender>(w.time);
     engine_setup setup{&model, &body_encoder, assignment[i], w.ledgers.get()};
+    setup.spill_dir = config.spill_dir;
     w.work = std::make_unique<engine>(std::move(setup), w.time, *w.sender);
     w.sender->attach(*w.work);
     result.streams += w.work->stream_count();
@@ -106,7 +107,7 @@ run_result run(const run_config& config) {
   }
   std::vector<engine*> engines;
   for (auto& w : all) engines.push_back(w.work.get());
-  bound_queues(engines, model.settings().delivery.max_queued_rows);
+  bound_queues(engines, model.settings().delivery);
   // A worker's exception (an engine left with work, std::bad_alloc) ends that worker;
   // the others run to their end, and the reports say it (run_result::internal_error).
   std::vector<std::exception_ptr> failures(all.size());

@@ -313,12 +313,12 @@ TEST_F(cli_bad_input, catalogue_one_line_each) {
 // and one that fits runs and writes its reports.
 TEST_F(cli_bad_input, under_a_memory_cap_a_run_that_cannot_fit_is_refused_with_its_estimate) {
   // --max-memory off runs it anyway: the user's call. The same run under a 100 MiB
-  // budget is refused (its estimate is 277 MiB), so off is what lets it through.
+  // budget is refused (its estimate is 189 MiB), so off is what lets it through.
   const args hundred = {"run", "--dry-run",   "--quiet", "--duration",
                         "2s",  "--edge-case", "all:100"};
   auto budget = hundred;
   budget.insert(budget.end(), {"--max-memory", "100MiB"});
-  expect_usage_error(gmsim(budget), {"needs an estimated 277 MiB"});
+  expect_usage_error(gmsim(budget), {"needs an estimated 189 MiB"});
   auto unchecked = hundred;
   unchecked.insert(unchecked.end(), {"--max-memory", "off", "--summary-json", file("off.json")});
   const auto ran_anyway = gmsim(unchecked);
@@ -329,11 +329,11 @@ TEST_F(cli_bad_input, under_a_memory_cap_a_run_that_cannot_fit_is_refused_with_i
   if (gmsim::testing::built_with_address_sanitizer)
     GTEST_SKIP() << "a ulimit -v cap does not fit ASan's reserve";
   constexpr std::uint64_t one_gib = 1u << 30;
-  gmsim_process huge({"run", "--dry-run", "--workers", "2", "--edge-case", "all:1000",
+  gmsim_process huge({"run", "--dry-run", "--workers", "2", "--edge-case", "all:2000",
                       "--summary-json", file("huge.json")},
                      file("huge.out"), file("huge.err"), {}, one_gib);
   const auto refused = huge.wait(120s);
-  expect_usage_error(refused, {"needs an estimated", "39000 edge-case instances", "ulimit -v"});
+  expect_usage_error(refused, {"needs an estimated", "78000 edge-case instances", "ulimit -v"});
   EXPECT_FALSE(fs::exists(path("huge.json")));
 
   gmsim_process fits(

@@ -245,6 +245,32 @@ TEST_F(cli_overrides, max_queued_rows_drops_the_oldest_pages_and_says_so) {
   EXPECT_EQ(read_json("p.json")["rows"]["dropped"], 0);
 }
 
+// Past --queue-memory-rows the backlog waits on disk, in --spill-dir: the same bytes go
+// out, the console and the summary say how much waited there, and a directory that
+// cannot take a file is refused before the run (exit 2).
+TEST_F(cli_overrides, queue_memory_rows_sends_the_backlog_through_the_disk_and_says_so) {
+  const auto spilled =
+      gmsim({"run", "backlog", "--dry-run", "--queue-memory-rows", "20000", "--spill-dir",
+             path("").string(), "--summary-json", file("s.json"), "--record", file("disk.ndjson")});
+  ASSERT_EQ(spilled.exit_code, 0) << spilled.err;
+  const json s = read_json("s.json");
+  EXPECT_GT(s["rows"]["spilled"].get<std::int64_t>(), 0);
+  EXPECT_GT(s["spill_peak_bytes"].get<std::int64_t>(), 0);
+  EXPECT_EQ(s["rows"]["dropped"], 0);
+  EXPECT_FALSE(s.contains("spill_failure"));
+  EXPECT_TRUE(contains(spilled.out, "rows waited on disk (at most ")) << spilled.out;
+  const auto plain =
+      gmsim({"run", "backlog", "--dry-run", "--quiet", "--record", file("memory.ndjson")});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(read_text(path("disk.ndjson")), read_text(path("memory.ndjson")));
+  EXPECT_FALSE(contains(plain.out, "waited on disk")) << plain.out;
+
+  expect_usage_error(gmsim({"run", "backlog", "--dry-run", "--spill-dir", file("missing")}),
+                     {"--spill-dir: ", "missing: cannot create a file: No such file or directory"});
+  expect_usage_error(gmsim({"run", "backlog", "--dry-run", "--queue-memory-rows", "0"}),
+                     {"--queue-memory-rows: must be in 1..1000000000, got 0"});
+}
+
 TEST_F(cli_overrides, max_delay_bounds_the_delivery_lag) {
   json base = dry_summary({"--duration", "3m"});
   EXPECT_GT(base["delivery_lag_ms"]["max"].get<double>(),

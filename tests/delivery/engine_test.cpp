@@ -1160,6 +1160,91 @@ TEST(engine, the_same_seed_gives_the_same_bytes_with_one_or_two_workers) {
   EXPECT_EQ(results[0].stats.events_generated, results[1].stats.events_generated);
 }
 
+// Past delivery.queue_memory_rows queued pages wait on disk (page_spill): what goes out,
+// when, and what the ledgers list are the same to the byte as with every page in memory,
+// through the queue bound's drops too; a directory that cannot take them leaves the pages
+// in memory and says why.
+TEST(engine, pages_past_queue_memory_rows_wait_on_disk_and_nothing_that_goes_out_changes) {
+  testing::scratch_dir dir;
+  struct outputs {
+    std::string record, lost;
+    run_result result;
+  };
+  const auto run_with = [&](const std::string& name, std::int64_t memory_rows,
+                            std::int64_t max_rows, const std::string& spill_dir) {
+    run_config c;
+    c.settings = one_stream_in_backlog();
+    c.settings.delivery.queue_memory_rows = memory_rows;
+    c.settings.delivery.max_queued_rows = max_rows;
+    c.dry_run = true;
+    c.workers = 1;
+    c.spill_dir = spill_dir;
+    c.record_path = dir.file(name + ".record");
+    c.lost_rows_path = dir.file(name + ".lost");
+    run_result r = run(c);
+    return outputs{slurp(c.record_path), slurp(c.lost_rows_path), r};
+  };
+  const auto in_memory = run_with("memory", 1'000'000, 1'000'000, dir.path());
+  const auto on_disk = run_with("disk", 1, 1'000'000, dir.path());
+  EXPECT_EQ(in_memory.result.stats.rows_spilled, 0);
+  EXPECT_GT(on_disk.result.stats.queue_peak_rows, 100);  // a backlog, all of it on disk
+  EXPECT_GT(on_disk.result.stats.rows_spilled, on_disk.result.stats.queue_peak_rows);
+  EXPECT_GT(on_disk.result.stats.spill_peak_bytes, 0);
+  EXPECT_TRUE(on_disk.result.stats.spill_failure.empty()) << on_disk.result.stats.spill_failure;
+  EXPECT_GT(in_memory.record.size(), 10'000u);
+  EXPECT_EQ(on_disk.record, in_memory.record);
+  EXPECT_EQ(on_disk.result.stats.rows_delivered, in_memory.result.stats.rows_delivered);
+  expect_accounted(on_disk.result.stats);
+
+  // The bound drops the oldest pages, some of them on disk: the same pages, the same
+  // ledger lines.
+  const auto dropped = run_with("dropped", 1'000'000, 40, dir.path());
+  const auto dropped_from_disk = run_with("dropped_disk", 10, 40, dir.path());
+  EXPECT_GT(dropped.result.stats.rows_dropped, 0);
+  EXPECT_GT(dropped_from_disk.result.stats.rows_spilled, 0);
+  EXPECT_EQ(dropped_from_disk.result.stats.rows_dropped, dropped.result.stats.rows_dropped);
+  EXPECT_FALSE(dropped.lost.empty());
+  EXPECT_EQ(dropped_from_disk.lost, dropped.lost);
+  EXPECT_EQ(dropped_from_disk.record, dropped.record);
+
+  // Nowhere to go: the pages stay in memory, the run is the same, the summary says why.
+  const auto nowhere = run_with("nowhere", 1, 1'000'000, dir.file("no-such-directory"));
+  EXPECT_EQ(nowhere.result.stats.rows_spilled, 0);
+  EXPECT_NE(nowhere.result.stats.spill_failure.find("no-such-directory: cannot create a file"),
+            std::string::npos)
+      << nowhere.result.stats.spill_failure;
+  EXPECT_EQ(nowhere.record, in_memory.record);
+}
+
+// A stop with pages on disk: each is read back for the ledger (its rows are listed
+// unsent) and counted as with every page in memory.
+TEST(engine, a_stop_counts_the_pages_on_disk_as_unsent_and_lists_their_rows) {
+  testing::scratch_dir dir;
+  std::string lost[2];
+  run_stats stats[2];
+  for (int spill = 0; spill < 2; ++spill) {
+    auto p = one_stream_in_backlog();
+    p.delivery.queue_memory_rows = spill == 1 ? 1 : 1'000'000;
+    harness h(p, true);
+    h.sender.hold = true;
+    run_until(h, 25'000);
+    h.work->stop();
+    h.sender.release_held();
+    ASSERT_TRUE(h.work->done());
+    stats[spill] = h.work->stats();
+    const auto path = dir.file("lost" + std::to_string(spill) + ".ndjson");
+    merge_ledger_sinks({h.ledgers.get()}, "", "", path);
+    lost[spill] = slurp(path);
+  }
+  expect_accounted(stats[1]);
+  EXPECT_GT(stats[1].rows_spilled, 0);
+  EXPECT_GT(stats[1].rows_unsent, 0);
+  EXPECT_EQ(stats[1].rows_unsent, stats[0].rows_unsent);
+  EXPECT_EQ(stats[1].rows_generated, stats[0].rows_generated);
+  EXPECT_FALSE(lost[0].empty());
+  EXPECT_EQ(lost[1], lost[0]);
+}
+
 TEST(engine, the_recording_has_a_header_and_a_line_per_request_in_intended_order) {
   run_config c;
   c.settings = small_profile(3, 200'000, 3.0);
