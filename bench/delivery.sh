@@ -25,6 +25,9 @@ usage: bench/delivery.sh [options]
   --in-flight N         gmsim's --in-flight (default: the stress profile's 4; 24 streams)
   --connections N       wrk's -c (default 16)
   --nginx-workers N     nginx worker_processes (default 1)
+  --workers "1 2"       gmsim's --workers, one run each (default "1"); with 2, both cores
+                        send (issue 22: at least 1.5x the bytes/s of 1 against nginx with 2
+                        workers, or the figures show what nginx takes of the 2 cores)
   --min-ratio X         target: gmsim bytes/s over wrk's (default 0.5)
   --wrap "CMD"          run gmsim under CMD, e.g. "perf record -g -o /tmp/perf.data"
   --keep                keep the temporary directory (logs, body, summaries) and say where
@@ -41,6 +44,7 @@ loop=closed
 in_flight=""
 connections=16
 nginx_workers=1
+workers_list=1
 min_ratio=0.5
 wrap=""
 keep=0
@@ -54,6 +58,7 @@ while [[ $# -gt 0 ]]; do
     --in-flight) in_flight=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --nginx-workers) nginx_workers=$2; shift 2 ;;
+    --workers) workers_list=$2; shift 2 ;;
     --min-ratio) min_ratio=$2; shift 2 ;;
     --wrap) wrap=$2; shift 2 ;;
     --keep) keep=1; shift ;;
@@ -139,13 +144,18 @@ measure wrk wrk -t1 -c"$connections" -d"${duration_s}s" -s "$tmp/post.lua" "$ngi
 # real time at each time scale (a closed loop's pace is the receiver's whatever the
 # scale); a short drain, since only the first duration_s count.
 names=(wrk)
-for scale in $time_scales; do
-  args=(run stress --workers 1 --target "$nginx_url" --no-auth --loop "$loop" --time-scale "$scale"
-    --duration "$(python3 -c "print(round($duration_s * $scale * 1000))")ms" --drain-timeout 2s
-    --quiet --summary-json "$tmp/gmsim-x$scale.summary.json")
-  [[ -n "$in_flight" ]] && args+=(--in-flight "$in_flight")
-  measure "gmsim-x$scale" "${wrap_cmd[@]}" "$gmsim" "${args[@]}"
-  names+=("gmsim-x$scale")
+for workers in $workers_list; do
+  for scale in $time_scales; do
+    # The name of gmsim's run: gmsim-xSCALE with 1 worker, as before; gmsim-wN-xSCALE else.
+    name="gmsim-x$scale"
+    [[ "$workers" == 1 ]] || name="gmsim-w$workers-x$scale"
+    args=(run stress --workers "$workers" --target "$nginx_url" --no-auth --loop "$loop" --time-scale "$scale"
+      --duration "$(python3 -c "print(round($duration_s * $scale * 1000))")ms" --drain-timeout 2s
+      --quiet --summary-json "$tmp/$name.summary.json")
+    [[ -n "$in_flight" ]] && args+=(--in-flight "$in_flight")
+    measure "$name" "${wrap_cmd[@]}" "$gmsim" "${args[@]}"
+    names+=("$name")
+  done
 done
 
 set +e
