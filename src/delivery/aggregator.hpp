@@ -117,6 +117,11 @@ class aggregator {
   std::size_t values_swept_at_ = 0;  // values_' size at its last sweep
   std::uint64_t next_sequence_ = 0;
   std::vector<event> pending_;
+  // What the last look for a full page found in pending_ (full_prefix), while pending_
+  // has only grown since: its events and rows.
+  mutable std::size_t scanned_events_ = 0;
+  mutable std::size_t scanned_rows_ = 0;
+  void forget_scan() { scanned_events_ = scanned_rows_ = 0; }
 };
 
 }  // namespace gmsim
