@@ -143,6 +143,42 @@ TEST(aggregator, a_full_page_counts_rows_not_events) {
   EXPECT_TRUE(every.has_full_page(scratch));
 }
 
+// A look for a full page that remembers the last one (it skips while too few events came
+// to make a page) answers as a first look at the same events would, at every event: the
+// first look that can find a page finds it, and flush_full and flush start afresh.
+TEST(aggregator, a_look_after_each_event_finds_a_full_page_as_soon_as_the_events_make_it) {
+  merge_scratch scratch;
+  for (const std::size_t batch : {1u, 2u, 5u, 17u}) {
+    aggregator looked(stream_of(webhook_type::variables), static_cast<int>(batch));
+    std::vector<event> events;
+    std::vector<page> pages;
+    std::uint64_t state = 12345 + batch;
+    for (int n = 0; n < 2'000; ++n) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      // Few viewers, so that rows merge and fall behind events; now and then a run of
+      // new viewers, so that a page comes exactly when enough events have.
+      const auto viewer = static_cast<std::uint32_t>(n % 97 < 60 ? (state >> 33) % 7 : 1000 + n);
+      const event e = var(n, viewer, static_cast<std::uint32_t>((state >> 20) % 3), state >> 40);
+      looked.add(e);
+      events.push_back(e);
+      aggregator first(stream_of(webhook_type::variables), static_cast<int>(batch));
+      for (const auto& pending : events) first.add(pending);
+      const bool full = first.has_full_page(scratch);
+      ASSERT_EQ(looked.has_full_page(scratch), full) << "batch " << batch << ", event " << n;
+      if (full) {
+        looked.flush_full(n, pages, scratch);  // the rest waits, looked at afresh
+        events.erase(events.begin(),
+                     events.end() - static_cast<std::ptrdiff_t>(looked.pending_events()));
+      }
+      if (n % 500 == 499) {
+        looked.flush(n, pages, scratch);
+        events.clear();
+      }
+    }
+    EXPECT_GT(pages.size(), 10u) << batch;
+  }
+}
+
 // delivery.loop closed: only full pages, each the merge of the shortest prefix of the
 // events that makes batch_rows rows; a viewer's later events wait for the next page.
 TEST(aggregator, flush_full_cuts_full_pages_only_and_the_rest_waits) {
