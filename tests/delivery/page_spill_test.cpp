@@ -36,11 +36,16 @@ page make_page(std::uint32_t stream, std::uint64_t sequence, std::uint32_t rows,
   return p;
 }
 
+// Byte for byte; an empty vector's data() may be null, which memcmp must not get.
+template <typename T>
+bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
 bool same_rows(const page& a, const page& b) {
   return a.stream == b.stream && a.sequence == b.sequence && a.ready == b.ready &&
-         a.rows.size() == b.rows.size() && a.items.size() == b.items.size() &&
-         std::memcmp(a.rows.data(), b.rows.data(), a.rows.size() * sizeof(page_row)) == 0 &&
-         std::memcmp(a.items.data(), b.items.data(), a.items.size() * sizeof(page_item)) == 0;
+         same_bytes(a.rows, b.rows) && same_bytes(a.items, b.items);
 }
 
 TEST(page_spill, a_stored_page_keeps_its_place_and_comes_back_byte_for_byte) {
