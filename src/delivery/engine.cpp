@@ -639,21 +639,16 @@ struct engine::impl {
     }
   }
 
-  // A queued page leaves its queue: into memory again, when it waited on disk.
-  void take_back(page& p) {
+  // A queued page leaves its queue: into memory again when it waited on disk, or, when
+  // it is counted and not read (unread), its place on disk given up.
+  void take_back(page& p, bool unread = false) {
     if (p.spilled_rows == 0) {
       memory_rows -= static_cast<std::int64_t>(p.rows.size());
-      return;
+    } else if (unread) {
+      spill.discard(p);
+    } else {
+      spill.load(p);
     }
-    spill.load(p);
-  }
-  // A queued page that is counted and not read: its place on disk is given up.
-  void forget(page& p) {
-    if (p.spilled_rows == 0) {
-      memory_rows -= static_cast<std::int64_t>(p.rows.size());
-      return;
-    }
-    spill.discard(p);
   }
 
   void drop_oldest(queue_state& q) {
@@ -684,7 +679,7 @@ struct engine::impl {
       if (setup.ledgers != nullptr) {
         take_back(p);
       } else {
-        forget(p);
+        take_back(p, /*unread=*/true);
       }
       stats.count_unsent(s.info.type, rows);
       stats.over_time.record_unsent(stop_time, rows);
@@ -767,6 +762,11 @@ void engine::run_due() { impl_->run_due(); }
 void engine::complete(std::uint32_t stream, std::uint32_t slot, const request_outcome& outcome,
                       std::int64_t started_us, std::int64_t finished_us) {
   impl_->complete(stream, slot, outcome, started_us, finished_us);
+}
+
+void engine::complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
+                      std::int64_t finished_us) {
+  impl_->complete(queue, slot, outcome, impl_->queues[queue].slots[slot].started_us, finished_us);
 }
 
 void engine::stop() { impl_->stop(); }

@@ -106,6 +106,9 @@ class engine {
   // A request ended. Called by the sender, once per send().
   void complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
                 std::int64_t started_us, std::int64_t finished_us);
+  // The same, started when the engine handed the request to send() (its real now then).
+  void complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
+                std::int64_t finished_us);
   // Stops the run: no more sending or ticks; every page queued becomes unsent now;
   // requests in flight still complete. Once none is in flight, events up to now are
   // generated (they happened: the ticks missed first, in order) and their rows become

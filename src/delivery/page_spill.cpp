@@ -91,10 +91,6 @@ bool read_all(int fd, void* into, std::size_t size, std::uint64_t offset) {
 bool page_spill::store(page& p) {
   if (!failure_.empty() || p.spilled_rows > 0 || p.rows.empty()) return false;
   if (files_.empty() || files_.back().fd < 0 || files_.back().size >= file_bytes) {
-    if (!files_.empty() && files_.back().fd >= 0 && files_.back().live_pages == 0) {
-      ::close(files_.back().fd);  // full, and every page of it went out already
-      files_.back().fd = -1;
-    }
     std::string error;
     const int fd = open_file(directory_, error);
     if (fd < 0) {

@@ -65,8 +65,12 @@ class worker final : public request_sender {
       : config_(config), time_(time), tls_(std::move(tls)), timer_(io_) {
     ledgers_ = std::make_unique<ledger_sink>(model, !config.record_path.empty(),
                                              !config.lost_rows_path.empty());
-    engine_setup setup{&model, &body_encoder, std::move(deployments), ledgers_.get()};
-    setup.spill_dir = config.spill_dir;
+    engine_setup setup{&model,
+                       &body_encoder,
+                       std::move(deployments),
+                       ledgers_.get(),
+                       /*closed_loop_end=*/0,
+                       config.spill_dir};
     if (config.settings.delivery.loop == load_loop::closed) {
       setup.closed_loop_end = config.settings.duration;
     }
@@ -74,7 +78,6 @@ class worker final : public request_sender {
     slots_per_queue_ = static_cast<std::size_t>(model.settings().delivery.in_flight);
     connections_.resize(engine_->queue_count());
     for (auto& c : connections_) c.resize(slots_per_queue_);
-    started_us_.resize(engine_->queue_count() * slots_per_queue_);
     // The drain timeout counts from the last flush: the duration's end, or up to max_delay
     // after it when each stream flushes at its own next tick.
     const auto& d = model.settings().delivery;
@@ -116,15 +119,13 @@ class worker final : public request_sender {
 
   void send(std::uint32_t queue, std::uint32_t slot, std::string_view body) override {
     auto& connection = connection_for(queue, slot);
-    // The start is kept here, not in the completion: `this` and one word fit in
-    // std::function's own storage, so a request allocates no completion.
-    started_us_[queue * slots_per_queue_ + slot] = time_.real_now_us();
+    // The completion carries `this` and one word, which fit in std::function's own
+    // storage, so a request allocates no completion; the engine keeps the start.
     const std::uint64_t key = std::uint64_t{queue} << 32 | slot;
     connection.send(body, [this, key](const request_outcome& outcome) {
       const auto queue = static_cast<std::uint32_t>(key >> 32);
       const auto slot = static_cast<std::uint32_t>(key);
-      engine_->complete(queue, slot, outcome, started_us_[queue * slots_per_queue_ + slot],
-                        time_.real_now_us());
+      engine_->complete(queue, slot, outcome, time_.real_now_us());
       rearm();
     });
   }
@@ -235,7 +236,6 @@ class worker final : public request_sender {
   std::unique_ptr<engine> engine_;
   std::vector<std::vector<std::unique_ptr<http_connection>>> connections_;
   std::size_t slots_per_queue_ = 1;
-  std::vector<std::int64_t> started_us_;  // real µs, per queue and slot: the request in flight
   std::vector<std::unique_ptr<http_connection>> probes_;
   std::mutex mutex_;
   progress_snapshot snapshot_;

@@ -97,8 +97,12 @@ run_result run(const run_config& config) {
     w.ledgers = std::make_unique<ledger_sink>(model, !config.record_path.empty(),
                                               !config.lost_rows_path.empty());
     w.sender = std::make_unique<instant_sender>(w.time);
-    engine_setup setup{&model, &body_encoder, assignment[i], w.ledgers.get()};
-    setup.spill_dir = config.spill_dir;
+    engine_setup setup{&model,
+                       &body_encoder,
+                       assignment[i],
+                       w.ledgers.get(),
+                       /*closed_loop_end=*/0,
+                       config.spill_dir};
     w.work = std::make_unique<engine>(std::move(setup), w.time, *w.sender);
     w.sender->attach(*w.work);
     result.streams += w.work->stream_count();
