@@ -42,6 +42,10 @@ usage: bench/pacing.sh [options]
                         the CPU at 1,002 streams). The lateness comes from the summary's
                         start_delay_ms; the gaps per stream, which only the recording
                         shows, are not checked
+  --metrics             each run twice, interleaved: as given, then with --metrics-listen and
+                        a scraper reading /metrics every second (Prometheus scrapes every 15 s
+                        by default: this is 15 times harsher); prints gmsim's CPU with the
+                        endpoint against without it (issue 21's target: under 5% more)
   --no-baseline         skip the baseline. By default, after the gmsim runs, wrk -t1 with one
                         connection per stream posts a body of the first run's median size to
                         the same nginx, as fast as it can, for min(--duration, 10) s: the
@@ -73,6 +77,7 @@ wrap=""
 pin=0
 baseline=1
 record=1
+metrics=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -95,6 +100,7 @@ while [[ $# -gt 0 ]]; do
     --pin) pin=1; shift ;;
     --no-baseline) baseline=0; shift ;;
     --no-record) record=0; shift ;;
+    --metrics) metrics=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "pacing.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -178,12 +184,25 @@ echo "pacing.sh: $streams streams ($deployments deployments x 3), ${duration_s}s
   "max_delay ${max_delay_s}s, $rate sessions/s; nginx $(/usr/sbin/nginx -v 2>&1 | sed 's/.*\///')" \
   "($nginx_workers worker) on 127.0.0.1:$port" >&2
 
+# gmsim's CPU (user + system) of a run, from /usr/bin/time -v.
+run_cpu() {
+  python3 - "$1/time.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+print(sum(float(re.search(p + r":\s*([0-9.]+)", t).group(1)) for p in ("User time \\(seconds\\)", "System time \\(seconds\\)")))
+PY
+}
+variants="plain"
+[[ $metrics -eq 1 ]] && variants="plain metrics"
 run_dirs=()
+metrics_pairs=()
 for workers in $workers_list; do
   for i in $(seq "$repeat"); do
+  for variant in $variants; do
     label="w$workers"
     [[ $repeat -gt 1 ]] && label="$label#$i"
-    dir="$tmp/run-$workers-$i"
+    [[ $variant == metrics ]] && label="$label+metrics"
+    dir="$tmp/run-$workers-$i-$variant"
     mkdir -p "$dir"
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     nginx_cpu_before=$(nginx_cpu)
@@ -191,12 +210,24 @@ for workers in $workers_list; do
     echo "pacing.sh: run $label: gmsim --workers $workers ... (load $load_before)" >&2
     record_args=()
     [[ $record -eq 1 ]] && record_args=(--record "$dir/record.ndjson")
+    scraper=""
+    if [[ $variant == metrics ]]; then
+      metrics_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      record_args+=(--metrics-listen "127.0.0.1:$metrics_port")
+      (while :; do curl -s -o /dev/null "http://127.0.0.1:$metrics_port/metrics" || true; sleep 1; done) &
+      scraper=$!
+    fi
     set +e
     /usr/bin/time -v -o "$dir/time.txt" "${wrap_cmd[@]}" "$gmsim" run "$profile" --target "$url" --no-auth \
       --workers "$workers" --quiet "${record_args[@]}" \
       --summary-json "$dir/summary.json" >"$dir/stdout.txt" 2>"$dir/stderr.txt"
     rc=$?
     set -e
+    if [[ -n $scraper ]]; then
+      kill "$scraper" 2>/dev/null || true
+      wait "$scraper" 2>/dev/null || true
+      metrics_pairs+=("$label $(run_cpu "${run_dirs[-1]}") $(run_cpu "$dir")")
+    fi
     nginx_cpu_after=$(nginx_cpu)
     steal_after=$(machine_steal)
     load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -215,6 +246,7 @@ EOF
       tail -5 "$dir/stderr.txt" >&2
     fi
     run_dirs+=("$dir")
+  done
   done
 done
 
@@ -311,5 +343,9 @@ set +e
 python3 "$root/bench/pacing_report.py" "${report_args[@]}" "${run_dirs[@]}"
 status=$?
 set -e
+for pair in "${metrics_pairs[@]}"; do
+  read -r label without with <<<"$pair"
+  python3 -c "print(f'metrics: $label: gmsim CPU {$with:.2f} s with --metrics-listen and a scrape a second, {$without:.2f} s without: {100 * ($with / $without - 1):+.1f}%')"
+done
 echo "machine: $(uptime)"
 exit $status

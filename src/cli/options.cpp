@@ -1,3 +1,4 @@
+// Over 500 lines: the options of every command in one place, so that they read alike.
 #include "cli/options.hpp"
 
 #include <boost/program_options.hpp>
@@ -14,6 +15,7 @@
 #include "core/duration.hpp"
 #include "core/shown_text.hpp"
 #include "delivery/page_spill.hpp"
+#include "net/receiver.hpp"  // parse_listen_address
 #include "profile/profile_reader.hpp"
 #include "scenario/edge_cases.hpp"
 
@@ -335,6 +337,7 @@ run_options parse_run_options(const args& a) {
     ("quiet,q", "no live progress");
   // clang-format on
   add_report_options(opts, true);
+  add_metrics_options(opts);
   const po::variables_map vm = parse_command_line(a, opts, "profile", "run");
   run_options out;
   if (vm.count("help")) {
@@ -540,6 +543,7 @@ run_options parse_run_options(const args& a) {
 
   if (c.dry_run && vm.count("target"))
     throw usage_error("--target: --dry-run sends nothing; drop one of them");
+  out.metrics = read_metrics_options(vm, c.dry_run);
   check_outputs(vm, {"summary-json", "record", "lost-rows", "html", "junit"});
   // The profile's timeout, unless --timeout overrides both.
   if (vm.count("timeout")) p.delivery.timeout = t.request_timeout;
@@ -578,6 +582,63 @@ void warn_if_insecure(const transport_config& t) {
                "anyone on the path can read or change the requests, auth string included\n",
                t.target.host.c_str(), t.target.port.c_str(),
                t.ca_file.empty() ? "" : " (--ca-file is ignored)");
+}
+
+namespace {
+
+bool loopback(const std::string& address) {
+  return address == "::1" || address.rfind("127.", 0) == 0;
+}
+
+}  // namespace
+
+void add_metrics_options(po::options_description& opts) {
+  // clang-format off
+  opts.add_options()
+    ("metrics-listen", po::value<std::string>()->value_name("ADDR:PORT"), "serve the run's numbers at http://ADDR:PORT/metrics for Prometheus while it runs (127.0.0.1:9464; port 0: any, printed)")
+    ("metrics-allow-remote", "let --metrics-listen take an address other than loopback (anyone who reaches it reads the run's counts and target)")
+    ("metrics-push", po::value<std::string>()->value_name("URL"), "at the end, push the final numbers to this Prometheus Pushgateway (http://127.0.0.1:9091; path default /metrics/job/gmsim)")
+    ("metrics-hold", po::value<std::string>()->value_name("D"), "after the run, keep serving /metrics until it is read once more, at most D (10s): the last scrape sees the final numbers");
+  // clang-format on
+}
+
+metrics_options read_metrics_options(const po::variables_map& vm, bool dry_run) {
+  metrics_options out;
+  out.allow_remote = vm.count("metrics-allow-remote") != 0;
+  if (vm.count("metrics-listen")) {
+    out.listen = vm["metrics-listen"].as<std::string>();
+    listen_address where;
+    try {
+      where = parse_listen_address(out.listen);
+    } catch (const std::invalid_argument& e) {
+      throw usage_error(std::string("--metrics-listen: ") + e.what());
+    }
+    if (!loopback(where.address) && !out.allow_remote) {
+      throw usage_error("--metrics-listen: " + where.address +
+                        " is not a loopback address: anyone who reaches it reads the run's "
+                        "counts and target; add --metrics-allow-remote to serve there");
+    }
+    if (dry_run) {
+      throw usage_error(
+          "--metrics-listen: a dry run ends before a scrape could see it; use "
+          "--metrics-push for its final numbers");
+    }
+  } else if (out.allow_remote) {
+    throw usage_error("--metrics-allow-remote: needs --metrics-listen");
+  }
+  if (vm.count("metrics-push")) {
+    out.push = vm["metrics-push"].as<std::string>();
+    try {
+      target_option(out.push);
+    } catch (const usage_error& e) {
+      throw usage_error(std::string("--metrics-push: ") + e.what());
+    }
+  }
+  if (vm.count("metrics-hold")) {
+    if (out.listen.empty()) throw usage_error("--metrics-hold: needs --metrics-listen");
+    out.hold = duration_option(vm, "metrics-hold", 0);
+  }
+  return out;
 }
 
 }  // namespace gmsim::cli

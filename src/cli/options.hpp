@@ -43,6 +43,18 @@ struct report_options {
   std::shared_ptr<abort_watch> watch;
 };
 
+struct metrics_options {
+  std::string listen;         // --metrics-listen ADDR:PORT; "" : none
+  bool allow_remote = false;  // --metrics-allow-remote: listen may be other than loopback
+  std::string push;           // --metrics-push URL: the Pushgateway's; "" : none
+  millis hold = 0;            // --metrics-hold D: after the run, wait for one more scrape
+};
+
+void add_metrics_options(boost::program_options::options_description& opts);
+// Throws usage_error: a bad or non-loopback address without --metrics-allow-remote, a bad
+// URL, --metrics-hold without --metrics-listen, --metrics-listen with a dry run.
+metrics_options read_metrics_options(const boost::program_options::variables_map& vm, bool dry_run);
+
 struct run_options : report_options {
   bool help = false;
   std::string help_text;
@@ -57,6 +69,7 @@ struct run_options : report_options {
   // available); memory_check false: --max-memory off.
   std::optional<std::uint64_t> max_memory;
   bool memory_check = true;
+  metrics_options metrics;  // --metrics-*
 };
 
 // A size such as 512MiB, 8GiB or a number of bytes, more than 0. Throws usage_error.

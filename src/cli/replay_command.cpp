@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "cli/metrics_publisher.hpp"
 #include "cli/options.hpp"
 #include "report/report.hpp"
 #include "run/replay.hpp"
@@ -20,6 +21,7 @@ struct replay_options : report_options {
   bool help = false;
   std::string help_text;
   replay_config config;
+  metrics_options metrics;  // --metrics-*
 };
 
 replay_options parse_replay_options(const args& a) {
@@ -37,6 +39,7 @@ replay_options parse_replay_options(const args& a) {
     ("quiet,q", "no live progress");
   // clang-format on
   add_report_options(opts, true);
+  add_metrics_options(opts);
   const po::variables_map vm = parse_command_line(a, opts, "file", "replay");
   replay_options out;
   if (vm.count("help")) {
@@ -92,6 +95,7 @@ replay_options parse_replay_options(const args& a) {
   if (vm.count("lost-rows")) c.lost_rows_path = vm["lost-rows"].as<std::string>();
   check_outputs(vm, {"summary-json", "html", "junit", "record", "lost-rows"});
   c.quiet = vm.count("quiet") != 0;
+  out.metrics = read_metrics_options(vm, false);
   check_auth_given(vm, c.transport);
   return out;
 }
@@ -112,8 +116,28 @@ int replay_command(const args& a) {
   }
   warn_if_insecure(options.config.transport);
   options.config.should_stop = abort_on_fail(options, "replay");
+  metrics_publisher metrics(options.metrics, options.config.quiet);
+  try {
+    metrics.start();
+  } catch (const std::runtime_error& e) {
+    print_error("replay", e.what());
+    return exit_failure;
+  }
   recording_header header;
   run_result result;
+  if (const run_watch watch = metrics.watcher()) {
+    // The header is read before the first request, and so before the first call.
+    options.config.watch = [&, watch, labelled = false](const run_counters& counts,
+                                                        std::int64_t queued,
+                                                        std::int64_t in_flight) mutable {
+      if (!labelled) {
+        metrics.set_labels(
+            metrics_labels_of("replay", replay_report_config(options.config, header)));
+        labelled = true;
+      }
+      watch(counts, queued, in_flight);
+    };
+  }
   try {
     result = replay(options.config, &header);
   } catch (const recording_error& e) {
@@ -124,10 +148,13 @@ int replay_command(const args& a) {
     return exit_usage;
   }
   const run_config report = replay_report_config(options.config, header);
-  return write_reports(
-             options, report, result,
-             [&](nlohmann::json& doc) { doc["replay_of"] = options.config.recording_path; })
-      .exit_code("replay", result.stop_signal);
+  metrics.set_labels(metrics_labels_of("replay", report));
+  for (auto& failure : metrics.finish(result.stats)) result.failed_outputs.push_back(failure);
+  const int code = write_reports(options, report, result, [&](nlohmann::json& doc) {
+                     doc["replay_of"] = options.config.recording_path;
+                   }).exit_code("replay", result.stop_signal);
+  metrics.hold();
+  return code;
 }
 
 }  // namespace gmsim::cli

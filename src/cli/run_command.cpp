@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "cli/metrics_publisher.hpp"
 #include "cli/options.hpp"
 #include "net/receiver.hpp"
 #include "report/report.hpp"
@@ -164,6 +165,14 @@ int run_command(const args& a) {
   }
   // A dry run is over too soon to stop; its thresholds are checked at the end like any.
   if (!options.config.dry_run) options.config.should_stop = abort_on_fail(options, "run");
+  // Bound before anything is sent: a port that is taken stops the run from starting.
+  metrics_publisher metrics(options.metrics, options.config.quiet);
+  try {
+    metrics.start();
+  } catch (const std::runtime_error& e) {
+    print_error("run", e.what());
+    return exit_failure;
+  }
   std::unique_ptr<receiver> embedded;
   run_result result;
   try {
@@ -174,6 +183,8 @@ int run_command(const args& a) {
         warn_if_insecure(options.config.transport);
       }
     }
+    metrics.set_labels(metrics_labels_of("run", options.config));
+    options.config.watch = metrics.watcher();
     result = run(options.config);
     if (embedded) {
       embedded->stop();
@@ -186,7 +197,11 @@ int run_command(const args& a) {
     print_error("run", e.what());
     return exit_usage;
   }
-  return write_reports(options, options.config, result).exit_code("run", result.stop_signal);
+  for (auto& failure : metrics.finish(result.stats)) result.failed_outputs.push_back(failure);
+  const int code =
+      write_reports(options, options.config, result).exit_code("run", result.stop_signal);
+  metrics.hold();
+  return code;
 }
 
 }  // namespace gmsim::cli

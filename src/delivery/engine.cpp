@@ -537,8 +537,8 @@ struct engine::impl {
       stats.page_rows.record(static_cast<std::int64_t>(slot.body_page.rows.size()));
       stats.page_bytes.record(static_cast<std::int64_t>(slot.body.size()));
       stats.send_delay_us.record(slot.started_us - time.real_at_us(slot.intended));
-      stats.start_delay_us.record(started_us -
-                                  std::max({time.real_at_us(*start), gate_us, q.unblocked_us}));
+      stats.record_start_delay(started_us -
+                               std::max({time.real_at_us(*start), gate_us, q.unblocked_us}));
       stats.requests_by_type[static_cast<int>(streams[slot.stream].info.type)] += 1;
       requests_in_flight += 1;
       stats.in_flight_peak = std::max<std::int64_t>(stats.in_flight_peak, requests_in_flight);
@@ -578,7 +578,7 @@ struct engine::impl {
     // A closed loop's lag says nothing: its scenario runs at the receiver's pace.
     if (outcome.kind == outcome_kind::delivered && !probe && !closed) {
       const millis now = time.now();
-      for (const auto& row : slot.body_page.rows) stats.lag_ms.record(now - row.oldest);
+      for (const auto& row : slot.body_page.rows) stats.record_lag(now - row.oldest);
     }
     if (setup.ledgers != nullptr) {
       setup.ledgers->request_ended(s.info, slot.body_page, slot.intended, outcome, slot.started_us,

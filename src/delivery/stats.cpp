@@ -39,6 +39,21 @@ int run_counters::latency_bucket(std::int64_t us) {
 
 std::int64_t run_counters::latency_bucket_floor_us(int bucket) { return bucket_floors()[bucket]; }
 
+void bucket_counts::record(std::int64_t value, std::int64_t times) {
+  value = std::max<std::int64_t>(value, 0);
+  counts[static_cast<std::size_t>(run_counters::latency_bucket(value))] += times;
+  sum += value * times;
+}
+
+void bucket_counts::add(const bucket_counts& other) {
+  for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+  sum += other.sum;
+}
+
+std::int64_t bucket_counts::count() const {
+  return std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
+}
+
 void run_counters::add(const run_counters& o) {
   sessions_started += o.sessions_started;
   events_generated += o.events_generated;
@@ -67,11 +82,14 @@ void run_counters::add(const run_counters& o) {
   rows_dropped += o.rows_dropped;
   rows_spilled += o.rows_spilled;
   for (std::size_t i = 0; i < rows_by_type.size(); ++i) rows_by_type[i] += o.rows_by_type[i];
-  for (std::size_t i = 0; i < latency_buckets.size(); ++i)
-    latency_buckets[i] += o.latency_buckets[i];
+  latency_buckets.add(o.latency_buckets);
+  uncorrected_buckets.add(o.uncorrected_buckets);
+  lag_buckets.add(o.lag_buckets);
+  start_delay_buckets.add(o.start_delay_buckets);
   for (std::size_t t = 0; t < rows_by_type_outcome.size(); ++t) {
     for (std::size_t k = 0; k < rows_by_type_outcome[t].size(); ++k) {
       rows_by_type_outcome[t][k] += o.rows_by_type_outcome[t][k];
+      requests_by_type_outcome[t][k] += o.requests_by_type_outcome[t][k];
     }
   }
   for (const auto& [key, c] : o.causes) {
@@ -97,6 +115,7 @@ void run_counters::count_unsent(webhook_type type, std::int64_t rows) {
   requests_by_type[static_cast<int>(type)] += 1;
   rows_unsent += rows;
   rows_by_type_outcome[static_cast<int>(type)][static_cast<int>(outcome_kind::unsent)] += rows;
+  requests_by_type_outcome[static_cast<int>(type)][static_cast<int>(outcome_kind::unsent)] += 1;
 }
 
 void run_counters::count_cause(outcome_kind kind, const request_outcome& outcome,
@@ -122,11 +141,13 @@ void run_stats::count_answer(const request_outcome& outcome, webhook_type type, 
   }
   latency_us.record(latency);
   latency_uncorrected_us.record(uncorrected);
-  latency_buckets[latency_bucket(latency)] += 1;
+  latency_buckets.record(latency);
+  uncorrected_buckets.record(uncorrected);
   // A sender that could not even start counts as failed.
   const outcome_kind kind =
       outcome.kind == outcome_kind::unsent ? outcome_kind::failed : outcome.kind;
   rows_by_type_outcome[static_cast<int>(type)][static_cast<int>(kind)] += rows;
+  requests_by_type_outcome[static_cast<int>(type)][static_cast<int>(kind)] += 1;
   switch (kind) {
     case outcome_kind::delivered:
       requests_delivered += 1;

@@ -15,6 +15,21 @@
 
 namespace gmsim {
 
+// Coarse buckets that add up, so that two snapshots subtract (a windowed --abort-on-fail)
+// and a Prometheus histogram reads them: bucket i holds [floor(i), floor(i + 1)) in the
+// values' unit, 20 buckets a decade from 100 (12% wide), below 100 in the first and past
+// 10^8 in the last (run_counters::latency_bucket_floor_us gives the floors).
+struct bucket_counts {
+  static constexpr int size = 121;
+  std::array<std::int64_t, size> counts{};
+  std::int64_t sum = 0;  // of the values recorded (negative ones as 0)
+
+  void record(std::int64_t value, std::int64_t times = 1);
+  void add(const bucket_counts& other);
+  std::int64_t count() const;
+  std::int64_t operator[](int bucket) const { return counts[static_cast<std::size_t>(bucket)]; }
+};
+
 // The counts of a run: plain numbers, added up across workers by one function. A live
 // worker publishes them for progress and --abort-on-fail while it runs; run_stats adds
 // the histograms.
@@ -61,6 +76,10 @@ struct run_counters {
   // Rows by type and outcome (outcome_kind's order; auth probes' rows not included).
   std::array<std::array<std::int64_t, outcome_kind_count>, webhook_type_count>
       rows_by_type_outcome{};
+  // Requests of the traffic by type and outcome, the same way (a sender that could not
+  // start is failed).
+  std::array<std::array<std::int64_t, outcome_kind_count>, webhook_type_count>
+      requests_by_type_outcome{};
 
   // Why requests did not deliver: one entry per distinct cause ("status 500", "timeout"),
   // with how many and the first one's detail as an example. At most max_causes; the
@@ -73,12 +92,14 @@ struct run_counters {
   static constexpr std::size_t max_causes = 32;
   std::map<std::string, cause> causes;
 
-  // Latency (coordinated omission corrected) in coarse buckets that add up: a windowed
-  // --abort-on-fail reads the percentiles of the last seconds from the difference of two
-  // snapshots of the counters. Bucket i holds [floor(i), floor(i + 1)) µs, 20 buckets a
-  // decade from 100 µs (12% wide), below in the first and past 100 s in the last.
-  static constexpr int latency_bucket_count = 121;
-  std::array<std::int64_t, latency_bucket_count> latency_buckets{};
+  // The distributions in coarse buckets that add up, as run_stats' histograms record them:
+  // a windowed --abort-on-fail reads the percentiles of the last seconds from the
+  // difference of two snapshots, and --metrics-listen shows them as Prometheus histograms.
+  static constexpr int latency_bucket_count = bucket_counts::size;
+  bucket_counts latency_buckets;      // µs, coordinated omission corrected
+  bucket_counts uncorrected_buckets;  // µs, from the actual start
+  bucket_counts lag_buckets;          // scenario ms, per delivered row
+  bucket_counts start_delay_buckets;  // µs, the sender's lateness
   static int latency_bucket(std::int64_t us);
   static std::int64_t latency_bucket_floor_us(int bucket);
 
@@ -136,6 +157,16 @@ struct run_stats : run_counters {
   // omission corrected), uncorrected_us from the actual one.
   void count_answer(const request_outcome& outcome, webhook_type type, std::int64_t rows,
                     std::int64_t bytes, std::int64_t latency_us, std::int64_t uncorrected_us);
+  // A delivered row's lag (scenario ms) and a request's start delay (real µs), in their
+  // histograms and coarse buckets both.
+  void record_lag(std::int64_t ms) {
+    lag_ms.record(ms);
+    lag_buckets.record(ms);
+  }
+  void record_start_delay(std::int64_t us) {
+    start_delay_us.record(us);
+    start_delay_buckets.record(us);
+  }
   // An auth probe's end: counted apart from the traffic (auth_probes), and its rows in
   // auth_probe_rows whatever the answer.
   void count_probe(const request_outcome& outcome, std::int64_t rows, std::int64_t bytes);

@@ -679,4 +679,16 @@ void http_connection::close() {
   asio::dispatch(session_->executor_, [session = session_] { session->close(); });
 }
 
+request_outcome post_once(const transport_config& config, std::string_view body) {
+  boost::asio::io_context io;
+  request_outcome result;
+  http_connection connection(io, config, nullptr);
+  connection.send(body, [&](const request_outcome& outcome) {
+    result = outcome;
+    io.stop();  // a kept-alive connection would keep the io_context running
+  });
+  io.run();
+  return result;
+}
+
 }  // namespace gmsim

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/duration.hpp"
+#include "delivery/outcome.hpp"
 
 namespace gmsim {
 
@@ -42,5 +43,11 @@ struct transport_config {
   // path segments redacted (report/report.hpp: shown_target_url).
   bool show_url = false;
 };
+
+// One POST of body on an io_context of its own, on the calling thread (not a run's: for
+// --metrics-push): its outcome as a request of the run would have it, within
+// config.connect_timeout and request_timeout. Throws as http_connection's constructor does
+// (net/http_connection.cpp).
+request_outcome post_once(const transport_config& config, std::string_view body);
 
 }  // namespace gmsim

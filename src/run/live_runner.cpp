@@ -328,6 +328,11 @@ run_result run_live(const run_config& input) {
   hooks.quiet = config.quiet;
   hooks.stop_grace = std::chrono::milliseconds(config.stop_grace);
   hooks.progress = config.progress;
+  if (config.watch) {
+    hooks.watch = [&](const progress_snapshot& total) {
+      config.watch(total.counts, total.backlog_rows, total.in_flight);
+    };
+  }
   const control_outcome control = run_workers(workers, std::move(hooks));
 
   std::vector<const ledger_sink*> ledgers;

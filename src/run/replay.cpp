@@ -178,7 +178,7 @@ class replay_worker {
     stats_.page_rows.record(r.rows);
     stats_.page_bytes.record(static_cast<std::int64_t>(s.body.size()));
     stats_.send_delay_us.record(started - time_.at_us(r.t));
-    stats_.start_delay_us.record(started - s.due_us);
+    stats_.record_start_delay(started - s.due_us);
     s.connection->send(s.body, [this, &s, started](const request_outcome& outcome) {
       on_answer(s, outcome, started, time_.now_us());
     });
@@ -348,6 +348,11 @@ run_result replay(const replay_config& config, recording_header* header) {
   hooks.quiet = config.quiet;
   hooks.stop_grace = std::chrono::milliseconds(config.stop_grace);
   hooks.progress = config.progress;
+  if (config.watch) {
+    hooks.watch = [&](const progress_snapshot& sum) {
+      config.watch(sum.counts, sum.backlog_rows, sum.in_flight);
+    };
+  }
   const control_outcome control = run_workers(workers, std::move(hooks));
 
   run_result result;

@@ -34,6 +34,8 @@ struct replay_config {
   // Called as often as progress with the counters so far; true stops the replay as a
   // first SIGINT does and sets run_result::aborted. May be empty. For --abort-on-fail.
   std::function<bool(const run_counters&)> should_stop;
+  // As run_config::watch; the header given to replay() is filled before the first call.
+  run_watch watch;
 };
 
 // Reads and checks the whole recording before sending anything (throws recording_error),

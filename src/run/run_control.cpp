@@ -87,6 +87,7 @@ void run_control::do_tick(std::chrono::milliseconds after) {
 
 void run_control::on_tick() {
   const progress_snapshot total = hooks_.snapshot();
+  if (hooks_.watch) hooks_.watch(total);
   if (end_if_finished(total)) return;
   const auto now = steady::now();
   // Not a terminal (CI logs): a plain line every 10 s rather than a refreshing one.

@@ -55,6 +55,8 @@ struct run_control_hooks {
   std::chrono::milliseconds stop_grace{5000};
   // Given every progress line, about once a second; may be empty.
   std::function<void(const std::string&)> progress;
+  // Given the workers' sums at every tick (4 a second on a terminal, else 1); may be empty.
+  std::function<void(const progress_snapshot&)> watch;
 };
 
 class run_control {

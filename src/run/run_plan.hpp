@@ -17,6 +17,10 @@
 
 namespace gmsim {
 
+// What a live run or a replay shows while it goes (run_config::watch).
+using run_watch = std::function<void(const run_counters& counts, std::int64_t queued_rows,
+                                     std::int64_t in_flight)>;
+
 struct run_config {
   profile settings;          // overrides already applied
   int workers = 0;           // 0: one per core
@@ -43,6 +47,10 @@ struct run_config {
   // as a first SIGINT does (queued pages stay unsent, requests in flight finish) and sets
   // run_result::aborted rather than interrupted. May be empty. For --abort-on-fail.
   std::function<bool(const run_counters&)> should_stop;
+  // Live runs: called on the main thread 1 to 4 times a second with the counters of all
+  // workers merged so far (the histograms empty, their coarse buckets filled), the rows
+  // queued and the requests in flight now. May be empty. For --metrics-listen.
+  run_watch watch;
 };
 
 struct run_result {

@@ -88,6 +88,17 @@ class cli : public ::testing::Test {
     return r;
   }
 
+  // Starts `gmsim receive` on a free loopback port; returns the port, or 0.
+  int start_receiver(std::unique_ptr<gmsim_process>& process, args extra) {
+    args a = {"receive", "--listen", "127.0.0.1:0", "--quiet"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    process = start(a);
+    auto port =
+        process->wait_for_err(std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)/"), 20s);
+    EXPECT_TRUE(port.has_value()) << process->err_text();
+    return port ? std::stoi(*port) : 0;
+  }
+
   json read_json(const std::string& name) const {
     return json::parse(read_text(path(name)), nullptr, false);
   }

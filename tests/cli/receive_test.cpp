@@ -1,19 +1,7 @@
 // gmsim receive as a command, and gmsim run against it.
 #include "cli/cli_support.hpp"
 
-class cli_receive : public cli {
- protected:
-  // Starts `gmsim receive` on a free loopback port; returns the port, or 0.
-  int start_receiver(std::unique_ptr<gmsim_process>& process, args extra) {
-    args a = {"receive", "--listen", "127.0.0.1:0", "--quiet"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    process = start(a);
-    auto port =
-        process->wait_for_err(std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)/"), 20s);
-    EXPECT_TRUE(port.has_value()) << process->err_text();
-    return port ? std::stoi(*port) : 0;
-  }
-};
+class cli_receive : public cli {};
 
 TEST_F(cli_receive, listens_counts_and_stops_by_itself) {
   std::unique_ptr<gmsim_process> receiver;

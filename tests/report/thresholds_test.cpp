@@ -323,7 +323,7 @@ TEST(thresholds_abort, rates_and_latencies_are_judged_over_the_last_window) {
       c.requests_attempted += 1;
       (ok ? c.requests_delivered : c.requests_rejected) += 1;
       c.rows_delivered += ok ? 10 : 0;
-      c.latency_buckets[run_counters::latency_bucket(latency_us)] += 1;
+      c.latency_buckets.record(latency_us);
     }
   };
   // Healthy for 10 s: 100 answers a second at 50 ms.
