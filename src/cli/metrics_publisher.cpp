@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/options.hpp"
+#include "core/exposition.hpp"
 #include "net/receiver.hpp"   // parse_listen_address
 #include "net/transport.hpp"  // post_once
 #include "report/report.hpp"  // shown_target_url
@@ -11,8 +12,6 @@
 namespace gmsim::cli {
 namespace {
 
-// The Prometheus exposition's content type (text format 0.0.4).
-constexpr const char* exposition_type = "text/plain; version=0.0.4; charset=utf-8";
 
 }  // namespace
 
@@ -46,7 +45,7 @@ void metrics_publisher::start() {
       final_scrapes_ += 1;
       scraped_.notify_all();
     }
-    return endpoint_answer{200, exposition_type, text_};
+    return endpoint_answer{200, exposition_content_type, text_};
   });
   try {
     server_->start();
@@ -106,7 +105,7 @@ std::vector<std::string> metrics_publisher::finish(const run_counters& counts) {
       t.target.target += "/instance/" + instance;
     }
   }
-  t.headers = {{"Content-Type", exposition_type}};
+  t.headers = {{"Content-Type", exposition_content_type}};
   t.request_timeout = 10'000;
   t.connect_timeout = 5'000;
   std::string text;

@@ -87,5 +87,7 @@ struct receiver_counts {
 
 // The counts as `gmsim receive`'s /stats and summary give them.
 nlohmann::json to_json(const receiver_counts& counts);
+// The same for Prometheus (GET /metrics): docs/observability.md.
+std::string prometheus_text(const receiver_counts& counts);
 
 }  // namespace gmsim

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/exposition.hpp"
 #include "delivery/schema.hpp"
 
 namespace gmsim::receiver_detail {
@@ -301,6 +302,9 @@ class http_session final : public session, public std::enable_shared_from_this<h
     });
     if (req.method() == http::verb::get && path == "/stats")
       return do_write(200, dump(to_json(state_->snapshot())), then::read_next);
+    if (req.method() == http::verb::get && path == "/metrics")
+      return do_write(200, prometheus_text(state_->snapshot()), then::read_next,
+                      exposition_content_type);
     if (req.method() == http::verb::get && path == "/healthz")
       return do_write(200, "ok", then::read_next, "text/plain");
     if (req.method() != http::verb::post)

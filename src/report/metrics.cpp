@@ -1,8 +1,8 @@
 #include "report/metrics.hpp"
 
-#include <cinttypes>
 #include <cstdio>
 
+#include "core/exposition.hpp"
 #include "delivery/outcome.hpp"
 #include "profile/profile.hpp"
 
@@ -18,88 +18,28 @@ constexpr outcome_kind outcomes[] = {outcome_kind::delivered, outcome_kind::reje
 // 562 of a unit, then 1,000...), 24 from 100 µs to 56 s (from 0.1 s to 15.6 h of lag).
 constexpr int bucket_step = 5;
 
-class exposition {
- public:
-  void family(const char* name, const char* type, const char* help) {
-    text_ += "# HELP ";
-    text_ += name;
-    text_ += ' ';
-    text_ += help;
-    text_ += "\n# TYPE ";
-    text_ += name;
-    text_ += ' ';
-    text_ += type;
-    text_ += '\n';
-  }
-  // name{labels} value; labels already formatted ("" for none).
-  void sample(const std::string& name, const std::string& labels, std::int64_t value) {
-    char number[32];
-    std::snprintf(number, sizeof number, "%" PRId64, value);
-    line(name, labels, number);
-  }
-  void sample(const std::string& name, const std::string& labels, double value) {
-    char number[40];
-    std::snprintf(number, sizeof number, "%.15g", value);
-    line(name, labels, number);
-  }
-  // A histogram of coarse buckets whose values are in units of `unit` seconds.
-  void histogram(const char* name, const char* help, const bucket_counts& b, double unit) {
-    family(name, "histogram", help);
-    std::int64_t below = 0;
-    const std::string bucket = std::string(name) + "_bucket";
-    for (int i = 1; i < bucket_counts::size; ++i) {
-      below += b[i - 1];  // the values below floor(i)
-      if ((i - 1) % bucket_step == 0) {
-        char le[40];
-        std::snprintf(le, sizeof le, "%.6g",
-                      static_cast<double>(run_counters::latency_bucket_floor_us(i)) * unit);
-        sample(bucket, std::string("le=\"") + le + "\"", below);
-      }
+// A histogram of coarse buckets whose values are in units of `unit` seconds.
+void histogram_family(exposition& e, const char* name, const char* help, const bucket_counts& b,
+                      double unit) {
+  e.family(name, "histogram", help);
+  std::int64_t below = 0;
+  const std::string bucket = std::string(name) + "_bucket";
+  for (int i = 1; i < bucket_counts::size; ++i) {
+    below += b[i - 1];  // the values below floor(i)
+    if ((i - 1) % bucket_step == 0) {
+      char le[40];
+      std::snprintf(le, sizeof le, "%.6g",
+                    static_cast<double>(run_counters::latency_bucket_floor_us(i)) * unit);
+      e.sample(bucket, std::string("le=\"") + le + "\"", below);
     }
-    below += b[bucket_counts::size - 1];
-    sample(bucket, "le=\"+Inf\"", below);
-    sample(std::string(name) + "_sum", "", static_cast<double>(b.sum) * unit);
-    sample(std::string(name) + "_count", "", below);
   }
-  std::string take() { return std::move(text_); }
-
- private:
-  void line(const std::string& name, const std::string& labels, const char* number) {
-    text_ += name;
-    if (!labels.empty()) {
-      text_ += '{';
-      text_ += labels;
-      text_ += '}';
-    }
-    text_ += ' ';
-    text_ += number;
-    text_ += '\n';
-  }
-  std::string text_;
-};
-
-std::string label(const char* name, std::string_view value) {
-  return std::string(name) + "=\"" + prometheus_label_value(value) + "\"";
+  below += b[bucket_counts::size - 1];
+  e.sample(bucket, "le=\"+Inf\"", below);
+  e.sample(std::string(name) + "_sum", "", static_cast<double>(b.sum) * unit);
+  e.sample(std::string(name) + "_count", "", below);
 }
 
 }  // namespace
-
-std::string prometheus_label_value(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string prometheus_text(const metrics_labels& labels, const metrics_view& view) {
   const run_counters& c = view.counts;
@@ -158,31 +98,28 @@ std::string prometheus_text(const metrics_labels& labels, const metrics_view& vi
     e.sample("gmsim_request_errors_total", label("kind", to_string(static_cast<failure_kind>(k))),
              c.by_error[static_cast<std::size_t>(k)]);
   }
-  const auto counter = [&e](const char* name, const char* help, std::int64_t value) {
-    e.family(name, "counter", help);
-    e.sample(name, "", value);
-  };
-  counter("gmsim_requests_dropped_total",
-          "Pages dropped by gmsim's queue bound (delivery.max_queued_rows); their rows are unsent.",
-          c.requests_dropped);
-  counter("gmsim_rows_dropped_total", "Rows of the pages dropped by gmsim's queue bound.",
-          c.rows_dropped);
-  counter("gmsim_rows_spilled_total",
-          "Rows whose page waited on disk (delivery.queue_memory_rows), whatever became of it.",
-          c.rows_spilled);
-  counter("gmsim_sent_bytes_total", "Body bytes of the requests attempted, auth probes included.",
-          c.bytes_sent);
-  counter("gmsim_auth_probes_total",
-          "Requests sent without or with a wrong Authorization on purpose.", c.auth_probes);
-  counter("gmsim_auth_probes_accepted_total",
-          "Auth probes answered 2xx: the receiver accepted a request it should have refused.",
-          c.auth_probes_accepted);
-  counter("gmsim_auth_probe_rows_total", "Rows of the auth probes, whatever the answer.",
-          c.auth_probe_rows);
-  counter("gmsim_sessions_started_total", "Viewer sessions the scenario began.",
-          c.sessions_started);
-  counter("gmsim_events_generated_total", "Viewer events generated, before merging into rows.",
-          c.events_generated);
+  e.counter(
+      "gmsim_requests_dropped_total",
+      "Pages dropped by gmsim's queue bound (delivery.max_queued_rows); their rows are unsent.",
+      c.requests_dropped);
+  e.counter("gmsim_rows_dropped_total", "Rows of the pages dropped by gmsim's queue bound.",
+            c.rows_dropped);
+  e.counter("gmsim_rows_spilled_total",
+            "Rows whose page waited on disk (delivery.queue_memory_rows), whatever became of it.",
+            c.rows_spilled);
+  e.counter("gmsim_sent_bytes_total", "Body bytes of the requests attempted, auth probes included.",
+            c.bytes_sent);
+  e.counter("gmsim_auth_probes_total",
+            "Requests sent without or with a wrong Authorization on purpose.", c.auth_probes);
+  e.counter("gmsim_auth_probes_accepted_total",
+            "Auth probes answered 2xx: the receiver accepted a request it should have refused.",
+            c.auth_probes_accepted);
+  e.counter("gmsim_auth_probe_rows_total", "Rows of the auth probes, whatever the answer.",
+            c.auth_probe_rows);
+  e.counter("gmsim_sessions_started_total", "Viewer sessions the scenario began.",
+            c.sessions_started);
+  e.counter("gmsim_events_generated_total", "Viewer events generated, before merging into rows.",
+            c.events_generated);
 
   e.family("gmsim_requests_in_flight", "gauge", "Requests sent and not yet answered.");
   e.sample("gmsim_requests_in_flight", "", view.in_flight);
@@ -190,20 +127,22 @@ std::string prometheus_text(const metrics_labels& labels, const metrics_view& vi
            "Rows waiting in gmsim's pacing queues (in memory and on disk).");
   e.sample("gmsim_queued_rows", "", view.queued_rows);
 
-  e.histogram("gmsim_request_latency_seconds",
-              "From a request's intended start (its page ready, the pacing rules met) to its "
-              "answer: corrected for coordinated omission. Attempted requests.",
-              c.latency_buckets, 1e-6);
-  e.histogram("gmsim_request_latency_uncorrected_seconds",
-              "From a request's actual start to its answer.", c.uncorrected_buckets, 1e-6);
-  e.histogram("gmsim_delivery_lag_seconds",
-              "From a row's oldest event to the answer that delivered it, in scenario time; per "
-              "delivered row (an open loop only).",
-              c.lag_buckets, 1e-3);
-  e.histogram("gmsim_sender_lateness_seconds",
-              "A request's actual start after the earliest moment the pacing rules allowed it: "
-              "gmsim's own lateness.",
-              c.start_delay_buckets, 1e-6);
+  histogram_family(e, "gmsim_request_latency_seconds",
+                   "From a request's intended start (its page ready, the pacing rules met) to its "
+                   "answer: corrected for coordinated omission. Attempted requests.",
+                   c.latency_buckets, 1e-6);
+  histogram_family(e, "gmsim_request_latency_uncorrected_seconds",
+                   "From a request's actual start to its answer.", c.uncorrected_buckets, 1e-6);
+  histogram_family(
+      e, "gmsim_delivery_lag_seconds",
+      "From a row's oldest event to the answer that delivered it, in scenario time; per "
+      "delivered row (an open loop only).",
+      c.lag_buckets, 1e-3);
+  histogram_family(
+      e, "gmsim_sender_lateness_seconds",
+      "A request's actual start after the earliest moment the pacing rules allowed it: "
+      "gmsim's own lateness.",
+      c.start_delay_buckets, 1e-6);
   return e.take();
 }
 

@@ -33,7 +33,4 @@ struct metrics_view {
 // The whole exposition: HELP and TYPE lines, then the samples, one family at a time.
 std::string prometheus_text(const metrics_labels& labels, const metrics_view& view);
 
-// A label value escaped as the format asks: backslash, double quote and line feed.
-std::string prometheus_label_value(std::string_view text);
-
 }  // namespace gmsim

@@ -164,3 +164,37 @@ TEST_F(cli_metrics, a_failed_push_is_a_failed_output) {
 }
 
 }  // namespace
+
+namespace {
+
+// `gmsim receive` answers GET /metrics beside /stats: the same counts, for Prometheus.
+TEST_F(cli_metrics, a_receiver_serves_its_counts_for_prometheus) {
+  std::unique_ptr<gmsim_process> receiver;
+  const int port = start_receiver(receiver, {"--duration", "120s", "--fail-ratio", "0.5"});
+  ASSERT_GT(port, 0);
+  auto r = gmsim({"run", "--duration", "20s", "--time-scale", "10", "--final-flush", "at_duration",
+                  "--no-auth", "--target", "http://127.0.0.1:" + std::to_string(port) + "/", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string metrics = http_request(port, "GET", "/metrics");
+  const std::string stats_answer = http_request(port, "GET", "/stats");
+  const json stats = json::parse(stats_answer.substr(stats_answer.find("\r\n\r\n") + 4));
+  EXPECT_NE(metrics.find("Content-Type: text/plain; version=0.0.4"), std::string::npos) << metrics;
+  ASSERT_GT(stats["rows_accepted"].get<int>(), 0);
+  ASSERT_GT(stats["by_status"]["500"].get<int>(), 0);
+  for (const auto& [type, rows] : stats["rows_by_type"].items()) {
+    EXPECT_EQ(sum_of(metrics, "gmsim_receiver_rows_accepted_total", {"type=\"" + type + "\""}),
+              rows.get<double>());
+  }
+  EXPECT_EQ(sum_of(metrics, "gmsim_receiver_rows_accepted_total"),
+            stats["rows_accepted"].get<double>());
+  EXPECT_EQ(sum_of(metrics, "gmsim_receiver_valid_requests_total"), stats["valid"].get<double>());
+  EXPECT_EQ(sum_of(metrics, "gmsim_receiver_responses_total", {"status=\"500\""}),
+            stats["by_status"]["500"].get<double>());
+  // At --time-scale 10 the run's gaps are a tenth of the 200 ms this receiver checks.
+  EXPECT_EQ(sum_of(metrics, "gmsim_receiver_gap_violations_total"),
+            stats["gap_violations"].get<double>());
+  EXPECT_GT(stats["gap_violations"].get<int>(), 0);
+  receiver->signal(SIGTERM);
+}
+
+}  // namespace

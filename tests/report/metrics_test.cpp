@@ -8,6 +8,8 @@
 #include <regex>
 #include <sstream>
 
+#include "core/exposition.hpp"
+
 namespace gmsim {
 namespace {
 
