@@ -533,7 +533,7 @@ run_options parse_run_options(const args& a) {
                         "once per value)");
     }
     for (const char* option : {"summary-json", "record", "lost-rows", "html", "junit", "threshold",
-                               "pacing-scope"}) {
+                               "pacing-scope", "metrics-push"}) {
       if (vm.count(option)) {
         throw usage_error(std::string("--compare: prints a table only; drop --") + option +
                           " (or run each value on its own)");

@@ -120,6 +120,9 @@ TEST_F(cli_metrics, bad_options_are_refused_before_the_run) {
                      {"--metrics-hold", "--metrics-listen"});
   expect_usage_error(gmsim({"run", "--metrics-allow-remote"}),
                      {"--metrics-allow-remote", "--metrics-listen"});
+  expect_usage_error(gmsim({"run", "--dry-run", "--compare", "pacing_scope", "--metrics-push",
+                            "http://127.0.0.1:1"}),
+                     {"--compare", "--metrics-push"});
   expect_usage_error(gmsim({"run", "--dry-run", "--metrics-push", "ftp://127.0.0.1/x"}),
                      {"--metrics-push"});
   expect_usage_error(gmsim({"replay", file("none.ndjson"), "--target", "http://127.0.0.1:1/",
