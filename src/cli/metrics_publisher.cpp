@@ -64,8 +64,14 @@ void metrics_publisher::start() {
 }
 
 void metrics_publisher::set_labels(metrics_labels labels) {
-  std::lock_guard lock(mutex_);
-  labels_ = std::move(labels);
+  bool zeros = false;
+  {
+    std::lock_guard lock(mutex_);
+    labels_ = std::move(labels);
+    zeros = !watched_ && !final_;
+  }
+  // Before the first tick a scrape gets the zeros, now with the run's gmsim_info.
+  if (server_ && zeros) render(run_counters{}, 0, 0, false);
 }
 
 void metrics_publisher::render(const run_counters& counts, std::int64_t queued_rows,
@@ -84,6 +90,10 @@ void metrics_publisher::render(const run_counters& counts, std::int64_t queued_r
 run_watch metrics_publisher::watcher() {
   if (!server_) return {};
   return [this](const run_counters& counts, std::int64_t queued_rows, std::int64_t in_flight) {
+    {
+      std::lock_guard lock(mutex_);
+      watched_ = true;
+    }
     render(counts, queued_rows, in_flight, false);
   };
 }

@@ -51,6 +51,7 @@ class metrics_publisher {
   metrics_labels labels_;
   std::string text_;
   bool final_ = false;
+  bool watched_ = false;   // a tick has rendered the run's numbers
   int final_scrapes_ = 0;  // GETs of /metrics since finish()
 };
 

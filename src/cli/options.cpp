@@ -598,7 +598,7 @@ void add_metrics_options(po::options_description& opts) {
     ("metrics-listen", po::value<std::string>()->value_name("ADDR:PORT"), "serve the run's numbers at http://ADDR:PORT/metrics for Prometheus while it runs (127.0.0.1:9464; port 0: any, printed)")
     ("metrics-allow-remote", "let --metrics-listen take an address other than loopback (anyone who reaches it reads the run's counts and target)")
     ("metrics-push", po::value<std::string>()->value_name("URL"), "at the end, push the final numbers to this Prometheus Pushgateway (http://127.0.0.1:9091; path default /metrics/job/gmsim)")
-    ("metrics-hold", po::value<std::string>()->value_name("D"), "after the run, keep serving /metrics until it is read once more, at most D (10s): the last scrape sees the final numbers");
+    ("metrics-hold", po::value<std::string>()->value_name("D"), "after the run, keep serving /metrics until it is read once more, at most D (e.g. 30s): the last scrape sees the final numbers");
   // clang-format on
 }
 
@@ -629,9 +629,14 @@ metrics_options read_metrics_options(const po::variables_map& vm, bool dry_run) 
   if (vm.count("metrics-push")) {
     out.push = vm["metrics-push"].as<std::string>();
     try {
-      target_option(out.push);
-    } catch (const usage_error& e) {
-      throw usage_error(std::string("--metrics-push: ") + e.what());
+      parse_target(out.push);
+    } catch (const std::invalid_argument& e) {
+      // Never the URL itself (it may hold a token); and a push sends no Authorization.
+      const std::string why = e.what();
+      throw usage_error("--metrics-push: " + (why.find("credentials") != std::string::npos
+                                                  ? std::string("credentials in the URL are not "
+                                                                "allowed, and a push sends none")
+                                                  : why));
     }
   }
   if (vm.count("metrics-hold")) {

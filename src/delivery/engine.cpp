@@ -61,7 +61,10 @@ struct request_slot {
   std::uint32_t stream = 0;  // local: the page's
   page body_page;
   millis intended = 0;
-  std::int64_t started_us = 0;
+  std::int64_t started_us = 0;  // real µs: the start the pacing rules count from
+  // Real µs when the request went to the sender, its body encoded (and read back from
+  // disk): where uncorrected latency starts, for a sender that does not say.
+  std::int64_t sent_us = 0;
   std::string body;
 };
 
@@ -542,6 +545,7 @@ struct engine::impl {
       stats.requests_by_type[static_cast<int>(streams[slot.stream].info.type)] += 1;
       requests_in_flight += 1;
       stats.in_flight_peak = std::max<std::int64_t>(stats.in_flight_peak, requests_in_flight);
+      slot.sent_us = time.real_now_us();
       sender.send(queue, slot_index, slot.body);
     }
     q.sending = false;
@@ -766,7 +770,7 @@ void engine::complete(std::uint32_t stream, std::uint32_t slot, const request_ou
 
 void engine::complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
                       std::int64_t finished_us) {
-  impl_->complete(queue, slot, outcome, impl_->queues[queue].slots[slot].started_us, finished_us);
+  impl_->complete(queue, slot, outcome, impl_->queues[queue].slots[slot].sent_us, finished_us);
 }
 
 void engine::stop() { impl_->stop(); }

@@ -106,7 +106,8 @@ class engine {
   // A request ended. Called by the sender, once per send().
   void complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
                 std::int64_t started_us, std::int64_t finished_us);
-  // The same, started when the engine handed the request to send() (its real now then).
+  // The same, started when the engine handed the request to send(), its body encoded (its
+  // real now then).
   void complete(std::uint32_t queue, std::uint32_t slot, const request_outcome& outcome,
                 std::int64_t finished_us);
   // Stops the run: no more sending or ticks; every page queued becomes unsent now;

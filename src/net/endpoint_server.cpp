@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -35,6 +36,7 @@ using routes = std::map<std::string, endpoint_server::handler, std::less<>>;
 constexpr auto request_timeout = std::chrono::seconds(10);
 constexpr std::uint64_t max_request_bytes = 16 * 1024;  // GETs only: headers and no body
 constexpr int max_sessions = 64;
+constexpr auto accept_retry_delay = std::chrono::milliseconds(100);
 
 class session : public std::enable_shared_from_this<session> {
  public:
@@ -119,6 +121,7 @@ struct endpoint_server::impl {
   int live = 0;  // before io: its sessions, destroyed with it, count down
   net::io_context io{1};
   std::optional<tcp::acceptor> acceptor;
+  std::optional<net::steady_timer> retry;
   std::thread thread;
   std::uint16_t port = 0;
   bool started = false, stopped = false;
@@ -126,11 +129,16 @@ struct endpoint_server::impl {
   void do_accept() {
     acceptor->async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (!acceptor->is_open()) return;
-      if (!ec && live < max_sessions) {
-        std::make_shared<session>(std::move(socket), table, live)->run();
+      if (ec) {
+        // An accept error (EMFILE) is tried again after a pause: at once, the listener
+        // still readable, it would spin. A scrape fails meanwhile; the run goes on.
+        retry->expires_after(accept_retry_delay);
+        return retry->async_wait([this](beast::error_code waited) {
+          if (!waited) do_accept();
+        });
       }
-      // Past max_sessions the socket closes here; an accept error (EMFILE) is retried
-      // with the next accept: a scrape fails, the run goes on.
+      // Past max_sessions the socket closes here.
+      if (live < max_sessions) std::make_shared<session>(std::move(socket), table, live)->run();
       do_accept();
     });
   }
@@ -153,6 +161,7 @@ void endpoint_server::start() {
   const tcp::endpoint endpoint(net::ip::make_address(where.address), where.port);
   beast::error_code ec;
   m.acceptor.emplace(m.io);
+  m.retry.emplace(m.io);
   const auto check = [&] {
     if (ec) throw std::runtime_error("cannot listen on " + m.listen + ": " + ec.message());
   };
@@ -182,6 +191,7 @@ void endpoint_server::stop() {
   });
   m.io.stop();
   m.thread.join();
+  m.retry.reset();
   m.acceptor.reset();
 }
 

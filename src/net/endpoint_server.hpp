@@ -33,7 +33,8 @@ class endpoint_server {
   // address, std::runtime_error("cannot listen on ADDR:PORT: <reason>") when it cannot
   // bind. Once only.
   void start();
-  // Closes the listener and every connection, joins the thread. Idempotent.
+  // Stops serving and joins the thread; open connections close when the server is
+  // destroyed. Idempotent.
   void stop();
   std::uint16_t port() const;  // the bound port (useful with port 0), after start()
 

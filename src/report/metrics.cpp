@@ -44,14 +44,18 @@ void histogram_family(exposition& e, const char* name, const char* help, const b
 std::string prometheus_text(const metrics_labels& labels, const metrics_view& view) {
   const run_counters& c = view.counts;
   exposition e;
-  e.family("gmsim_info", "gauge",
-           "The run: command, profile, seed, pacing scope, shard, target, gmsim version.");
-  e.sample("gmsim_info",
-           label("command", labels.command) + "," + label("profile", labels.profile) + "," +
-               label("seed", labels.seed) + "," + label("scope", labels.scope) + "," +
-               label("shard", labels.shard) + "," + label("target", labels.target) + "," +
-               label("version", GMSIM_VERSION),
-           std::int64_t{1});
+  // A replay knows its labels only once its recording is read: until then, no gmsim_info
+  // rather than one with empty labels that would stay a series of its own.
+  if (!labels.command.empty()) {
+    e.family("gmsim_info", "gauge",
+             "The run: command, profile, seed, pacing scope, shard, target, gmsim version.");
+    e.sample("gmsim_info",
+             label("command", labels.command) + "," + label("profile", labels.profile) + "," +
+                 label("seed", labels.seed) + "," + label("scope", labels.scope) + "," +
+                 label("shard", labels.shard) + "," + label("target", labels.target) + "," +
+                 label("version", GMSIM_VERSION),
+             std::int64_t{1});
+  }
   e.family("gmsim_run_finished", "gauge", "1 once the run has ended: every number is final.");
   e.sample("gmsim_run_finished", "", std::int64_t{view.finished ? 1 : 0});
   e.family("gmsim_run_duration_seconds", "gauge", "The profile's duration (scenario time).");

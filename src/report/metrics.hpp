@@ -13,7 +13,7 @@ namespace gmsim {
 
 // What identifies the run: the labels of gmsim_info.
 struct metrics_labels {
-  std::string command;  // "run" or "replay"
+  std::string command;  // "run" or "replay"; "" : not known yet (no gmsim_info)
   std::string profile;
   std::string seed;
   std::string scope;            // the pacing scope

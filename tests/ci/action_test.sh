@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# The GitHub Action (action.yml), its steps run as the Actions runner would run them: each
-# `run:` step with its `env:` and `${{ }}` expressions filled in from the inputs (their
-# defaults, and the test's), outputs through $GITHUB_OUTPUT, `if:` conditions evaluated;
-# the upload step (a `uses:`) is checked to name the reports that were written. Against
-# gmsim's own receiver: a healthy one passes (the job succeeds), one answering 500 fails
-# the job with exit 99 after the reports are written; the auth string never leaks.
+# The GitHub Action (action.yml), its steps run the way the Actions runner runs a
+# composite action's: each `run:` step under `bash --noprofile --norc -eo pipefail` with
+# its `env:` and `${{ }}` expressions filled in from the inputs (their defaults, and the
+# test's), GITHUB_ACTION_PATH set, outputs through $GITHUB_OUTPUT, $GITHUB_ENV and
+# $GITHUB_PATH carried to the next steps, `if:` conditions evaluated (the forms the action
+# uses; GitHub compares strings without case, this test with it); the upload step (a
+# `uses:`) is checked to name the reports that were written. Not emulated: containers,
+# other shells. Against gmsim's own receiver: a healthy one passes (the job succeeds), one
+# answering 500 fails the job with exit 99 after the reports are written, the second time
+# with a gmsim given by the input `gmsim` under another name and none on PATH; the auth
+# string never leaks.
 # Loopback only. Usage: action_test.sh GMSIM_BINARY SOURCE_DIR
 set -euo pipefail
 gmsim=$1
@@ -71,6 +76,7 @@ def condition(text):
     return result
 failed, code = False, 0
 assert action["runs"]["using"] == "composite"
+carried_env, carried_path = {}, []
 for step in action["runs"]["steps"]:
     name = step["name"]
     cond = step.get("if", "success()")
@@ -88,12 +94,22 @@ for step in action["runs"]["steps"]:
     assert step.get("shell") == "bash", f"{name}: a run step needs shell: bash"
     output = os.path.join(workspace, f".output-{len(steps_out)}")
     open(output, "w").close()
+    env_file, path_file = os.path.join(workspace, ".env"), os.path.join(workspace, ".path")
+    open(env_file, "w").close()
+    open(path_file, "w").close()
     env = dict(os.environ, GITHUB_OUTPUT=output, GITHUB_STEP_SUMMARY=os.path.join(workspace, ".step-summary"),
-               GITHUB_PATH=os.path.join(workspace, ".path"), GITHUB_WORKSPACE=workspace)
+               GITHUB_ENV=env_file, GITHUB_PATH=path_file, GITHUB_WORKSPACE=workspace,
+               GITHUB_ACTION_PATH=action_path, **carried_env)
+    env["PATH"] = ":".join(carried_path + [env["PATH"]])
     env.pop("GMSIM_AUTH_STRING", None)
     for k, v in step.get("env", {}).items():
         env[k] = fill(v)
-    r = subprocess.run(["bash", "-e", "-c", fill(step["run"])], cwd=workspace, env=env, stdout=sys.stderr)
+    r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", fill(step["run"])],
+                       cwd=workspace, env=env, stdout=sys.stderr)
+    carried_env.update(line.split("=", 1) for line in open(env_file).read().splitlines() if "=" in line)
+    carried_path = [line for line in open(path_file).read().splitlines() if line] + carried_path
+    with open(os.path.join(workspace, ".paths-added"), "a") as f:
+        f.write(open(path_file).read())
     if "id" in step:
         steps_out[step["id"]] = dict(line.split("=", 1) for line in open(output).read().splitlines() if "=" in line)
     print(f"  {name}: exit {r.returncode}", file=sys.stderr)
@@ -105,17 +121,22 @@ PY
 
 start_receiver
 mkdir "$work/healthy"
-inputs=$(printf '{"target": "http://127.0.0.1:%s/hook", "duration": "20s", "time-scale": "10", "auth-string": "%s", "args": "--final-flush at_duration"}' "$port" "$secret")
+inputs=$(printf '{"target": "http://127.0.0.1:%s/hook", "duration": "20s", "time-scale": "10", "auth-string": "%s", "args": "--final-flush at_duration\\n--workers 1"}' "$port" "$secret")
 result=$(run_action "$inputs" "$work/healthy" 2>"$work/healthy.log") || { cat "$work/healthy.log"; exit 1; }
 kill "$receiver"; wait "$receiver" 2>/dev/null || true; receiver=""
 [ "$result" = success ] || { echo "FAIL: against a healthy receiver the job ended: $result"; cat "$work/healthy.log"; exit 1; }
 grep -q "passed" "$work/healthy/.step-summary" || { echo "FAIL: no step summary"; exit 1; }
 grep -q '`lost_rows==0` | pass' "$work/healthy/.step-summary" || { echo "FAIL: the default thresholds were not given"; cat "$work/healthy/.step-summary"; exit 1; }
-grep -qx "$work/bin" "$work/healthy/.path" || { echo "FAIL: the install step put no gmsim on PATH"; exit 1; }
+grep -qx "$work/bin" "$work/healthy/.paths-added" || { echo "FAIL: the install step put no gmsim on PATH"; exit 1; }
+# Both lines of args were given: one worker, and the final flush at the duration.
+grep -q "1 worker" "$work/healthy/gmsim-reports/gmsim-console.txt" || { echo "FAIL: the second line of args was lost"; exit 1; }
+grep -q "final_flush at_duration" "$work/healthy/gmsim-reports/gmsim-console.txt" || { echo "FAIL: args lost"; exit 1; }
 
 start_receiver --status 500
-mkdir "$work/failing"
-result=$(run_action "$inputs" "$work/failing" 2>"$work/failing.log") || { cat "$work/failing.log"; exit 1; }
+mkdir "$work/failing" "$work/tools"
+ln -s "$(realpath "$gmsim")" "$work/tools/gmsim-linux-x64"
+inputs=$(printf '{"target": "http://127.0.0.1:%s/hook", "duration": "20s", "time-scale": "10", "auth-string": "%s", "args": "--final-flush at_duration", "gmsim": "%s"}' "$port" "$secret" "$work/tools/gmsim-linux-x64")
+result=$(PATH=${PATH#"$work/bin:"} run_action "$inputs" "$work/failing" 2>"$work/failing.log") || { cat "$work/failing.log"; exit 1; }
 kill "$receiver"; wait "$receiver" 2>/dev/null || true; receiver=""
 [ "$result" = "failure 99" ] || { echo "FAIL: against a receiver answering 500 the job ended: $result"; cat "$work/failing.log"; exit 1; }
 grep -q "upload: gmsim-reports" "$work/failing.log" || { echo "FAIL: the reports were not uploaded when gmsim failed"; cat "$work/failing.log"; exit 1; }

@@ -139,6 +139,17 @@ TEST(metrics, lag_is_in_seconds_of_scenario_time) {
   EXPECT_DOUBLE_EQ(p.samples.at("gmsim_delivery_lag_seconds_sum"), 61.25);
 }
 
+// A replay's labels come from its recording: before it is read there is no gmsim_info,
+// rather than one with empty labels that would stay a series of its own.
+TEST(metrics, no_info_until_the_labels_are_known) {
+  const std::string before = prometheus_text(metrics_labels{}, {run_counters{}, 0, 0, false});
+  EXPECT_EQ(before.find("gmsim_info"), std::string::npos);
+  EXPECT_NE(before.find("gmsim_run_finished 0\n"), std::string::npos);
+  EXPECT_NE(prometheus_text(some_labels(), {run_counters{}, 0, 0, false})
+                .find("gmsim_info{command=\"run\""),
+            std::string::npos);
+}
+
 TEST(metrics, label_values_are_escaped) {
   EXPECT_EQ(prometheus_label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
   metrics_labels l = some_labels();
