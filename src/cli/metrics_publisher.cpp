@@ -10,10 +10,6 @@
 #include "report/report.hpp"  // shown_target_url
 
 namespace gmsim::cli {
-namespace {
-
-
-}  // namespace
 
 metrics_labels metrics_labels_of(const std::string& command, const run_config& config) {
   metrics_labels l;
