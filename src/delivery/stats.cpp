@@ -50,10 +50,6 @@ void bucket_counts::add(const bucket_counts& other) {
   sum += other.sum;
 }
 
-std::int64_t bucket_counts::count() const {
-  return std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
-}
-
 void run_counters::add(const run_counters& o) {
   sessions_started += o.sessions_started;
   events_generated += o.events_generated;

@@ -26,7 +26,6 @@ struct bucket_counts {
 
   void record(std::int64_t value, std::int64_t times = 1);
   void add(const bucket_counts& other);
-  std::int64_t count() const;
   std::int64_t operator[](int bucket) const { return counts[static_cast<std::size_t>(bucket)]; }
 };
 
